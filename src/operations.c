@@ -1,0 +1,362 @@
+/*
+ * operations.c: the SQL-callable operations (submit, start, wait, resolve,
+ * ...). Each is thin: it locks the item, checks what only the caller's
+ * intent can tell (resolving an already resolved item is not a no-op but
+ * a refusal), and issues one UPDATE; the trigger holds every other rule,
+ * so a plain UPDATE from any client is checked exactly the same way.
+ *
+ * All SQL here is schema-qualified, operators included, so that no object
+ * on the caller's search_path can change what it does.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "workitem.h"
+
+#define MAX_ARGS 8
+
+/* An operation in progress: its item as locked, and its UPDATE's arguments. */
+typedef struct Op
+{
+	int64		id;
+	WiKind		kind;
+	WiStatus	status;
+	bool		assigned;
+	int			nargs;
+	Oid			types[MAX_ARGS];
+	Datum		values[MAX_ARGS];
+	char		nulls[MAX_ARGS];
+} Op;
+
+static void
+require_arg(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+}
+
+/* Connect to SPI and lock the item; $1 of the UPDATE is its id. */
+static void
+op_begin(Op *op, FunctionCallInfo fcinfo)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+	int			ret;
+
+	require_arg(fcinfo, 0, "item id");
+	op->id = PG_GETARG_INT64(0);
+	args[0] = Int64GetDatum(op->id);
+
+	SPI_connect();
+	ret = SPI_execute_with_args("SELECT kind, status, assignee IS NOT NULL "
+								"FROM workitem.item "
+								"WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+								1, argtypes, args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) op->id)));
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	op->kind = wi_enum_index(WI_ENUM_KIND, SPI_getbinval(t, d, 1, &isnull));
+	op->status = wi_enum_index(WI_ENUM_STATUS, SPI_getbinval(t, d, 2, &isnull));
+	op->assigned = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+
+	op->nargs = 1;
+	op->types[0] = INT8OID;
+	op->values[0] = Int64GetDatum(op->id);
+	op->nulls[0] = ' ';
+}
+
+/* Add $n to the UPDATE from argument argno of the call (NULL allowed). */
+static void
+op_arg(Op *op, FunctionCallInfo fcinfo, int argno, Oid type)
+{
+	Assert(op->nargs < MAX_ARGS);
+	op->types[op->nargs] = type;
+	op->values[op->nargs] = PG_ARGISNULL(argno) ? (Datum) 0 : PG_GETARG_DATUM(argno);
+	op->nulls[op->nargs] = PG_ARGISNULL(argno) ? 'n' : ' ';
+	op->nargs++;
+}
+
+static void
+op_value(Op *op, Oid type, Datum value, bool isnull)
+{
+	Assert(op->nargs < MAX_ARGS);
+	op->types[op->nargs] = type;
+	op->values[op->nargs] = value;
+	op->nulls[op->nargs] = isnull ? 'n' : ' ';
+	op->nargs++;
+}
+
+/* UPDATE the item with the given SET list and return the new row. */
+static Datum
+op_update(Op *op, const char *set)
+{
+	char	   *sql = psprintf("UPDATE workitem.item SET %s "
+							   "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *", set);
+	int			ret;
+	Datum		result;
+
+	ret = SPI_execute_with_args(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "workitem: updating item %lld failed: %s",
+			 (long long) op->id, SPI_result_code_string(ret));
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	return result;
+}
+
+#define BACK_FROM_WAIT \
+	"status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
+	"ELSE 'in_progress'::workitem.status END"
+
+PG_FUNCTION_INFO_V1(workitem_submit);
+Datum
+workitem_submit(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	if (op.status != WI_DRAFT)
+		wi_refuse_move(op.id, op.kind, op.status, WI_TO_DO, "Only a draft is submitted.");
+	PG_RETURN_DATUM(op_update(&op, "status = 'to_do'::workitem.status"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_start);
+Datum
+workitem_start(PG_FUNCTION_ARGS)
+{
+	Op			op;
+	char	   *resource;
+
+	op_begin(&op, fcinfo);
+	if (op.status != WI_DRAFT && op.status != WI_TO_DO)
+		wi_refuse_move(op.id, op.kind, op.status, WI_IN_PROGRESS,
+					   op.status == WI_WAITING ? "Use workitem.resume() to end a wait." :
+					   op.status == WI_RESOLVED ? "Use workitem.reopen() on a resolved item." :
+					   "Only a draft or a to_do item is started.");
+	resource = PG_ARGISNULL(1) ? wi_actor() : TextDatumGetCString(PG_GETARG_DATUM(1));
+	op_value(&op, TEXTOID, CStringGetTextDatum(resource), false);
+	PG_RETURN_DATUM(op_update(&op, "status = 'in_progress'::workitem.status, assignee = $2"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_assign);
+Datum
+workitem_assign(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	require_arg(fcinfo, 1, "resource");
+	op_begin(&op, fcinfo);
+	op_arg(&op, fcinfo, 1, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op, "assignee = $2"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_unassign);
+Datum
+workitem_unassign(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	if (!op.assigned)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_NO_ASSIGNEE),
+				 errmsg("item %lld has no assignee to remove", (long long) op.id)));
+	op_arg(&op, fcinfo, 1, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op, "assignee = NULL, change_reason = $2"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_wait_more_info);
+Datum
+workitem_wait_more_info(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	if (!PG_ARGISNULL(1) && PG_GETARG_INT32(1) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("days to wait must be at least 1, not %d", PG_GETARG_INT32(1))));
+	op_begin(&op, fcinfo);
+	op_arg(&op, fcinfo, 1, INT4OID);
+	op_value(&op, BOOLOID, PG_ARGISNULL(2) ? BoolGetDatum(false) : PG_GETARG_DATUM(2), false);
+	op_arg(&op, fcinfo, 3, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op,
+							  "status = 'waiting'::workitem.status, "
+							  "wait_type = 'more_info'::workitem.wait_type, "
+							  "wait_until = pg_catalog.now() OPERATOR(pg_catalog.+) "
+							  "pg_catalog.make_interval(days => $2), "
+							  "close_if_no_reply = $3, wait_reason = $4, change_reason = $4"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_wait_until);
+Datum
+workitem_wait_until(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	require_arg(fcinfo, 1, "follow-up time");
+	op_begin(&op, fcinfo);
+	op_arg(&op, fcinfo, 1, TIMESTAMPTZOID);
+	op_arg(&op, fcinfo, 2, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op,
+							  "status = 'waiting'::workitem.status, "
+							  "wait_type = 'follow_up'::workitem.wait_type, "
+							  "wait_until = $2, close_if_no_reply = false, "
+							  "wait_reason = $3, change_reason = $3"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_pause);
+Datum
+workitem_pause(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	op_arg(&op, fcinfo, 1, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op,
+							  "status = 'waiting'::workitem.status, "
+							  "wait_type = 'paused'::workitem.wait_type, "
+							  "wait_until = NULL, close_if_no_reply = false, "
+							  "wait_reason = $2, change_reason = $2"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_resume);
+Datum
+workitem_resume(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	if (op.status != WI_WAITING)
+		wi_refuse_move(op.id, op.kind, op.status,
+					   op.assigned ? WI_IN_PROGRESS : WI_TO_DO,
+					   "Only a waiting item is resumed.");
+	PG_RETURN_DATUM(op_update(&op, BACK_FROM_WAIT));
+}
+
+PG_FUNCTION_INFO_V1(workitem_resolve);
+Datum
+workitem_resolve(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	require_arg(fcinfo, 1, "resolution");
+	op_begin(&op, fcinfo);
+	if (op.status == WI_RESOLVED || op.status == WI_CLOSED)
+		wi_refuse_move(op.id, op.kind, op.status, WI_RESOLVED,
+					   "The item is already resolved.");
+	op_arg(&op, fcinfo, 1, wi_enum_typoid(WI_ENUM_RESOLUTION));
+	op_arg(&op, fcinfo, 2, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op,
+							  "status = 'resolved'::workitem.status, "
+							  "resolution = $2, resolution_note = $3"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_reopen);
+Datum
+workitem_reopen(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	if (op.status != WI_RESOLVED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_NOT_REOPENABLE),
+				 errmsg("item %lld: %s in %s cannot be reopened",
+						(long long) op.id, wi_a_kind(op.kind),
+						wi_enum_label(WI_ENUM_STATUS, op.status)),
+				 errhint(op.status == WI_CLOSED
+						 ? "Closed is final: a new message for it starts a follow-up item."
+						 : "Only a resolved item is reopened.")));
+	op_arg(&op, fcinfo, 1, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op, BACK_FROM_WAIT ", change_reason = $2"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_close);
+Datum
+workitem_close(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	if (op.status != WI_RESOLVED)
+		wi_refuse_move(op.id, op.kind, op.status, WI_CLOSED,
+					   "close() ends the feedback window of a resolved item; "
+					   "resolve as spam or unknown_sender, or cancel a case, to close other work.");
+	PG_RETURN_DATUM(op_update(&op, "status = 'closed'::workitem.status"));
+}
+
+PG_FUNCTION_INFO_V1(workitem_cancel);
+Datum
+workitem_cancel(PG_FUNCTION_ARGS)
+{
+	Op			op;
+
+	op_begin(&op, fcinfo);
+	op_arg(&op, fcinfo, 1, TEXTOID);
+	PG_RETURN_DATUM(op_update(&op,
+							  "status = 'closed'::workitem.status, "
+							  "resolution = 'cancelled'::workitem.resolution, "
+							  "change_reason = $2"));
+}
+
+/* INSERT one item and return it. */
+static Datum
+create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
+			int ncols, bool submit)
+{
+	Oid			types[MAX_ARGS];
+	Datum		values[MAX_ARGS];
+	char		nulls[MAX_ARGS];
+	char	   *sql;
+	int			ret;
+	Datum		result;
+
+	for (int i = 0; i < ncols; i++)
+	{
+		types[i] = TEXTOID;
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	sql = psprintf("INSERT INTO workitem.item (kind, status, %s) "
+				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s) RETURNING *",
+				   columns, kind, submit ? "to_do" : "draft",
+				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4");
+	SPI_connect();
+	ret = SPI_execute_with_args(sql, ncols, types, values, nulls, false, 1);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(workitem_create_ticket);
+Datum
+workitem_create_ticket(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(create_item(fcinfo, "ticket",
+								"title, description, category, primary_contact, requester, priority",
+								6, !PG_ARGISNULL(6) && PG_GETARG_BOOL(6)));
+}
+
+PG_FUNCTION_INFO_V1(workitem_create_case);
+Datum
+workitem_create_case(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(create_item(fcinfo, "case", "title, description, category, priority",
+								4, !PG_ARGISNULL(4) && PG_GETARG_BOOL(4)));
+}

@@ -1,0 +1,922 @@
+/*
+ * transition.c: workitem.enforce_transition(), the BEFORE ROW trigger that
+ * holds the lifecycle contract (spec sections 1, 2 and 5) for every INSERT,
+ * UPDATE and DELETE of workitem.item, whoever issues it.
+ *
+ * The checks read only the compiled tables of rules.c: no query runs for
+ * them. Queries run only where the contract needs other rows: the category
+ * config read at submit, and the resolution note.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+/* Set by operations that may make the moves reserved to the engine. */
+int			wi_internal_depth = 0;
+
+/* The columns the trigger reads or writes, as 0-based attribute indexes. */
+typedef struct ItemCols
+{
+	int			id, kind, status, wait_type, wait_reason, wait_until,
+				close_if_no_reply, resolution, resolution_note, title,
+				description, category, primary_contact, requester, assignee,
+				case_id, merged_into, needs_attention, attention_reason,
+				highlighted, feedback_window, feedback_until,
+				require_resolution_note, days_to_wait, created_at,
+				submitted_at, status_changed_at, first_resolved_at,
+				first_resolved_by, resolved_at, resolved_by, closed_at,
+				change_reason;
+} ItemCols;
+
+/* Columns whose changes are logged, besides status (spec section 5). */
+static const char *const logged_columns[] = {
+	"wait_type", "wait_until", "close_if_no_reply", "resolution", "assignee",
+	"priority", "impact", "type", "category", "title", "description",
+	"primary_contact", "requester", "queue", "case_id", "parent_id",
+	"merged_into", "follows_id", "needs_attention", "feedback_window",
+};
+#define NLOGGED lengthof(logged_columns)
+
+static Oid	cols_relid = InvalidOid;
+static ItemCols cols;
+static int	logged_attno[NLOGGED];
+static bool relcache_callback_set = false;
+
+static void
+cols_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == cols_relid)
+		cols_relid = InvalidOid;
+}
+
+static int
+attno(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("workitem.enforce_transition: column \"%s\" not found", name)));
+	return -1;
+}
+
+static void
+load_cols(Relation rel)
+{
+	TupleDesc	d = RelationGetDescr(rel);
+
+	if (cols_relid == RelationGetRelid(rel))
+		return;
+	if (!relcache_callback_set)
+	{
+		CacheRegisterRelcacheCallback(cols_invalidate, (Datum) 0);
+		relcache_callback_set = true;
+	}
+#define COL(f) cols.f = attno(d, #f)
+	COL(id); COL(kind); COL(status); COL(wait_type); COL(wait_reason);
+	COL(wait_until); COL(close_if_no_reply); COL(resolution);
+	COL(resolution_note); COL(title); COL(description); COL(category);
+	COL(primary_contact); COL(requester); COL(assignee); COL(case_id);
+	COL(merged_into); COL(needs_attention); COL(attention_reason);
+	COL(highlighted); COL(feedback_window); COL(feedback_until);
+	COL(require_resolution_note); COL(days_to_wait); COL(created_at);
+	COL(submitted_at); COL(status_changed_at); COL(first_resolved_at);
+	COL(first_resolved_by); COL(resolved_at); COL(resolved_by);
+	COL(closed_at); COL(change_reason);
+#undef COL
+	for (int i = 0; i < (int) NLOGGED; i++)
+		logged_attno[i] = attno(d, logged_columns[i]);
+	cols_relid = RelationGetRelid(rel);
+}
+
+/* One row as deformed arrays; "new" is written back by the trigger. */
+typedef struct Row
+{
+	Datum	   *v;
+	bool	   *n;
+} Row;
+
+/* The state of one trigger call. */
+typedef struct Ctx
+{
+	TupleDesc	desc;
+	Row			old;			/* valid only when has_old */
+	Row			new;
+	bool		has_old;
+	int64		id;
+	WiKind		kind;
+	WiStatus	from;
+	WiStatus	to;
+	char	   *actor;
+	char	   *reason;
+	TimestampTz now;
+	bool		internal;
+} Ctx;
+
+static Row
+deform(TupleDesc desc, HeapTuple tup)
+{
+	Row			r;
+
+	r.v = palloc(sizeof(Datum) * desc->natts);
+	r.n = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tup, desc, r.v, r.n);
+	return r;
+}
+
+static void
+set_null(Ctx *c, int col)
+{
+	c->new.n[col] = true;
+	c->new.v[col] = (Datum) 0;
+}
+
+static void
+set_value(Ctx *c, int col, Datum v)
+{
+	c->new.n[col] = false;
+	c->new.v[col] = v;
+}
+
+static void
+set_ts(Ctx *c, int col, TimestampTz t)
+{
+	set_value(c, col, TimestampTzGetDatum(t));
+}
+
+static void
+set_text(Ctx *c, int col, const char *s)
+{
+	if (s == NULL)
+		set_null(c, col);
+	else
+		set_value(c, col, CStringGetTextDatum(s));
+}
+
+static void
+keep_old(Ctx *c, int col)
+{
+	if (c->has_old)
+	{
+		c->new.v[col] = c->old.v[col];
+		c->new.n[col] = c->old.n[col];
+	}
+	else
+		set_null(c, col);
+}
+
+/* A text column that is NULL or only white space counts as missing. */
+static bool
+blank(Ctx *c, int col)
+{
+	char	   *s;
+
+	if (c->new.n[col])
+		return true;
+	s = TextDatumGetCString(c->new.v[col]);
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}
+
+static char *
+text_or_null(Row *r, int col)
+{
+	return r->n[col] ? NULL : TextDatumGetCString(r->v[col]);
+}
+
+static bool
+same_value(Form_pg_attribute att, Datum a, bool an, Datum b, bool bn)
+{
+	if (an || bn)
+		return an == bn;
+	if (att->attlen == -1)
+	{
+		struct varlena *x = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
+		struct varlena *y = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
+
+		return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+			memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+	}
+	return datumIsEqual(a, b, att->attbyval, att->attlen);
+}
+
+/* Did this statement change the column? (Always "yes" on INSERT.) */
+static bool
+changed(Ctx *c, int col)
+{
+	if (!c->has_old)
+		return true;
+	return !same_value(TupleDescAttr(c->desc, col), c->old.v[col], c->old.n[col],
+					   c->new.v[col], c->new.n[col]);
+}
+
+static char *
+value_text(Ctx *c, Row *r, int col)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+
+	if (r->n[col])
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(c->desc, col)->atttypid, &typoutput, &isvarlena);
+	return OidOutputFunctionCall(typoutput, r->v[col]);
+}
+
+static const char *
+kind_name(WiKind k)
+{
+	return wi_enum_label(WI_ENUM_KIND, k);
+}
+
+static const char *
+status_name(WiStatus s)
+{
+	return wi_enum_label(WI_ENUM_STATUS, s);
+}
+
+static void
+log_event(Ctx *c, const char *what, const char *oldv, const char *newv)
+{
+	WiEvent		ev = {0};
+
+	ev.item_id = c->id;
+	ev.actor = c->actor;
+	ev.what = what;
+	ev.old_value = oldv;
+	ev.new_value = newv;
+	ev.reason = c->reason;
+	wi_log_event(&ev);
+}
+
+static TimestampTz
+ts_plus(TimestampTz t, Interval *iv)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+												   TimestampTzGetDatum(t),
+												   PointerGetDatum(iv)));
+}
+
+static bool
+interval_is_zero(Interval *iv)
+{
+	return iv->month == 0 && iv->day == 0 && iv->time == 0;
+}
+
+/* ----------------------------------------------------------------------
+ * Refusals
+ * ---------------------------------------------------------------------- */
+
+void
+wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_INVALID_TRANSITION),
+			 errmsg("item %lld: %s cannot move from %s to %s",
+					(long long) id, wi_a_kind(kind), status_name(from), status_name(to)),
+			 detail ? errdetail("%s", detail) : 0,
+			 errhint("Valid next statuses for %s in %s: %s.",
+					 wi_a_kind(kind), status_name(from),
+					 wi_next_statuses_text(kind, from))));
+}
+
+static void
+refuse_transition(Ctx *c, const char *detail)
+{
+	wi_refuse_move(c->id, c->kind, c->from, c->to, detail);
+}
+
+/* ----------------------------------------------------------------------
+ * Submission: leaving draft for real work
+ * ---------------------------------------------------------------------- */
+
+static void
+check_required_fields(Ctx *c)
+{
+	StringInfoData missing;
+	int			nmissing = 0;
+
+#define REQUIRE(col, label) \
+	do { if (blank(c, cols.col)) { \
+		appendStringInfo(&missing, "%s%s", nmissing++ ? ", " : "", label); } } while (0)
+
+	initStringInfo(&missing);
+	REQUIRE(title, "title");
+	if (c->kind == WI_TICKET)
+	{
+		REQUIRE(description, "description");
+		REQUIRE(category, "category");
+		REQUIRE(primary_contact, "primary_contact");
+		REQUIRE(requester, "requester");
+	}
+#undef REQUIRE
+	if (nmissing > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_MISSING_FIELDS),
+				 errmsg("item %lld: %s cannot be submitted with %d required field%s missing",
+						(long long) c->id, wi_a_kind(c->kind), nmissing,
+						nmissing == 1 ? "" : "s"),
+				 errdetail("Missing: %s.", missing.data),
+				 errhint("A ticket needs title, description, category, primary_contact and requester; a case needs a title.")));
+}
+
+/* Copy the category's defaults onto the item, where the item has none. */
+static void
+apply_category_config(Ctx *c)
+{
+	Oid			argtypes[2] = {wi_enum_typoid(WI_ENUM_KIND), TEXTOID};
+	Datum		args[2];
+	int			ret;
+
+	if (c->new.n[cols.category])
+		return;
+	args[0] = c->new.v[cols.kind];
+	args[1] = c->new.v[cols.category];
+
+	SPI_connect();
+	ret = SPI_execute_with_args(
+								"SELECT feedback_window, require_resolution_note, days_to_wait "
+								"FROM workitem.category_config "
+								"WHERE kind OPERATOR(pg_catalog.=) $1 "
+								"AND category OPERATOR(pg_catalog.=) $2",
+								2, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading category_config failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	t = SPI_tuptable->vals[0];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		v;
+
+		v = SPI_getbinval(t, d, 1, &isnull);
+		if (!isnull && c->new.n[cols.feedback_window])
+			set_value(c, cols.feedback_window,
+					  SPI_datumTransfer(v, false, sizeof(Interval)));
+		v = SPI_getbinval(t, d, 2, &isnull);
+		if (!isnull && c->new.n[cols.require_resolution_note])
+			set_value(c, cols.require_resolution_note, v);
+		v = SPI_getbinval(t, d, 3, &isnull);
+		if (!isnull && c->new.n[cols.days_to_wait])
+			set_value(c, cols.days_to_wait, v);
+	}
+	SPI_finish();
+}
+
+static void
+submit(Ctx *c)
+{
+	check_required_fields(c);
+	set_ts(c, cols.submitted_at, c->now);
+	apply_category_config(c);
+	/* The description becomes the item's first note (spec section 2). */
+	if (!blank(c, cols.description))
+		wi_insert_note(c->id, text_or_null(&c->new, cols.title),
+					   text_or_null(&c->new, cols.description), c->actor, false, true);
+}
+
+/* ----------------------------------------------------------------------
+ * Waiting
+ * ---------------------------------------------------------------------- */
+
+static bool
+reserved_wait(WiWaitType w)
+{
+	return w == WI_SPLIT || w == WI_CASE_LAUNCHED;
+}
+
+static void
+check_wait(Ctx *c)
+{
+	WiWaitType	w;
+	bool		entering;
+
+	if (c->new.n[cols.wait_type])
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_WAIT),
+				 errmsg("item %lld: waiting needs a wait type", (long long) c->id),
+				 errhint("Wait types %s may use: %s.", wi_a_kind(c->kind),
+						 wi_allowed_wait_types_text(c->kind))));
+	w = wi_enum_index(WI_ENUM_WAIT_TYPE, c->new.v[cols.wait_type]);
+	if (!wi_wait_type_allowed(c->kind, w))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
+				 errmsg("item %lld: wait type %s is not allowed for %s",
+						(long long) c->id, wi_enum_label(WI_ENUM_WAIT_TYPE, w),
+						wi_a_kind(c->kind)),
+				 errhint("Wait types %s may use: %s.", wi_a_kind(c->kind),
+						 wi_allowed_wait_types_text(c->kind))));
+
+	entering = c->from != WI_WAITING || changed(c, cols.wait_type);
+	if (entering && reserved_wait(w) && !c->internal)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
+				 errmsg("item %lld: wait type %s is set only by %s",
+						(long long) c->id, wi_enum_label(WI_ENUM_WAIT_TYPE, w),
+						w == WI_SPLIT ? "workitem.split()" : "workitem.launch_case()")));
+
+	/* more_info: the days to wait default to the category's. */
+	if (w == WI_MORE_INFO && entering && c->new.n[cols.wait_until] &&
+		!c->new.n[cols.days_to_wait])
+	{
+		Interval	days = {0};
+
+		days.day = DatumGetInt32(c->new.v[cols.days_to_wait]);
+		set_ts(c, cols.wait_until, ts_plus(c->now, &days));
+	}
+	if (w == WI_FOLLOW_UP && c->new.n[cols.wait_until])
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_WAIT),
+				 errmsg("item %lld: a follow_up wait needs a date and time (wait_until)",
+						(long long) c->id)));
+	if (!c->new.n[cols.wait_until] && (entering || changed(c, cols.wait_until)))
+	{
+		TimestampTz until = DatumGetTimestampTz(c->new.v[cols.wait_until]);
+
+		if (TIMESTAMP_NOT_FINITE(until) || until <= c->now)
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_INVALID_WAIT),
+					 errmsg("item %lld: wait_until %s is not a time in the future",
+							(long long) c->id, timestamptz_to_str(until)),
+					 errhint("Give a finite time after now().")));
+	}
+	if (!c->new.n[cols.wait_until] && w != WI_MORE_INFO && w != WI_FOLLOW_UP)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_WAIT),
+				 errmsg("item %lld: a %s wait takes no wait_until",
+						(long long) c->id, wi_enum_label(WI_ENUM_WAIT_TYPE, w))));
+	if (DatumGetBool(c->new.v[cols.close_if_no_reply]) &&
+		(w != WI_MORE_INFO || c->new.n[cols.wait_until]))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_WAIT),
+				 errmsg("item %lld: close_if_no_reply needs a more_info wait with days to wait",
+						(long long) c->id)));
+}
+
+static void
+clear_wait(Ctx *c)
+{
+	set_null(c, cols.wait_type);
+	set_null(c, cols.wait_reason);
+	set_null(c, cols.wait_until);
+	set_value(c, cols.close_if_no_reply, BoolGetDatum(false));
+}
+
+/* ----------------------------------------------------------------------
+ * Resolving and closing
+ * ---------------------------------------------------------------------- */
+
+/*
+ * The resolution-note rule: a note passed with the resolution, or an
+ * outbound message or internal note since the last status change (which
+ * includes this transaction), marked as the resolution communication.
+ */
+static void
+resolution_note(Ctx *c, bool required)
+{
+	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2];
+	int			ret;
+	bool		found;
+
+	if (!c->new.n[cols.resolution_note] && changed(c, cols.resolution_note) &&
+		!blank(c, cols.resolution_note))
+	{
+		wi_insert_note(c->id, "Resolution", text_or_null(&c->new, cols.resolution_note),
+					   c->actor, true, false);
+		return;
+	}
+	if (!required)
+		return;
+
+	args[0] = Int64GetDatum(c->id);
+	args[1] = c->has_old ? c->old.v[cols.status_changed_at] : TimestampTzGetDatum(c->now);
+	SPI_connect();
+	ret = SPI_execute_with_args(
+								"UPDATE workitem.message SET is_resolution = true "
+								"WHERE id OPERATOR(pg_catalog.=) ("
+								" SELECT m.id FROM workitem.message m"
+								" WHERE m.item_id OPERATOR(pg_catalog.=) $1"
+								 " AND m.direction::text OPERATOR(pg_catalog.<>) 'inbound'"
+								" AND NOT m.is_description"
+								" AND m.at OPERATOR(pg_catalog.>=) $2"
+								" ORDER BY m.at DESC, m.id DESC LIMIT 1)",
+								2, argtypes, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "workitem: marking the resolution message failed: %s",
+			 SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_RESOLUTION_NOTE_REQUIRED),
+				 errmsg("item %lld: resolving this %s needs a resolution note",
+						(long long) c->id, kind_name(c->kind)),
+				 errdetail("Its category requires a resolution communication, and no outbound message or note was recorded since its last status change."),
+				 errhint("Pass a note: workitem.resolve(%lld, ..., note => '...'), or record an outbound message first.",
+						 (long long) c->id)));
+}
+
+static void
+refuse_resolution(Ctx *c, WiResolution r, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
+			 errmsg("item %lld: resolution %s is not allowed for %s in %s",
+					(long long) c->id, wi_enum_label(WI_ENUM_RESOLUTION, r),
+					wi_a_kind(c->kind), status_name(c->from)),
+			 errdetail("%s", why),
+			 errhint("Resolutions for %s: %s.", wi_a_kind(c->kind),
+					 wi_allowed_resolutions_text(c->kind))));
+}
+
+static void
+enter_done(Ctx *c)
+{
+	WiResolution r;
+	bool		needs_note;
+
+	if (c->new.n[cols.resolution])
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
+				 errmsg("item %lld: moving %s to %s needs a resolution",
+						(long long) c->id, wi_a_kind(c->kind), status_name(c->to)),
+				 errhint("Resolutions for %s: %s.", wi_a_kind(c->kind),
+						 wi_allowed_resolutions_text(c->kind))));
+	r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
+	if (!wi_resolution_allowed(c->kind, r))
+		refuse_resolution(c, r, "The resolution does not belong to this kind of item.");
+	if (r == WI_MERGED && c->new.n[cols.merged_into])
+		refuse_resolution(c, r, "A merged item names the item it was merged into (merged_into); use workitem.merge().");
+	if (r == WI_SPLIT_COMPLETED && !c->internal)
+		refuse_resolution(c, r, "A split ticket resolves itself when its last child is done.");
+	if (c->to == WI_CLOSED && !wi_close_resolution_allowed(c->kind, c->from, r))
+		refuse_resolution(c, r, "Only spam, unknown_sender, cancelled and merged close an item directly (no_customer_response from waiting); resolve it first.");
+	if (r == WI_UNABLE_TO_COMPLETE)
+	{
+		if (c->reason == NULL && blank(c, cols.resolution_note))
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_REASON_REQUIRED),
+					 errmsg("item %lld: unable_to_complete needs a reason", (long long) c->id),
+					 errhint("Pass the reason as the note of workitem.resolve() or as change_reason.")));
+		if (blank(c, cols.resolution_note))
+			set_text(c, cols.resolution_note, c->reason);
+	}
+
+	/* Some resolutions, every action, and no feedback window: closed at once. */
+	if (c->to == WI_RESOLVED &&
+		(wi_resolution_closes(c->kind, r) || c->new.n[cols.feedback_window] ||
+		 interval_is_zero((Interval *) DatumGetPointer(c->new.v[cols.feedback_window]))))
+	{
+		c->to = WI_CLOSED;
+		set_value(c, cols.status, wi_enum_datum(WI_ENUM_STATUS, WI_CLOSED));
+	}
+
+	needs_note = c->kind != WI_ACTION &&
+		!c->new.n[cols.require_resolution_note] &&
+		DatumGetBool(c->new.v[cols.require_resolution_note]) &&
+		!wi_resolution_closes(c->kind, r) && r != WI_SPLIT_COMPLETED;
+	resolution_note(c, needs_note);
+
+	set_ts(c, cols.resolved_at, c->now);
+	set_text(c, cols.resolved_by, c->actor);
+	if (c->new.n[cols.first_resolved_at])
+	{
+		set_ts(c, cols.first_resolved_at, c->now);
+		set_text(c, cols.first_resolved_by, c->actor);
+	}
+	if (c->to == WI_RESOLVED)
+		set_ts(c, cols.feedback_until,
+			   ts_plus(c->now, (Interval *) DatumGetPointer(c->new.v[cols.feedback_window])));
+	else
+		set_ts(c, cols.closed_at, c->now);
+}
+
+static void
+reopen(Ctx *c)
+{
+	if (!c->old.n[cols.feedback_until] &&
+		c->now > DatumGetTimestampTz(c->old.v[cols.feedback_until]))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_FEEDBACK_WINDOW_OVER),
+				 errmsg("item %lld: the feedback window of this %s closed at %s",
+						(long long) c->id, kind_name(c->kind),
+						timestamptz_to_str(DatumGetTimestampTz(c->old.v[cols.feedback_until]))),
+				 errhint("Close it; a new message for it starts a follow-up item.")));
+	set_null(c, cols.resolution);
+	set_null(c, cols.resolution_note);
+	set_null(c, cols.resolved_at);
+	set_null(c, cols.resolved_by);
+	set_null(c, cols.feedback_until);
+}
+
+/* ----------------------------------------------------------------------
+ * The trigger
+ * ---------------------------------------------------------------------- */
+
+/* Columns only the trigger writes: a caller's value is ignored. */
+static void
+restore_owned_columns(Ctx *c)
+{
+	keep_old(c, cols.submitted_at);
+	keep_old(c, cols.first_resolved_at);
+	keep_old(c, cols.first_resolved_by);
+	keep_old(c, cols.resolved_at);
+	keep_old(c, cols.resolved_by);
+	keep_old(c, cols.closed_at);
+	keep_old(c, cols.feedback_until);
+	if (c->has_old)
+	{
+		keep_old(c, cols.created_at);
+		keep_old(c, cols.status_changed_at);
+	}
+	else
+	{
+		set_ts(c, cols.created_at, c->now);
+		set_ts(c, cols.status_changed_at, c->now);
+	}
+}
+
+static void
+refuse_closed_change(Ctx *c)
+{
+	for (int i = 0; i < c->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(c->desc, i);
+
+		if (att->attisdropped || i == cols.change_reason)
+			continue;
+		if (!same_value(att, c->old.v[i], c->old.n[i], c->new.v[i], c->new.n[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_ITEM_CLOSED),
+					 errmsg("item %lld: a closed %s never changes (column %s)",
+							(long long) c->id, kind_name(c->kind), NameStr(att->attname)),
+					 errhint("A new message for a closed item starts a follow-up item.")));
+	}
+}
+
+static void
+check_immutable(Ctx *c, int col, const char *name)
+{
+	if (changed(c, col))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_IMMUTABLE_FIELD),
+				 errmsg("item %lld: %s cannot be changed", (long long) c->id, name)));
+}
+
+static void
+log_changes(Ctx *c)
+{
+	if (!c->has_old)
+	{
+		log_event(c, "created", NULL,
+				  psprintf("%s %s", kind_name(c->kind), status_name(c->to)));
+		return;
+	}
+	if (c->from != c->to)
+		log_event(c, "status", status_name(c->from), status_name(c->to));
+	for (int i = 0; i < (int) NLOGGED; i++)
+	{
+		int			col = logged_attno[i];
+
+		if (changed(c, col))
+			log_event(c, logged_columns[i], value_text(c, &c->old, col),
+					  value_text(c, &c->new, col));
+	}
+}
+
+static HeapTuple
+enforce_delete(Ctx *c, HeapTuple oldtuple)
+{
+	if (c->from != WI_DRAFT)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_DELETE_REFUSED),
+				 errmsg("item %lld: %s in %s cannot be deleted",
+						(long long) c->id, wi_a_kind(c->kind), status_name(c->from)),
+				 errdetail("Only drafts can be deleted; the history of submitted work is kept."),
+				 errhint("Cancel or close it instead.")));
+	log_event(c, "deleted", status_name(c->from), NULL);
+	return oldtuple;
+}
+
+static void
+enforce(Ctx *c)
+{
+	bool		status_changed;
+
+	if (c->new.n[cols.status])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("item %lld: status cannot be NULL", (long long) c->id)));
+	c->to = wi_enum_index(WI_ENUM_STATUS, c->new.v[cols.status]);
+
+	if (c->has_old)
+	{
+		if (c->from == WI_CLOSED)
+		{
+			refuse_closed_change(c);
+			return;
+		}
+		check_immutable(c, cols.id, "id");
+		check_immutable(c, cols.kind, "kind");
+		if (c->kind == WI_ACTION)
+			check_immutable(c, cols.case_id, "the case of an action");
+	}
+
+	restore_owned_columns(c);
+
+	if (!c->has_old && c->kind == WI_ACTION)
+	{
+		/* An action has no draft: it is created in to_do, submitted. */
+		if (c->to == WI_DRAFT)
+		{
+			c->to = WI_TO_DO;
+			set_value(c, cols.status, wi_enum_datum(WI_ENUM_STATUS, WI_TO_DO));
+		}
+		if (c->to != WI_TO_DO)
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_INVALID_TRANSITION),
+					 errmsg("a new action is created in to_do, not in %s", status_name(c->to))));
+		c->from = WI_TO_DO;
+		check_required_fields(c);
+		set_ts(c, cols.submitted_at, c->now);
+	}
+
+	/* Reassigning or unassigning work in progress puts it back to to_do. */
+	if (c->from == WI_IN_PROGRESS && c->to == WI_IN_PROGRESS &&
+		changed(c, cols.assignee))
+	{
+		c->to = WI_TO_DO;
+		set_value(c, cols.status, wi_enum_datum(WI_ENUM_STATUS, WI_TO_DO));
+	}
+	/* Starting unassigned work assigns it to the acting resource. */
+	if (c->to == WI_IN_PROGRESS && c->new.n[cols.assignee])
+		set_text(c, cols.assignee, c->actor);
+	/* Spam and the like close at once: they are never submitted. */
+	if (c->to == WI_RESOLVED && !c->new.n[cols.resolution] &&
+		wi_resolution_closes(c->kind, wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution])))
+	{
+		c->to = WI_CLOSED;
+		set_value(c, cols.status, wi_enum_datum(WI_ENUM_STATUS, WI_CLOSED));
+	}
+
+	status_changed = c->from != c->to || !c->has_old;
+	if (c->from != c->to && !wi_transition_allowed(c->kind, c->from, c->to))
+		refuse_transition(c, NULL);
+
+	/* Leaving a wait that only the engine may end. */
+	if (c->from == WI_WAITING && !c->internal &&
+		reserved_wait(wi_enum_index(WI_ENUM_WAIT_TYPE, c->old.v[cols.wait_type])) &&
+		(c->to != WI_WAITING || changed(c, cols.wait_type)))
+		refuse_transition(c, c->old.v[cols.wait_type] ==
+						  wi_enum_datum(WI_ENUM_WAIT_TYPE, WI_SPLIT)
+						  ? "A split ticket waits until all its children are done."
+						  : "A ticket that launched a case waits until the case is done.");
+
+	if (c->from == WI_DRAFT && c->to != WI_DRAFT && c->to != WI_CLOSED)
+		submit(c);
+
+	/* Waiting */
+	if (c->to == WI_WAITING)
+		check_wait(c);
+	else if (c->from == WI_WAITING)
+		clear_wait(c);
+	else if (!c->new.n[cols.wait_type] || !c->new.n[cols.wait_until] ||
+			 DatumGetBool(c->new.v[cols.close_if_no_reply]))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_WAIT),
+				 errmsg("item %lld: wait_type, wait_until and close_if_no_reply are set only on a waiting item (this %s is %s)",
+						(long long) c->id, kind_name(c->kind), status_name(c->to))));
+
+	/* Resolved and closed */
+	if ((c->to == WI_RESOLVED || c->to == WI_CLOSED) &&
+		c->from != WI_RESOLVED && (c->from != c->to || !c->has_old))
+		enter_done(c);
+	else if (c->from == WI_RESOLVED && (c->to == WI_RESOLVED || c->to == WI_CLOSED))
+	{
+		if (changed(c, cols.resolution))
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
+					 errmsg("item %lld: the resolution of a resolved %s cannot be changed",
+							(long long) c->id, kind_name(c->kind)),
+					 errhint("Reopen it and resolve it again.")));
+		if (c->to == WI_CLOSED)
+			set_ts(c, cols.closed_at, c->now);
+	}
+	else if (c->from == WI_RESOLVED)
+		reopen(c);
+	else if (!c->new.n[cols.resolution])
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
+				 errmsg("item %lld: a resolution is set only when resolving (this %s is %s)",
+						(long long) c->id, kind_name(c->kind), status_name(c->to))));
+
+	if (status_changed)
+	{
+		set_ts(c, cols.status_changed_at, c->now);
+		/* Flags raised by the engine last until a person moves the item. */
+		if (c->has_old && !c->internal)
+		{
+			if (!changed(c, cols.highlighted))
+				set_value(c, cols.highlighted, BoolGetDatum(false));
+			if (!changed(c, cols.needs_attention))
+			{
+				set_value(c, cols.needs_attention, BoolGetDatum(false));
+				set_null(c, cols.attention_reason);
+			}
+		}
+	}
+	log_changes(c);
+}
+
+PG_FUNCTION_INFO_V1(workitem_enforce_transition);
+Datum
+workitem_enforce_transition(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	oldtuple = NULL;
+	HeapTuple	newtuple = NULL;
+	Ctx			c = {0};
+	bool	   *replace;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.enforce_transition() must be called as a trigger")));
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.enforce_transition() must be a BEFORE ROW trigger")));
+
+	rel = td->tg_relation;
+	load_cols(rel);
+	c.desc = RelationGetDescr(rel);
+	c.now = GetCurrentTransactionStartTimestamp();
+	c.actor = wi_actor();
+	c.internal = wi_internal_depth > 0;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		newtuple = td->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		oldtuple = td->tg_trigtuple;
+		newtuple = td->tg_newtuple;
+	}
+	else
+		oldtuple = td->tg_trigtuple;
+
+	if (oldtuple)
+	{
+		c.old = deform(c.desc, oldtuple);
+		c.has_old = true;
+		c.from = wi_enum_index(WI_ENUM_STATUS, c.old.v[cols.status]);
+		c.kind = wi_enum_index(WI_ENUM_KIND, c.old.v[cols.kind]);
+		c.id = DatumGetInt64(c.old.v[cols.id]);
+	}
+	if (newtuple == NULL)
+		return PointerGetDatum(enforce_delete(&c, oldtuple));
+
+	c.new = deform(c.desc, newtuple);
+	if (!c.has_old)
+	{
+		c.from = WI_DRAFT;
+		if (c.new.n[cols.kind])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("a new item needs a kind (ticket, case or action)")));
+		c.kind = wi_enum_index(WI_ENUM_KIND, c.new.v[cols.kind]);
+		c.id = c.new.n[cols.id] ? 0 : DatumGetInt64(c.new.v[cols.id]);
+	}
+
+	/* The reason is for the log only; it is never stored on the item. */
+	c.reason = text_or_null(&c.new, cols.change_reason);
+	set_null(&c, cols.change_reason);
+
+	enforce(&c);
+
+	replace = palloc(sizeof(bool) * c.desc->natts);
+	memset(replace, true, sizeof(bool) * c.desc->natts);
+	return PointerGetDatum(heap_modify_tuple(newtuple, c.desc, c.new.v, c.new.n, replace));
+}

@@ -1,0 +1,103 @@
+/*
+ * workitem.h: shared declarations of the workitem extension.
+ */
+#ifndef WORKITEM_H
+#define WORKITEM_H
+
+#include "postgres.h"
+#include "utils/timestamp.h"
+
+/* SQLSTATEs of class WI (documented in README.md). */
+#define ERRCODE_WI_INVALID_TRANSITION		MAKE_SQLSTATE('W','I','0','0','1')
+#define ERRCODE_WI_MISSING_FIELDS			MAKE_SQLSTATE('W','I','0','0','2')
+#define ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED	MAKE_SQLSTATE('W','I','0','0','3')
+#define ERRCODE_WI_RESOLUTION_NOT_ALLOWED	MAKE_SQLSTATE('W','I','0','0','4')
+#define ERRCODE_WI_RESOLUTION_NOTE_REQUIRED	MAKE_SQLSTATE('W','I','0','0','5')
+#define ERRCODE_WI_NOT_REOPENABLE			MAKE_SQLSTATE('W','I','0','0','6')
+#define ERRCODE_WI_FEEDBACK_WINDOW_OVER		MAKE_SQLSTATE('W','I','0','0','7')
+#define ERRCODE_WI_CASE_NOT_OPEN			MAKE_SQLSTATE('W','I','0','0','8')
+#define ERRCODE_WI_ITEM_CLOSED				MAKE_SQLSTATE('W','I','0','0','9')
+#define ERRCODE_WI_INVALID_WAIT				MAKE_SQLSTATE('W','I','0','1','0')
+#define ERRCODE_WI_IMMUTABLE_FIELD			MAKE_SQLSTATE('W','I','0','1','1')
+#define ERRCODE_WI_UNKNOWN_LABEL			MAKE_SQLSTATE('W','I','0','1','2')
+#define ERRCODE_WI_NO_ASSIGNEE				MAKE_SQLSTATE('W','I','0','1','3')
+#define ERRCODE_WI_REASON_REQUIRED			MAKE_SQLSTATE('W','I','0','1','4')
+#define ERRCODE_WI_DELETE_REFUSED			MAKE_SQLSTATE('W','I','0','1','5')
+#define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
+
+/* Enum values as small integers, in the order of the SQL labels. */
+typedef enum WiKind { WI_TICKET, WI_CASE, WI_ACTION, WI_NKINDS } WiKind;
+
+typedef enum WiStatus
+{
+	WI_DRAFT, WI_TO_DO, WI_IN_PROGRESS, WI_WAITING, WI_RESOLVED, WI_CLOSED,
+	WI_NSTATUSES
+} WiStatus;
+
+typedef enum WiWaitType
+{
+	WI_MORE_INFO, WI_FOLLOW_UP, WI_PAUSED, WI_SPLIT, WI_CASE_LAUNCHED,
+	WI_NWAITTYPES
+} WiWaitType;
+
+typedef enum WiResolution
+{
+	WI_CUSTOMER_RESPONSE, WI_NO_CUSTOMER_RESPONSE, WI_REJECTED, WI_SPAM,
+	WI_UNKNOWN_SENDER, WI_MERGED, WI_SPLIT_COMPLETED, WI_COMPLETED,
+	WI_UNABLE_TO_COMPLETE, WI_CANCELLED, WI_NRESOLUTIONS
+} WiResolution;
+
+/* Which of our enum types a value belongs to. */
+typedef enum WiEnumType
+{
+	WI_ENUM_KIND, WI_ENUM_STATUS, WI_ENUM_WAIT_TYPE, WI_ENUM_RESOLUTION,
+	WI_NENUMTYPES
+} WiEnumType;
+
+/* enums.c: label <-> OID for the extension's enum types, cached per backend */
+extern Oid	wi_namespace(void);
+extern Oid	wi_enum_typoid(WiEnumType t);
+extern int	wi_enum_index(WiEnumType t, Datum value);
+extern Datum wi_enum_datum(WiEnumType t, int index);
+extern const char *wi_enum_label(WiEnumType t, int index);
+extern int	wi_enum_count(WiEnumType t);
+extern const char *wi_a_kind(int kind);
+extern Datum wi_enum_datum_by_name(const char *typname, const char *label);
+
+/* rules.c: the compiled transition table and per-kind rules */
+extern bool wi_transition_allowed(WiKind kind, WiStatus from, WiStatus to);
+extern bool wi_wait_type_allowed(WiKind kind, WiWaitType w);
+extern bool wi_resolution_allowed(WiKind kind, WiResolution r);
+extern bool wi_resolution_closes(WiKind kind, WiResolution r);
+extern bool wi_close_resolution_allowed(WiKind kind, WiStatus from, WiResolution r);
+extern char *wi_next_statuses_text(WiKind kind, WiStatus from);
+extern char *wi_allowed_resolutions_text(WiKind kind);
+extern char *wi_allowed_wait_types_text(WiKind kind);
+
+/* transition.c */
+extern int	wi_internal_depth;
+extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
+						   const char *detail) pg_attribute_noreturn();
+
+/* workitem.c */
+extern char *wi_actor(void);
+
+/* eventlog.c: direct, permission-free appends to workitem.event/message */
+typedef struct WiEvent
+{
+	int64		item_id;
+	Oid			source;			/* InvalidOid for workitem.item */
+	const char *row_key;
+	const char *actor;
+	const char *what;
+	const char *old_value;
+	const char *new_value;
+	const char *reason;
+} WiEvent;
+
+extern void wi_log_event(const WiEvent *ev);
+extern int64 wi_insert_note(int64 item_id, const char *subject, const char *body,
+							const char *author, bool is_resolution,
+							bool is_description);
+
+#endif							/* WORKITEM_H */

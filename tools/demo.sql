@@ -1,0 +1,66 @@
+-- The workitem demo: one ticket's life, each step printed, and a refused move.
+\set ON_ERROR_STOP 1
+\set QUIET on
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS workitem;
+SET workitem.actor = 'alice';
+
+\echo
+\echo '== Billing tickets keep a 7-day feedback window and need a resolution note'
+INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
+VALUES ('ticket', 'billing', '7 days', true, 3)
+ON CONFLICT (kind, category) DO NOTHING;
+
+\echo '== 1. A customer e-mail becomes a draft ticket'
+SELECT id AS ticket, status FROM workitem.create_ticket(
+    title => 'Invoice 2026-114 charged twice',
+    description => 'My card was charged twice for invoice 2026-114.',
+    category => 'billing', primary_contact => 'carol@example.com',
+    requester => 'carol@example.com', priority => 'high') \gset
+SELECT :ticket AS ticket, status FROM workitem.item WHERE id = :ticket;
+
+\echo '== 2. Submitted: it lands in the queue (to_do) with the category defaults'
+SELECT status, feedback_window, require_resolution_note, days_to_wait FROM workitem.submit(:ticket);
+
+\echo '== 3. Alice starts it: it is hers, in progress'
+SELECT status, assignee FROM workitem.start(:ticket);
+
+\echo '== 4. She asks the customer for the bank statement: waiting for more info (3 days by default)'
+SELECT status, wait_type, wait_until::date - now()::date AS days_to_wait
+FROM workitem.wait_more_info(:ticket, reason => 'asked for the bank statement');
+
+\echo '== 5. The statement arrives: resumed, back in progress with Alice'
+SELECT status, assignee, wait_type FROM workitem.resume(:ticket);
+
+\echo '== 6. A refused move: an in_progress ticket cannot be closed without resolving it'
+\set ON_ERROR_STOP 0
+SELECT status FROM workitem.close(:ticket);
+\echo '== ...and a billing ticket cannot be resolved without a resolution note'
+SELECT status FROM workitem.resolve(:ticket, 'customer_response');
+\set ON_ERROR_STOP 1
+
+\echo '== 7. Resolved with a note: the feedback window opens for 7 days'
+SELECT status, resolution, feedback_until::date - resolved_at::date AS window_days
+FROM workitem.resolve(:ticket, 'customer_response', note => 'Refunded the duplicate charge.');
+
+\echo '== 8. The customer says the refund is missing: reopened within the window'
+SELECT status, assignee, resolution FROM workitem.reopen(:ticket, 'refund not received');
+
+\echo '== 9. Resolved again; the first resolution is kept'
+SELECT status, resolution, first_resolved_at <= resolved_at AS first_resolution_kept
+FROM workitem.resolve(:ticket, 'customer_response', note => 'Refund reference RF-88 sent.');
+
+\echo '== 10. Closed: final'
+SELECT status, resolution, closed_at IS NOT NULL AS has_closed_at FROM workitem.close(:ticket);
+
+\echo '== 11. A plain UPDATE is held to the same rules'
+\set ON_ERROR_STOP 0
+UPDATE workitem.item SET status = 'in_progress' WHERE id = :ticket;
+\set ON_ERROR_STOP 1
+
+\echo '== The activity log of the ticket'
+SELECT id, actor, what, old_value, new_value, reason FROM workitem.history(:ticket);
+
+\echo '== The notes on the ticket'
+SELECT direction, channel, body, is_resolution FROM workitem.message WHERE item_id = :ticket ORDER BY id;
