@@ -761,6 +761,8 @@ enforce(Ctx *c)
 		c->from = WI_TO_DO;
 		check_required_fields(c);
 		set_ts(c, cols.submitted_at, c->now);
+		if (!c->new.n[cols.case_id])
+			wi_check_case_open(c->id, DatumGetInt64(c->new.v[cols.case_id]));
 	}
 
 	/* Reassigning or unassigning work in progress puts it back to to_do. */
@@ -848,6 +850,18 @@ enforce(Ctx *c)
 		}
 	}
 	log_changes(c);
+
+	/* Moves of a second item that this move causes. */
+	if (c->to == WI_CLOSED && c->from != WI_CLOSED && !c->new.n[cols.resolution])
+	{
+		WiResolution r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
+
+		if (c->kind == WI_ACTION && r == WI_UNABLE_TO_COMPLETE)
+			wi_case_needs_attention(DatumGetInt64(c->new.v[cols.case_id]),
+									text_or_null(&c->new, cols.resolution_note));
+		else if (c->kind == WI_CASE && r == WI_CANCELLED)
+			wi_cancel_actions(c->id, c->reason);
+	}
 }
 
 PG_FUNCTION_INFO_V1(workitem_enforce_transition);

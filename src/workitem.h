@@ -79,6 +79,11 @@ extern int	wi_internal_depth;
 extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 						   const char *detail) pg_attribute_noreturn();
 
+/* related.c: rules that touch a second item */
+extern void wi_check_case_open(int64 action_id, int64 case_id);
+extern void wi_case_needs_attention(int64 case_id, const char *reason);
+extern void wi_cancel_actions(int64 case_id, const char *reason);
+
 /* workitem.c */
 extern char *wi_actor(void);
 
