@@ -309,3 +309,36 @@ CREATE FUNCTION workitem.history(id bigint)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$ SELECT * FROM workitem.event e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+
+------------------------------------------------------------------------
+-- Messages: what a message does to its item lives in the trigger, so a
+-- plain INSERT behaves like record_message().
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.on_message() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workitem_on_message'
+    LANGUAGE C;
+
+CREATE TRIGGER zz_workitem_on_message
+    BEFORE INSERT ON workitem.message
+    FOR EACH ROW EXECUTE FUNCTION workitem.on_message();
+
+CREATE FUNCTION workitem.record_message(id bigint, direction workitem.direction,
+                                        channel workitem.channel, subject text DEFAULT NULL,
+                                        body text DEFAULT NULL, author text DEFAULT NULL)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'workitem_record_message' LANGUAGE C VOLATILE;
+
+-- The messages of an item and of every item merged into it, oldest first.
+CREATE FUNCTION workitem.thread(id bigint)
+    RETURNS SETOF workitem.message
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH RECURSIVE merged(id) AS (
+        SELECT $1
+        UNION
+        SELECT i.id FROM workitem.item i JOIN merged m ON i.merged_into OPERATOR(pg_catalog.=) m.id
+    )
+    SELECT msg.* FROM workitem.message msg JOIN merged m ON msg.item_id OPERATOR(pg_catalog.=) m.id
+    ORDER BY msg.at, msg.id
+    $$;

@@ -173,3 +173,10 @@ wi_a_kind(int kind)
 
 	return (kind >= 0 && kind < WI_NKINDS) ? names[kind] : "an item";
 }
+
+Oid
+wi_enum_typoid_by_name(const char *typname)
+{
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(typname),
+						   ObjectIdGetDatum(wi_namespace()));
+}

@@ -16,8 +16,8 @@
 #include "workitem.h"
 
 /* Run one statement as an engine move; the caller is connected to SPI. */
-static uint64
-internal_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+uint64
+wi_internal_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
 	int			ret;
 
@@ -93,7 +93,7 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	SPI_connect();
-	internal_exec("UPDATE workitem.item SET status = 'to_do'::workitem.status, "
+	wi_internal_exec("UPDATE workitem.item SET status = 'to_do'::workitem.status, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
 				  "WHERE id OPERATOR(pg_catalog.=) $1 "
 				  "AND status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[])",
@@ -112,7 +112,7 @@ wi_cancel_actions(int64 case_id, const char *reason)
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	SPI_connect();
-	internal_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
+	wi_internal_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 				  "resolution = 'cancelled'::workitem.resolution, change_reason = $2 "
 				  "WHERE case_id OPERATOR(pg_catalog.=) $1 "
 				  "AND status OPERATOR(pg_catalog.<>) 'closed'::workitem.status",

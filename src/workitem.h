@@ -62,6 +62,7 @@ extern Datum wi_enum_datum(WiEnumType t, int index);
 extern const char *wi_enum_label(WiEnumType t, int index);
 extern int	wi_enum_count(WiEnumType t);
 extern const char *wi_a_kind(int kind);
+extern Oid	wi_enum_typoid_by_name(const char *typname);
 extern Datum wi_enum_datum_by_name(const char *typname, const char *label);
 
 /* rules.c: the compiled transition table and per-kind rules */
@@ -80,6 +81,8 @@ extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 						   const char *detail) pg_attribute_noreturn();
 
 /* related.c: rules that touch a second item */
+extern uint64 wi_internal_exec(const char *sql, int nargs, Oid *types,
+							   Datum *values, const char *nulls);
 extern void wi_check_case_open(int64 action_id, int64 case_id);
 extern void wi_case_needs_attention(int64 case_id, const char *reason);
 extern void wi_cancel_actions(int64 case_id, const char *reason);

@@ -1,0 +1,262 @@
+/*
+ * messages.c: what a message does to its item (spec section 2), in the
+ * trigger workitem.on_message() on workitem.message, so that a mail
+ * gateway's plain INSERT and workitem.record_message() behave alike:
+ *   - inbound on a waiting item wakes it (highlighted);
+ *   - inbound on a resolved item reopens it within its feedback window;
+ *     after the window it closes it and starts a follow-up ticket;
+ *   - inbound on a closed item starts a follow-up ticket (follows_id) that
+ *     copies category and contacts, and the message is stored there;
+ *   - the first message of a draft with no title and description fills them.
+ * The item row is locked first, so a reply and a resolve of the same item
+ * serialise: either order leaves a valid item and the message stored.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+/* The item a message is for, as locked. */
+typedef struct MsgItem
+{
+	int64		id;
+	WiKind		kind;
+	WiStatus	status;
+	int			wait_type;		/* -1 when not waiting */
+	bool		feedback_over;
+	bool		blank_draft;	/* no title and no description */
+} MsgItem;
+
+static MsgItem
+lock_item(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	MsgItem		it = {0};
+	HeapTuple	t;
+	TupleDesc	d;
+	bool		isnull;
+	Datum		v;
+
+	if (SPI_execute_with_args("SELECT kind, status, wait_type, "
+							  " feedback_until OPERATOR(pg_catalog.<) pg_catalog.now(), "
+							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
+							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
+							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) id)));
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	it.id = id;
+	it.kind = wi_enum_index(WI_ENUM_KIND, SPI_getbinval(t, d, 1, &isnull));
+	it.status = wi_enum_index(WI_ENUM_STATUS, SPI_getbinval(t, d, 2, &isnull));
+	v = SPI_getbinval(t, d, 3, &isnull);
+	it.wait_type = isnull ? -1 : wi_enum_index(WI_ENUM_WAIT_TYPE, v);
+	v = SPI_getbinval(t, d, 4, &isnull);
+	it.feedback_over = !isnull && DatumGetBool(v);
+	it.blank_draft = it.status == WI_DRAFT && DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+	return it;
+}
+
+/* An engine move of the item, with a reason for the log. */
+static void
+move_item(int64 id, const char *set, const char *reason, int nextra, Datum *extra)
+{
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+
+	Assert(nextra <= 2);
+	values[0] = Int64GetDatum(id);
+	values[1] = CStringGetTextDatum(reason);
+	for (int i = 0; i < nextra; i++)
+		values[2 + i] = extra[i];
+	wi_internal_exec(psprintf("UPDATE workitem.item SET %s, change_reason = $2 "
+							  "WHERE id OPERATOR(pg_catalog.=) $1", set),
+					 2 + nextra, types, values, NULL);
+}
+
+#define WAKE "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
+	"ELSE 'in_progress'::workitem.status END, highlighted = true"
+
+/* A new ticket that follows a closed item; returns its id. */
+static int64
+follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
+				 Datum body, bool body_null)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(closed_id), subject, body};
+	char		nulls[3] = {' ', subject_null ? 'n' : ' ', body_null ? 'n' : ' '};
+	bool		isnull;
+
+	/* Submitted at once when it has what a submission needs. */
+	wi_internal_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
+					 " category, primary_contact, requester, priority, highlighted) "
+					 "SELECT 'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
+					 "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
+					 "  AND pg_catalog.btrim(COALESCE(category, '')) OPERATOR(pg_catalog.<>) '' "
+					 "  AND pg_catalog.btrim(COALESCE(primary_contact, '')) OPERATOR(pg_catalog.<>) '' "
+					 "  AND pg_catalog.btrim(COALESCE(requester, '')) OPERATOR(pg_catalog.<>) '' "
+					 "  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END, "
+					 " id, $2, $3, category, primary_contact, requester, priority, true "
+					 "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
+					 3, types, values, nulls);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static int
+attno(TupleDesc d, const char *name)
+{
+	int			n = SPI_fnumber(d, name);
+
+	if (n <= 0)
+		elog(ERROR, "workitem.on_message: column \"%s\" not found", name);
+	return n - 1;
+}
+
+PG_FUNCTION_INFO_V1(workitem_on_message);
+Datum
+workitem_on_message(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	d;
+	HeapTuple	tup;
+	Datum	   *v;
+	bool	   *n;
+	bool	   *repl;
+	int			c_item, c_dir, c_subject, c_body, c_author, c_id, c_channel;
+	MsgItem		it;
+	bool		inbound;
+	char	   *actor = wi_actor();
+	int64		item_id;
+	WiEvent		ev = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.on_message() must be a BEFORE INSERT ROW trigger")));
+
+	d = RelationGetDescr(td->tg_relation);
+	tup = td->tg_trigtuple;
+	v = palloc(sizeof(Datum) * d->natts);
+	n = palloc(sizeof(bool) * d->natts);
+	repl = palloc0(sizeof(bool) * d->natts);
+	heap_deform_tuple(tup, d, v, n);
+	c_id = attno(d, "id");
+	c_item = attno(d, "item_id");
+	c_dir = attno(d, "direction");
+	c_channel = attno(d, "channel");
+	c_subject = attno(d, "subject");
+	c_body = attno(d, "body");
+	c_author = attno(d, "author");
+
+	if (n[c_item] || n[c_dir] || n[c_channel])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("a message needs an item, a direction and a channel")));
+	item_id = DatumGetInt64(v[c_item]);
+	inbound = v[c_dir] == wi_enum_datum_by_name("direction", "inbound");
+	if (n[c_author])
+	{
+		v[c_author] = CStringGetTextDatum(actor);
+		n[c_author] = false;
+		repl[c_author] = true;
+	}
+
+	SPI_connect();
+	it = lock_item(item_id);
+	if (it.status == WI_RESOLVED && inbound && it.feedback_over)
+	{
+		/* The window is over but no timer closed it yet: close it now. */
+		move_item(it.id, "status = 'closed'::workitem.status",
+				  "feedback window over", 0, NULL);
+		it.status = WI_CLOSED;
+	}
+	if (it.status == WI_CLOSED)
+	{
+		if (!inbound)
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_ITEM_CLOSED),
+					 errmsg("item %lld is closed: no message can be added to it",
+							(long long) it.id),
+					 errhint("Only an inbound message is taken: it starts a follow-up ticket.")));
+		item_id = follow_up_ticket(it.id, v[c_subject], n[c_subject], v[c_body], n[c_body]);
+		v[c_item] = Int64GetDatum(item_id);
+		repl[c_item] = true;
+		ev.item_id = it.id;
+		ev.actor = actor;
+		ev.what = "followed_by";
+		ev.new_value = psprintf("%lld", (long long) item_id);
+		wi_log_event(&ev);
+	}
+	else if (it.status == WI_WAITING && inbound &&
+			 it.wait_type != WI_SPLIT && it.wait_type != WI_CASE_LAUNCHED)
+		move_item(it.id, WAKE, "reply received", 0, NULL);
+	else if (it.status == WI_RESOLVED && inbound)
+		move_item(it.id, WAKE, "reply received within the feedback window", 0, NULL);
+	else if (it.blank_draft && it.kind == WI_TICKET)
+	{
+		Datum		extra[2] = {v[c_subject], v[c_body]};
+
+		if (!n[c_subject] && !n[c_body])
+			move_item(it.id, "title = $3, description = $4", "filled from the first message",
+					  2, extra);
+	}
+	SPI_finish();
+
+	ev.item_id = item_id;
+	ev.actor = actor;
+	ev.what = "message";
+	ev.new_value = psprintf("%s %s #%lld",
+							DatumGetCString(DirectFunctionCall1(enum_out, v[c_dir])),
+							DatumGetCString(DirectFunctionCall1(enum_out, v[c_channel])),
+							n[c_id] ? 0LL : (long long) DatumGetInt64(v[c_id]));
+	wi_log_event(&ev);
+
+	return PointerGetDatum(heap_modify_tuple(tup, d, v, n, repl));
+}
+
+/* workitem.record_message(id, direction, channel, subject, body, author) */
+PG_FUNCTION_INFO_V1(workitem_record_message);
+Datum
+workitem_record_message(PG_FUNCTION_ARGS)
+{
+	Oid			types[6] = {INT8OID, wi_enum_typoid_by_name("direction"),
+		wi_enum_typoid_by_name("channel"), TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6];
+	bool		isnull;
+	int64		id;
+	static const char *const names[3] = {"item id", "direction", "channel"};
+
+	for (int i = 0; i < 6; i++)
+	{
+		if (i < 3 && PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", names[i])));
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO workitem.message "
+							  "(item_id, direction, channel, subject, body, author) "
+							  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+							  6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: recording a message failed");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
