@@ -21,7 +21,7 @@ SELECT workitem.reopen(:t);
 UPDATE workitem.item SET status = 'waiting' WHERE id = :t;
 SELECT workitem.pause(:t, 'not for tickets');
 UPDATE workitem.item SET status = 'waiting', wait_type = 'split' WHERE id = :t;
-SELECT workitem.wait_until(:t, now() - interval '1 hour');
+SELECT workitem.wait_until(:t, '2020-01-01 09:00:00+00');
 SELECT workitem.wait_until(:t, 'infinity');
 SELECT workitem.wait_more_info(:t, 0);
 UPDATE workitem.item SET wait_type = 'more_info' WHERE id = :t;

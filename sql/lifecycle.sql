@@ -56,7 +56,9 @@ SELECT status, submitted_at IS NOT NULL AS submitted, feedback_window FROM worki
 SELECT id AS t5 FROM workitem.create_ticket('Printer', 'Jams', 'short', 'h@x', 'h@x', submit => true) \gset
 SELECT status FROM workitem.resolve(:t5, 'customer_response');
 SELECT pg_sleep(0.2);
-SELECT status FROM workitem.reopen(:t5);
+-- (the message names the moment the window closed, so show only its SQLSTATE)
+DO $$ BEGIN PERFORM workitem.reopen(currval('workitem.item_id_seq'));
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'reopen refused: %', SQLSTATE; END $$;
 SELECT status FROM workitem.close(:t5);
 
 -- A case with actions
