@@ -11,6 +11,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
 
 #include "workitem.h"
@@ -118,4 +119,292 @@ wi_cancel_actions(int64 case_id, const char *reason)
 				  "AND status OPERATOR(pg_catalog.<>) 'closed'::workitem.status",
 				  2, types, values, nulls);
 	SPI_finish();
+}
+
+/* The status and wait type of an item, locked; false when it does not exist. */
+static bool
+lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	bool		isnull;
+	Datum		w;
+
+	if (SPI_execute_with_args("SELECT kind, status, wait_type FROM workitem.item "
+							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
+	if (SPI_processed == 0)
+		return false;
+	*kind = wi_enum_index(WI_ENUM_KIND, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*status = wi_enum_index(WI_ENUM_STATUS, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	*wait_type = isnull ? -1 : wi_enum_index(WI_ENUM_WAIT_TYPE, w);
+	return true;
+}
+
+/*
+ * A child is done (resolved or closed). A split ticket resolves itself when
+ * its last child is done; a ticket that launched a case resolves with
+ * "completed" when the case resolves, and comes back highlighted when the
+ * case is cancelled. The parent is locked before the siblings are counted,
+ * so two children finishing at once cannot both miss the last one.
+ */
+void
+wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r)
+{
+	WiKind		kind;
+	WiStatus	status;
+	int			wait_type;
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2] = {Int64GetDatum(parent_id), Int64GetDatum(child_id)};
+	bool		isnull;
+
+	SPI_connect();
+	if (!lock_status(parent_id, &kind, &status, &wait_type) || status != WI_WAITING)
+	{
+		SPI_finish();
+		return;
+	}
+	if (wait_type == WI_SPLIT && child_kind == WI_TICKET)
+	{
+		if (SPI_execute_with_args("SELECT count(*) FROM workitem.item "
+								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
+								  "AND id OPERATOR(pg_catalog.<>) $2 "
+								  "AND status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[])",
+								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: counting split tickets failed");
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
+			wi_internal_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
+							 "resolution = 'split_completed'::workitem.resolution, "
+							 "change_reason = 'all split tickets are done' "
+							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+	}
+	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)
+	{
+		if (r == WI_CANCELLED)
+			wi_internal_exec("UPDATE workitem.item SET status = CASE WHEN assignee IS NULL "
+							 "THEN 'to_do'::workitem.status ELSE 'in_progress'::workitem.status END, "
+							 "highlighted = true, change_reason = 'the launched case was cancelled' "
+							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+		else
+			wi_internal_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
+							 "resolution = 'completed'::workitem.resolution, "
+							 "change_reason = 'the launched case is resolved' "
+							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+	}
+	SPI_finish();
+}
+
+/*
+ * merged_into must name another open ticket or case, and following the
+ * target's own merged_into links must not lead back (no cycle).
+ */
+void
+wi_check_merge_target(int64 id, int64 target)
+{
+	WiKind		kind;
+	WiStatus	status;
+	int			wait_type;
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2] = {Int64GetDatum(target), Int64GetDatum(id)};
+	bool		isnull;
+	bool		cycle;
+
+	if (target == id)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_MERGE),
+				 errmsg("item %lld cannot be merged into itself", (long long) id)));
+	SPI_connect();
+	if (!lock_status(target, &kind, &status, &wait_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld, the target of the merge of item %lld, does not exist",
+						(long long) target, (long long) id)));
+	if (kind == WI_ACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_MERGE),
+				 errmsg("item %lld cannot be merged into item %lld: it is an action",
+						(long long) id, (long long) target),
+				 errhint("Merge into a ticket or a case.")));
+	if (status == WI_CLOSED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_MERGE),
+				 errmsg("item %lld cannot be merged into item %lld: it is closed",
+						(long long) id, (long long) target)));
+	if (SPI_execute_with_args("WITH RECURSIVE chain(id) AS ("
+							  " SELECT merged_into FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+							  " UNION SELECT i.merged_into FROM workitem.item i JOIN chain c"
+							  "  ON i.id OPERATOR(pg_catalog.=) c.id)"
+							  "SELECT EXISTS (SELECT 1 FROM chain WHERE id OPERATOR(pg_catalog.=) $2)",
+							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: following merges failed");
+	cycle = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (cycle)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_MERGE),
+				 errmsg("item %lld cannot be merged into item %lld: that would make a cycle",
+						(long long) id, (long long) target)));
+}
+
+/* ----------------------------------------------------------------------
+ * Operations on two items
+ * ---------------------------------------------------------------------- */
+
+static int64
+require_id(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+	return PG_GETARG_INT64(n);
+}
+
+/* Lock a ticket that is about to wait on other work. */
+static void
+lock_ticket(int64 id, const char *what)
+{
+	WiKind		kind;
+	WiStatus	status;
+	int			wait_type;
+
+	if (!lock_status(id, &kind, &status, &wait_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) id)));
+	if (kind != WI_TICKET)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
+				 errmsg("item %lld is %s: only a ticket can %s", (long long) id,
+						wi_a_kind(kind), what)));
+}
+
+/* Make the engine's wait of a ticket on its children. */
+static void
+wait_on(int64 id, const char *wait_type, const char *reason)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(reason)};
+
+	wi_internal_exec(psprintf("UPDATE workitem.item SET status = 'waiting'::workitem.status, "
+							  "wait_type = '%s'::workitem.wait_type, wait_until = NULL, "
+							  "close_if_no_reply = false, wait_reason = $2, change_reason = $2 "
+							  "WHERE id OPERATOR(pg_catalog.=) $1", wait_type),
+					 2, types, values, NULL);
+}
+
+/* Columns a child ticket or a launched case copies from its ticket. */
+#define COPIED "description, category, primary_contact, requester, priority"
+
+/* workitem.split(id, titles text[]) returns bigint[]: the child tickets. */
+PG_FUNCTION_INFO_V1(workitem_split);
+Datum
+workitem_split(PG_FUNCTION_ARGS)
+{
+	int64		id = require_id(fcinfo, 0, "item id");
+	Oid			types[2] = {INT8OID, TEXTARRAYOID};
+	Datum		values[2];
+	bool		isnull;
+	Datum		result;
+	int			ret;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("titles must not be NULL")));
+	values[0] = Int64GetDatum(id);
+	values[1] = PG_GETARG_DATUM(1);
+
+	SPI_connect();
+	lock_ticket(id, "be split");
+	ret = SPI_execute_with_args("SELECT pg_catalog.count(*), "
+								" pg_catalog.count(*) FILTER (WHERE pg_catalog.btrim(COALESCE(t, '')) OPERATOR(pg_catalog.=) '') "
+								"FROM pg_catalog.unnest($2) t",
+								2, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading titles failed");
+	if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0 ||
+		DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: a split needs at least one title, and no empty one",
+						(long long) id)));
+
+	wait_on(id, "split", "split into child tickets");
+	/* Children are submitted when the parent's fields make them complete. */
+	ret = SPI_execute_with_args("WITH children AS ("
+								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
+								" SELECT 'ticket', CASE WHEN p.description IS NOT NULL AND p.category IS NOT NULL"
+								"  AND p.primary_contact IS NOT NULL AND p.requester IS NOT NULL"
+								"  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END,"
+								"  p.id, t.title, p.description, p.category, p.primary_contact, p.requester, p.priority"
+								" FROM workitem.item p, pg_catalog.unnest($2) WITH ORDINALITY AS t(title, n)"
+								" WHERE p.id OPERATOR(pg_catalog.=) $1 ORDER BY t.n RETURNING id)"
+								"SELECT pg_catalog.array_agg(id ORDER BY id) FROM children",
+								2, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "workitem: creating split tickets failed");
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	result = SPI_datumTransfer(result, false, -1);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* workitem.launch_case(id, title) returns bigint: the new case. */
+PG_FUNCTION_INFO_V1(workitem_launch_case);
+Datum
+workitem_launch_case(PG_FUNCTION_ARGS)
+{
+	int64		id = require_id(fcinfo, 0, "item id");
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
+	bool		isnull;
+	int64		case_id;
+
+	values[0] = Int64GetDatum(id);
+	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	SPI_connect();
+	lock_ticket(id, "launch a case");
+	wait_on(id, "case_launched", "case launched");
+	if (SPI_execute_with_args("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
+							  "SELECT 'case', 'to_do', id, $2, " COPIED " FROM workitem.item "
+							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
+							  2, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: launching a case failed");
+	case_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT64(case_id);
+}
+
+/* workitem.merge(id, into_id) returns the merged (closed) item. */
+PG_FUNCTION_INFO_V1(workitem_merge);
+Datum
+workitem_merge(PG_FUNCTION_ARGS)
+{
+	int64		id = require_id(fcinfo, 0, "item id");
+	int64		into = require_id(fcinfo, 1, "target item id");
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2] = {Int64GetDatum(id), Int64GetDatum(into)};
+	WiKind		kind;
+	WiStatus	status;
+	int			wait_type;
+	Datum		result;
+
+	SPI_connect();
+	if (!lock_status(id, &kind, &status, &wait_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) id)));
+	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
+							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
+							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::text "
+							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *",
+							  2, types, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "workitem: merging item %lld failed", (long long) id);
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }

@@ -35,7 +35,7 @@ typedef struct ItemCols
 	int			id, kind, status, wait_type, wait_reason, wait_until,
 				close_if_no_reply, resolution, resolution_note, title,
 				description, category, primary_contact, requester, assignee,
-				case_id, merged_into, needs_attention, attention_reason,
+				case_id, parent_id, merged_into, needs_attention, attention_reason,
 				highlighted, feedback_window, feedback_until,
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
@@ -96,7 +96,7 @@ load_cols(Relation rel)
 	COL(id); COL(kind); COL(status); COL(wait_type); COL(wait_reason);
 	COL(wait_until); COL(close_if_no_reply); COL(resolution);
 	COL(resolution_note); COL(title); COL(description); COL(category);
-	COL(primary_contact); COL(requester); COL(assignee); COL(case_id);
+	COL(primary_contact); COL(requester); COL(assignee); COL(case_id); COL(parent_id);
 	COL(merged_into); COL(needs_attention); COL(attention_reason);
 	COL(highlighted); COL(feedback_window); COL(feedback_until);
 	COL(require_resolution_note); COL(days_to_wait); COL(created_at);
@@ -596,7 +596,7 @@ enter_done(Ctx *c)
 	needs_note = c->kind != WI_ACTION &&
 		!c->new.n[cols.require_resolution_note] &&
 		DatumGetBool(c->new.v[cols.require_resolution_note]) &&
-		!wi_resolution_closes(c->kind, r) && r != WI_SPLIT_COMPLETED;
+		!wi_resolution_closes(c->kind, r) && !c->internal;
 	resolution_note(c, needs_note);
 
 	set_ts(c, cols.resolved_at, c->now);
@@ -742,7 +742,10 @@ enforce(Ctx *c)
 		check_immutable(c, cols.kind, "kind");
 		if (c->kind == WI_ACTION)
 			check_immutable(c, cols.case_id, "the case of an action");
+		check_immutable(c, cols.parent_id, "parent_id");
 	}
+	if (!c->new.n[cols.merged_into] && changed(c, cols.merged_into))
+		wi_check_merge_target(c->id, DatumGetInt64(c->new.v[cols.merged_into]));
 
 	restore_owned_columns(c);
 
@@ -852,7 +855,8 @@ enforce(Ctx *c)
 	log_changes(c);
 
 	/* Moves of a second item that this move causes. */
-	if (c->to == WI_CLOSED && c->from != WI_CLOSED && !c->new.n[cols.resolution])
+	if ((c->to == WI_RESOLVED || c->to == WI_CLOSED) &&
+		c->from != WI_RESOLVED && c->from != WI_CLOSED)
 	{
 		WiResolution r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
 
@@ -861,6 +865,8 @@ enforce(Ctx *c)
 									text_or_null(&c->new, cols.resolution_note));
 		else if (c->kind == WI_CASE && r == WI_CANCELLED)
 			wi_cancel_actions(c->id, c->reason);
+		if (!c->new.n[cols.parent_id])
+			wi_child_done(DatumGetInt64(c->new.v[cols.parent_id]), c->id, c->kind, r);
 	}
 }
 

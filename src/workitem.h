@@ -23,6 +23,7 @@
 #define ERRCODE_WI_NO_ASSIGNEE				MAKE_SQLSTATE('W','I','0','1','3')
 #define ERRCODE_WI_REASON_REQUIRED			MAKE_SQLSTATE('W','I','0','1','4')
 #define ERRCODE_WI_DELETE_REFUSED			MAKE_SQLSTATE('W','I','0','1','5')
+#define ERRCODE_WI_INVALID_MERGE			MAKE_SQLSTATE('W','I','0','1','6')
 #define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
 
 /* Enum values as small integers, in the order of the SQL labels. */
@@ -86,6 +87,8 @@ extern uint64 wi_internal_exec(const char *sql, int nargs, Oid *types,
 extern void wi_check_case_open(int64 action_id, int64 case_id);
 extern void wi_case_needs_attention(int64 case_id, const char *reason);
 extern void wi_cancel_actions(int64 case_id, const char *reason);
+extern void wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r);
+extern void wi_check_merge_target(int64 id, int64 target);
 
 /* workitem.c */
 extern char *wi_actor(void);

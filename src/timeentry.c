@@ -1,0 +1,119 @@
+/*
+ * timeentry.c: time spent on an item. The trigger workitem.on_time_entry()
+ * checks each entry and writes it to the activity log, so a plain INSERT
+ * and workitem.log_time() behave alike.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+static int
+col(TupleDesc d, const char *name)
+{
+	int			n = SPI_fnumber(d, name);
+
+	if (n <= 0)
+		elog(ERROR, "workitem.on_time_entry: column \"%s\" not found", name);
+	return n - 1;
+}
+
+PG_FUNCTION_INFO_V1(workitem_on_time_entry);
+Datum
+workitem_on_time_entry(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	d;
+	Datum	   *v;
+	bool	   *n;
+	bool	   *repl;
+	int			c_item, c_resource, c_duration, c_note, c_id;
+	Interval   *dur;
+	int64		item_id;
+	WiEvent		ev = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.on_time_entry() must be a BEFORE INSERT ROW trigger")));
+	d = RelationGetDescr(td->tg_relation);
+	v = palloc(sizeof(Datum) * d->natts);
+	n = palloc(sizeof(bool) * d->natts);
+	repl = palloc0(sizeof(bool) * d->natts);
+	heap_deform_tuple(td->tg_trigtuple, d, v, n);
+	c_id = col(d, "id");
+	c_item = col(d, "item_id");
+	c_resource = col(d, "resource");
+	c_duration = col(d, "duration");
+	c_note = col(d, "note");
+
+	if (n[c_item] || n[c_duration])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a time entry needs an item and a duration")));
+	item_id = DatumGetInt64(v[c_item]);
+	dur = DatumGetIntervalP(v[c_duration]);
+	/* Months and years have no fixed length: refuse them, and anything <= 0. */
+	if (dur->month != 0 || dur->time < 0 || dur->day < 0 ||
+		(dur->time == 0 && dur->day == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: a time entry's duration must be positive and in days, hours or less, not %s",
+						(long long) item_id,
+						DatumGetCString(DirectFunctionCall1(interval_out, v[c_duration]))),
+				 errhint("For example '1 hour 30 minutes'.")));
+	if (n[c_resource])
+	{
+		v[c_resource] = CStringGetTextDatum(wi_actor());
+		n[c_resource] = false;
+		repl[c_resource] = true;
+	}
+	ev.item_id = item_id;
+	ev.actor = wi_actor();
+	ev.what = "time_entry";
+	ev.old_value = NULL;
+	ev.new_value = psprintf("#%lld %s by %s", n[c_id] ? 0LL : (long long) DatumGetInt64(v[c_id]),
+							DatumGetCString(DirectFunctionCall1(interval_out, v[c_duration])),
+							TextDatumGetCString(v[c_resource]));
+	ev.reason = n[c_note] ? NULL : TextDatumGetCString(v[c_note]);
+	wi_log_event(&ev);
+	return PointerGetDatum(heap_modify_tuple(td->tg_trigtuple, d, v, n, repl));
+}
+
+/* workitem.log_time(id, duration, note, resource, started_at) */
+PG_FUNCTION_INFO_V1(workitem_log_time);
+Datum
+workitem_log_time(PG_FUNCTION_ARGS)
+{
+	Oid			types[5] = {INT8OID, INTERVALOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	char		nulls[5];
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(0) ? "item id" : "duration")));
+	for (int i = 0; i < 5; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at) "
+							  "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now())) RETURNING *",
+							  5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: logging time failed");
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
