@@ -135,6 +135,26 @@ def main():
     setup.commit()
     check(seq == ["in_progress", "waiting", "resolved"], "both moves are logged in order: %s" % seq)
 
+    # A reply arrives while the agent resolves: both orders end cleanly and
+    # the message is stored either way.
+    for first, label in (("resolve", "resolve commits first"), ("reply", "reply commits first")):
+        item = new_ticket(setup, "race")
+        resolve = "SELECT workitem.resolve(%s, 'customer_response')"
+        reply = "SELECT workitem.record_message(%s, 'inbound', 'email', 'Re', 'one more thing')"
+        out = race(resolve, reply, item) if first == "resolve" else race(reply, resolve, item)
+        check(out["blocked"], "%s: the other session waits" % label)
+        check(out.get("b") == "ok", "%s: the second one succeeds too (got %s)" % (label, out.get("b")))
+        with setup.cursor() as cur:
+            cur.execute("SELECT count(*) FROM workitem.message WHERE item_id = %s AND body = 'one more thing'",
+                        (item,))
+            stored = cur.fetchone()[0]
+        setup.commit()
+        check(stored == 1, "%s: the reply is stored once" % label)
+        # resolve then reply: the reply reopens it (within the window);
+        # reply then resolve: it ends resolved.
+        want = "in_progress" if first == "resolve" else "resolved"
+        check(status(setup, item)[0] == want, "%s: the item ends %s" % (label, want))
+
     print("1..%d" % count)
     return 1 if failures else 0
 
