@@ -3,7 +3,11 @@
 EXTENSION = workitem
 MODULE_big = workitem
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA = $(wildcard extension/workitem--*.sql)
+# The install script is built from extension/parts/ (one file per concern);
+# upgrade scripts (workitem--A--B.sql) are kept as written.
+INSTALL_SQL = extension/workitem--1.0.0.sql
+DATA = $(INSTALL_SQL) $(filter-out $(INSTALL_SQL),$(wildcard extension/workitem--*--*.sql))
+EXTRA_CLEAN = $(INSTALL_SQL)
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -19,6 +23,11 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
+
+all: $(INSTALL_SQL)
+$(INSTALL_SQL): $(sort $(wildcard extension/parts/*.sql))
+	{ printf '%s\n' '-- workitem 1.0.0 install script, built from extension/parts/*.sql' \
+	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: demo test bench prove
 demo:
