@@ -24,6 +24,9 @@
 #define ERRCODE_WI_REASON_REQUIRED			MAKE_SQLSTATE('W','I','0','1','4')
 #define ERRCODE_WI_DELETE_REFUSED			MAKE_SQLSTATE('W','I','0','1','5')
 #define ERRCODE_WI_INVALID_MERGE			MAKE_SQLSTATE('W','I','0','1','6')
+#define ERRCODE_WI_UNKNOWN_CALENDAR			MAKE_SQLSTATE('W','I','0','1','7')
+#define ERRCODE_WI_NO_WORKING_HOURS			MAKE_SQLSTATE('W','I','0','1','8')
+#define ERRCODE_WI_BAD_CALENDAR_FEED		MAKE_SQLSTATE('W','I','0','1','9')
 #define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
 
 /* Enum values as small integers, in the order of the SQL labels. */
@@ -89,6 +92,10 @@ extern void wi_case_needs_attention(int64 case_id, const char *reason);
 extern void wi_cancel_actions(int64 case_id, const char *reason);
 extern void wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r);
 extern void wi_check_merge_target(int64 id, int64 target);
+
+/* calendar.c: working time */
+extern int64 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to);
+extern TimestampTz wi_business_add(text *calendar, TimestampTz from, int64 amount);
 
 /* workitem.c */
 extern char *wi_actor(void);
