@@ -727,3 +727,37 @@ workitem_valid_time_zone(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(pg_tzset(name) != NULL);
 }
+
+/* The end of the nth working day after the local day of from (SLA targets in business days). */
+PG_FUNCTION_INFO_V1(workitem_end_of_working_day);
+Datum
+workitem_end_of_working_day(PG_FUNCTION_ARGS)
+{
+	Calendar   *cal = get_calendar(PG_GETARG_TEXT_PP(0));
+	TimestampTz from = PG_GETARG_TIMESTAMPTZ(1);
+	int32		n = PG_GETARG_INT32(2);
+	int32		d;
+	DayPlan    *p = NULL;
+
+	check_range(cal, from);
+	if (n < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a number of working days must be at least 1, not %d", n)));
+	if (cal->week_total == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_NO_WORKING_HOURS),
+				 errmsg("calendar \"%s\" has no working hours: no working day ends in it", cal->name)));
+	d = floor_div(from + offset_at(cal, from), DAY_US);
+	while (n > 0)
+	{
+		if (++d > LAST_DAY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("calendar \"%s\": the result lies after the year 2199", cal->name)));
+		p = plan_of(cal, d);
+		if (p->n > 0)
+			n--;
+	}
+	PG_RETURN_TIMESTAMPTZ(instant(cal, d, p->r[p->n - 1].end));
+}

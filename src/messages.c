@@ -216,6 +216,10 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
+	/* The first outbound message meets the first_response target. */
+	if (v[c_dir] == wi_enum_datum_by_name("direction", "outbound"))
+		wi_sla_first_response(item_id);
+
 	ev.item_id = item_id;
 	ev.actor = actor;
 	ev.what = "message";

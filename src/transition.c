@@ -35,7 +35,7 @@ typedef struct ItemCols
 	int			id, kind, status, wait_type, wait_reason, wait_until,
 				close_if_no_reply, resolution, resolution_note, title,
 				description, category, primary_contact, requester, assignee,
-				case_id, parent_id, merged_into, needs_attention, attention_reason,
+				case_id, parent_id, priority, sla_policy_id, merged_into, needs_attention, attention_reason,
 				highlighted, feedback_window, feedback_until,
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
@@ -96,7 +96,7 @@ load_cols(Relation rel)
 	COL(id); COL(kind); COL(status); COL(wait_type); COL(wait_reason);
 	COL(wait_until); COL(close_if_no_reply); COL(resolution);
 	COL(resolution_note); COL(title); COL(description); COL(category);
-	COL(primary_contact); COL(requester); COL(assignee); COL(case_id); COL(parent_id);
+	COL(primary_contact); COL(requester); COL(assignee); COL(case_id); COL(parent_id); COL(priority); COL(sla_policy_id);
 	COL(merged_into); COL(needs_attention); COL(attention_reason);
 	COL(highlighted); COL(feedback_window); COL(feedback_until);
 	COL(require_resolution_note); COL(days_to_wait); COL(created_at);
@@ -646,6 +646,7 @@ restore_owned_columns(Ctx *c)
 	keep_old(c, cols.resolved_by);
 	keep_old(c, cols.closed_at);
 	keep_old(c, cols.feedback_until);
+	keep_old(c, cols.sla_policy_id);
 	if (c->has_old)
 	{
 		keep_old(c, cols.created_at);
@@ -718,6 +719,45 @@ enforce_delete(Ctx *c, HeapTuple oldtuple)
 				 errhint("Cancel or close it instead.")));
 	log_event(c, "deleted", status_name(c->from), NULL);
 	return oldtuple;
+}
+
+/* Keep the item's SLA clocks in step with this move (src/sla.c). */
+static void
+update_sla(Ctx *c)
+{
+	WiSlaChange ch = {0};
+	bool		wait_changed;
+	int64		policy;
+
+	ch.id = c->id;
+	ch.now = c->now;
+	ch.from = c->from;
+	ch.to = c->to;
+	ch.old_wait = (c->has_old && !c->old.n[cols.wait_type])
+		? wi_enum_index(WI_ENUM_WAIT_TYPE, c->old.v[cols.wait_type]) : -1;
+	ch.new_wait = !c->new.n[cols.wait_type]
+		? wi_enum_index(WI_ENUM_WAIT_TYPE, c->new.v[cols.wait_type]) : -1;
+	ch.submitted = (c->from == WI_DRAFT && c->to != WI_DRAFT && c->to != WI_CLOSED) ||
+		(!c->has_old && c->kind == WI_ACTION);
+	ch.reclassified = c->has_old && (changed(c, cols.category) || changed(c, cols.priority));
+	ch.was_assigned = c->has_old && !c->old.n[cols.assignee];
+	ch.assigned = !c->new.n[cols.assignee];
+	ch.policy_id = c->new.n[cols.sla_policy_id] ? 0 : DatumGetInt64(c->new.v[cols.sla_policy_id]);
+	wait_changed = ch.old_wait != ch.new_wait;
+	ch.kind = c->kind;
+	ch.category = text_or_null(&c->new, cols.category);
+	ch.priority = text_or_null(&c->new, cols.priority);
+
+	/* Most updates touch no clock: no query for them. */
+	if (!ch.submitted && !ch.reclassified &&
+		(ch.policy_id == 0 ||
+		 (c->from == c->to && !wait_changed && (ch.was_assigned || !ch.assigned))))
+		return;
+	policy = wi_sla_on_change(&ch);
+	if (policy == 0)
+		set_null(c, cols.sla_policy_id);
+	else
+		set_value(c, cols.sla_policy_id, Int64GetDatum(policy));
 }
 
 static void
@@ -852,6 +892,7 @@ enforce(Ctx *c)
 			}
 		}
 	}
+	update_sla(c);
 	log_changes(c);
 
 	/* Moves of a second item that this move causes. */

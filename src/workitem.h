@@ -97,6 +97,28 @@ extern void wi_check_merge_target(int64 id, int64 target);
 extern int64 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to);
 extern TimestampTz wi_business_add(text *calendar, TimestampTz from, int64 amount);
 
+/* sla.c: SLA clocks, kept by the trigger */
+typedef struct WiSlaChange
+{
+	int64		id;
+	TimestampTz now;
+	WiStatus	from;
+	WiStatus	to;
+	int			old_wait;		/* -1: not waiting */
+	int			new_wait;
+	bool		submitted;		/* leaves draft for real work */
+	bool		reclassified;	/* category or priority changed */
+	bool		was_assigned;
+	bool		assigned;
+	int64		policy_id;		/* the item's policy so far; 0: none */
+	WiKind		kind;			/* what the policy is matched on */
+	const char *category;
+	const char *priority;
+} WiSlaChange;
+
+extern int64 wi_sla_on_change(const WiSlaChange *ch);
+extern void wi_sla_first_response(int64 item_id);
+
 /* workitem.c */
 extern char *wi_actor(void);
 

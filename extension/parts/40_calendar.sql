@@ -69,3 +69,10 @@ CREATE FUNCTION workitem.business_add(calendar text, from_time timestamptz, amou
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION workitem.business_add(text, timestamptz, interval) IS
     'The moment when amount of working time has passed since from_time (before it, when negative).';
+
+CREATE FUNCTION workitem.end_of_working_day(calendar text, from_time timestamptz, n integer)
+    RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'workitem_end_of_working_day'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.end_of_working_day(text, timestamptz, integer) IS
+    'The end of the nth working day after the day of from_time (targets in business days).';

@@ -1,0 +1,440 @@
+/*
+ * sla.c: SLA clocks, kept by the item trigger in the same transaction as
+ * each move (spec section 3).
+ *
+ * A clock holds the working time used before its current running period
+ * (used) and the start of that period (since); while paused or stopped,
+ * since is NULL. So the used time at any moment is
+ *     used + business_time(calendar, since, at)
+ * and the due time is business_add(calendar, since, target - used). A
+ * pause folds the running period into used; a resume starts a new one and
+ * moves the due time forward by exactly the stopped working time; a new
+ * target (priority or policy change) keeps used and only recomputes the
+ * due time. Every change is a row in workitem.sla_clock_event.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+/* ----------------------------------------------------------------------
+ * Writing clocks (called from the trigger; SPI)
+ * ---------------------------------------------------------------------- */
+
+static void
+exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "workitem: SLA clock statement failed (%s): %s",
+			 SPI_result_code_string(ret), sql);
+}
+
+/* Log the clocks an UPDATE ... RETURNING * just changed. */
+#define LOG_CLOCKS(event, reason) \
+	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason)" \
+	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason " FROM u"
+
+/* The most specific enabled policy for the item as it will be; 0 when none. */
+static int64
+match_policy(const WiSlaChange *ch)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ch->category ? ' ' : 'n', ch->priority ? ' ' : 'n'};
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(wi_enum_label(WI_ENUM_KIND, ch->kind));
+	values[1] = ch->category ? CStringGetTextDatum(ch->category) : (Datum) 0;
+	values[2] = ch->priority ? CStringGetTextDatum(ch->priority) : (Datum) 0;
+	exec("SELECT p.id FROM workitem.sla_policy p WHERE p.enabled"
+		 " AND (p.kind IS NULL OR p.kind::text OPERATOR(pg_catalog.=) $1)"
+		 " AND (p.category IS NULL OR p.category OPERATOR(pg_catalog.=) $2)"
+		 " AND (p.priority IS NULL OR p.priority OPERATOR(pg_catalog.=) $3)"
+		 "ORDER BY (p.kind IS NOT NULL)::int OPERATOR(pg_catalog.+) (p.category IS NOT NULL)::int"
+		 " OPERATOR(pg_catalog.+) (p.priority IS NOT NULL)::int DESC, p.id LIMIT 1",
+		 3, types, values, nulls, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return 0;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The target as working time. A business-days target is turned into the
+ * working time from the clock start to the end of the Nth working day.
+ */
+#define TARGET_TIME \
+	"CASE WHEN t.working_time IS NOT NULL THEN t.working_time ELSE " \
+	" workitem.business_time(p.calendar, $2, workitem.end_of_working_day(p.calendar, $2, t.business_days)) END"
+
+/*
+ * The row "values" the trigger sees are not in the table yet (BEFORE
+ * trigger), so the item's attributes are passed in, not read back.
+ */
+typedef struct SlaItem
+{
+	int64		id;
+	TimestampTz now;
+	bool		assigned;
+} SlaItem;
+
+static void
+create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
+{
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
+	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now),
+	Int64GetDatum(policy_id), Int32GetDatum(cycle)};
+
+	/* Running clocks start now; clocks that start at assignment wait. */
+	exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
+				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at)"
+				  " SELECT $1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
+				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN 'running' ELSE 'pending' END,"
+				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
+				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
+				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN"
+				  "   workitem.business_add(p.calendar, $2, " TARGET_TIME ") END"
+				  " FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id"
+				  " WHERE p.id OPERATOR(pg_catalog.=) $3 %s"
+				  " ON CONFLICT (item_id, target, cycle) DO NOTHING RETURNING *)"
+				  LOG_CLOCKS("CASE state WHEN 'running' THEN 'start' ELSE 'pending' END", "NULL"),
+				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
+				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
+				  clock_start ? psprintf("AND t.target OPERATOR(pg_catalog.=) '%s'", clock_start) : ""),
+		 4, types, values, NULL, SPI_OK_INSERT);
+}
+
+/* Pause the running clocks (the item waits with a wait type that stops them). */
+static void
+pause_clocks(SlaItem *it, const char *reason)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+
+	exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'paused', paused_at = $2, due_at = NULL,"
+		 " used = used OPERATOR(pg_catalog.+) workitem.business_time(calendar, since, $2), since = NULL"
+		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'running' RETURNING *)"
+		 LOG_CLOCKS("'pause'", "$3"), 3, types, values, NULL, SPI_OK_INSERT);
+}
+
+/* Resume paused clocks; only_target limits it (a reopen resumes resolution). */
+static void
+resume_clocks(SlaItem *it, const char *only_target, const char *reason)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+
+	exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', paused_at = NULL, since = $2,"
+				  " stopped_at = NULL,"
+				  " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
+				  " WHERE item_id OPERATOR(pg_catalog.=) $1 AND %s RETURNING *)"
+				  LOG_CLOCKS("'resume'", "$3"),
+				  only_target
+				  ? psprintf("target OPERATOR(pg_catalog.=) '%s' AND state::text OPERATOR(pg_catalog.=) ANY ('{paused,met,missed}')"
+							 " AND cycle OPERATOR(pg_catalog.=) (SELECT max(cycle) FROM workitem.sla_clock c2"
+							 "  WHERE c2.item_id OPERATOR(pg_catalog.=) $1 AND c2.target OPERATOR(pg_catalog.=) '%s')",
+							 only_target, only_target)
+				  : "state OPERATOR(pg_catalog.=) 'paused'"),
+		 3, types, values, NULL, SPI_OK_INSERT);
+}
+
+/* Stop clocks for good: met if within the target, else missed. */
+static void
+stop_clocks(SlaItem *it, const char *only_target, const char *reason)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+
+	exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET"
+				  " used = used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0'),"
+				  " state = CASE WHEN used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0')"
+				  "   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END,"
+				  " since = NULL, due_at = NULL, paused_at = NULL, stopped_at = $2"
+				  " WHERE item_id OPERATOR(pg_catalog.=) $1"
+				  " AND state::text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}') %s RETURNING *)"
+				  LOG_CLOCKS("state", "$3"),
+				  only_target ? psprintf("AND target OPERATOR(pg_catalog.=) '%s'", only_target) : ""),
+		 3, types, values, NULL, SPI_OK_INSERT);
+}
+
+/* Start clocks that wait for the first assignment. */
+static void
+start_pending(SlaItem *it)
+{
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		values[2] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now)};
+
+	exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', started_at = $2, since = $2,"
+		 " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
+		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'pending' RETURNING *)"
+		 LOG_CLOCKS("'start'", "'first assignment'"), 2, types, values, NULL, SPI_OK_INSERT);
+}
+
+/*
+ * A new policy or target for clocks that have not stopped: keep the used
+ * working time (and so the pauses already taken), take the new target,
+ * recompute the due time.
+ */
+static void
+retarget_clocks(SlaItem *it, int64 policy_id)
+{
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, INT8OID};
+	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), Int64GetDatum(policy_id)};
+
+	exec("WITH n AS (SELECT c.id, p.id AS policy_id, p.calendar,"
+		 "  CASE WHEN t.working_time IS NOT NULL THEN t.working_time ELSE"
+		 "   workitem.business_time(p.calendar, c.started_at,"
+		 "    workitem.end_of_working_day(p.calendar, c.started_at, t.business_days)) END AS target_time,"
+		 "  c.used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(c.calendar, c.since, $2), '0') AS used"
+		 " FROM workitem.sla_clock c, workitem.sla_policy p JOIN workitem.sla_target t"
+		 "  ON t.policy_id OPERATOR(pg_catalog.=) p.id"
+		 " WHERE p.id OPERATOR(pg_catalog.=) $3 AND t.target OPERATOR(pg_catalog.=) c.target"
+		 " AND c.item_id OPERATOR(pg_catalog.=) $1"
+		 " AND c.state::text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}')),"
+		 " u AS (UPDATE workitem.sla_clock c SET policy_id = n.policy_id, calendar = n.calendar,"
+		 "  target_time = n.target_time, used = n.used,"
+		 "  since = CASE WHEN c.state OPERATOR(pg_catalog.=) 'running' THEN $2 END,"
+		 "  due_at = CASE WHEN c.state OPERATOR(pg_catalog.=) 'running' THEN"
+		 "   workitem.business_add(n.calendar, $2, n.target_time OPERATOR(pg_catalog.-) n.used) END"
+		 " FROM n WHERE c.id OPERATOR(pg_catalog.=) n.id RETURNING c.*)"
+		 LOG_CLOCKS("'recompute'", "'policy or priority changed'"),
+		 3, types, values, NULL, SPI_OK_INSERT);
+	/* Targets the new policy has and the item lacks start now. */
+	create_clocks(it, policy_id, NULL, 1);
+}
+
+static bool
+stops_clock(int64 policy_id, int wait_type)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(policy_id),
+	CStringGetTextDatum(wi_enum_label(WI_ENUM_WAIT_TYPE, wait_type))};
+	bool		isnull;
+
+	if (wait_type < 0)
+		return false;
+	exec("SELECT $2::workitem.wait_type OPERATOR(pg_catalog.=) ANY (stop_wait_types) "
+		 "FROM workitem.sla_policy WHERE id OPERATOR(pg_catalog.=) $1",
+		 2, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Highest cycle of the item's resolution clock (for new_cycle). */
+static int
+max_cycle(int64 item_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(item_id)};
+	bool		isnull;
+	Datum		d;
+
+	exec("SELECT max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
+		 " AND target OPERATOR(pg_catalog.=) 'resolution'", 1, types, values, NULL, SPI_OK_SELECT);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+static char *
+reopen_policy(int64 policy_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(policy_id)};
+
+	exec("SELECT reopen_policy FROM workitem.sla_policy WHERE id OPERATOR(pg_catalog.=) $1",
+		 1, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "continue";
+}
+
+/*
+ * Bring the item's clocks up to date with the move the trigger is
+ * allowing. Returns the item's policy (0: none), for sla_policy_id.
+ */
+int64
+wi_sla_on_change(const WiSlaChange *ch)
+{
+	SlaItem		it = {ch->id, ch->now, ch->assigned};
+	int64		policy = ch->policy_id;
+	bool		was_done = ch->from == WI_RESOLVED || ch->from == WI_CLOSED;
+	bool		is_done = ch->to == WI_RESOLVED || ch->to == WI_CLOSED;
+
+	SPI_connect();
+	if (ch->submitted)
+	{
+		policy = match_policy(ch);
+		if (policy != 0)
+			create_clocks(&it, policy, NULL, 1);
+	}
+	else if (ch->reclassified && ch->to != WI_DRAFT && ch->to != WI_CLOSED)
+	{
+		int64		p = match_policy(ch);
+
+		if (p != 0 && p != policy)
+			retarget_clocks(&it, p);
+		policy = p != 0 ? p : policy;
+	}
+	if (policy == 0)
+	{
+		SPI_finish();
+		return 0;
+	}
+
+	if (ch->assigned && !ch->was_assigned)
+		start_pending(&it);
+
+	if (is_done && !was_done)
+		stop_clocks(&it, NULL, "resolved");
+	else if (was_done && !is_done)
+	{
+		char	   *rp = reopen_policy(policy);
+
+		if (strcmp(rp, "new_cycle") == 0)
+			create_clocks(&it, policy, "resolution", max_cycle(ch->id) + 1);
+		else
+		{
+			if (strcmp(rp, "reset") == 0)
+			{
+				Oid			types[1] = {INT8OID};
+				Datum		values[1] = {Int64GetDatum(ch->id)};
+
+				exec("UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
+					 " AND target OPERATOR(pg_catalog.=) 'resolution'",
+					 1, types, values, NULL, SPI_OK_UPDATE);
+			}
+			resume_clocks(&it, "resolution", "reopened");
+		}
+	}
+	else if (!is_done)
+	{
+		bool		stopped_before = ch->from == WI_WAITING && stops_clock(policy, ch->old_wait);
+		bool		stopped_now = ch->to == WI_WAITING && stops_clock(policy, ch->new_wait);
+
+		if (!stopped_before && stopped_now)
+			pause_clocks(&it, wi_enum_label(WI_ENUM_WAIT_TYPE, ch->new_wait));
+		else if (stopped_before && !stopped_now)
+			resume_clocks(&it, NULL, "wait ended");
+	}
+	SPI_finish();
+	return policy;
+}
+
+/* The first outbound message meets the first_response target. */
+void
+wi_sla_first_response(int64 item_id)
+{
+	SlaItem		it = {item_id, GetCurrentTransactionStartTimestamp(), false};
+
+	SPI_connect();
+	stop_clocks(&it, "first_response", "first outbound message");
+	SPI_finish();
+}
+
+/* ----------------------------------------------------------------------
+ * Reading clocks: pure functions of a clock's columns
+ * ---------------------------------------------------------------------- */
+
+/* Working time used by the moment at (NULL since: stopped, used is final). */
+static int64
+used_at(text *calendar, Interval *used, bool since_null, TimestampTz since, TimestampTz at)
+{
+	int64		u = used->day * USECS_PER_DAY + used->time;
+
+	if (!since_null && at > since)
+		u += wi_business_usecs(calendar, since, at);
+	return u;
+}
+
+static Interval *
+to_interval(int64 us)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->time = us;
+	return iv;
+}
+
+PG_FUNCTION_INFO_V1(workitem_clock_used);
+Datum
+workitem_clock_used(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	PG_RETURN_INTERVAL_P(to_interval(used_at(PG_GETARG_TEXT_PP(0), PG_GETARG_INTERVAL_P(1),
+											 PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
+											 PG_GETARG_TIMESTAMPTZ(3))));
+}
+
+/* running | paused | warning | breached | met | missed (| pending) */
+PG_FUNCTION_INFO_V1(workitem_clock_state);
+Datum
+workitem_clock_state(PG_FUNCTION_ARGS)
+{
+	char	   *state;
+	int64		target,
+				used;
+	double		lowest = 2.0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(6))
+		PG_RETURN_NULL();
+	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(state, "running") != 0)
+		PG_RETURN_TEXT_P(cstring_to_text(state));
+	target = PG_GETARG_INTERVAL_P(2)->day * USECS_PER_DAY + PG_GETARG_INTERVAL_P(2)->time;
+	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), PG_ARGISNULL(4),
+				   PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4), PG_GETARG_TIMESTAMPTZ(6));
+	if (used >= target)
+		PG_RETURN_TEXT_P(cstring_to_text("breached"));
+	if (!PG_ARGISNULL(5))
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(5);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(a, NUMERICOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				lowest = Min(lowest, DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i])));
+	}
+	if (target > 0 && (double) used / (double) target >= lowest)
+		PG_RETURN_TEXT_P(cstring_to_text("warning"));
+	PG_RETURN_TEXT_P(cstring_to_text("running"));
+}
+
+/* "Due: <time>" while running; "Due: paused 2 h 5 m before due date" when stopped. */
+PG_FUNCTION_INFO_V1(workitem_clock_label);
+Datum
+workitem_clock_label(PG_FUNCTION_ARGS)
+{
+	char	   *state;
+	int64		target,
+				used,
+				left,
+				minutes;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(6))
+		PG_RETURN_NULL();
+	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(state, "running") == 0 && !PG_ARGISNULL(5))
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("Due: %s",
+												  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(5)))));
+	if (strcmp(state, "pending") == 0)
+		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
+	target = PG_GETARG_INTERVAL_P(2)->day * USECS_PER_DAY + PG_GETARG_INTERVAL_P(2)->time;
+	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), true, 0, 0);
+	left = target - used;
+	minutes = (left < 0 ? -left : left) / USECS_PER_MINUTE;
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s " INT64_FORMAT " h " INT64_FORMAT " m %s due date",
+											  strcmp(state, "paused") == 0 ? "Due: paused" :
+											  strcmp(state, "met") == 0 ? "Met:" : "Missed:",
+											  minutes / 60, minutes % 60,
+											  left >= 0 ? "before" : "after")));
+}
