@@ -53,6 +53,7 @@ typedef struct Attached
 				assignee;
 	int			nlabels;		/* the table's labels and our statuses */
 	char	   *labels[MAX_LABELS];
+	int			label_len[MAX_LABELS];
 	WiStatus	label_status[MAX_LABELS];
 	char	   *status_label[WI_NSTATUSES]; /* ours -> the table's, for moves we make */
 	int			npk;
@@ -221,6 +222,8 @@ load_attached(TriggerData *td)
 		}
 		ReleaseSysCache(ituple);
 	}
+	for (int i = 0; i < a->nlabels; i++)
+		a->label_len[i] = strlen(a->labels[i]);
 	MemoryContextSwitchTo(old);
 
 	{
@@ -265,10 +268,17 @@ read_status(Attached *a, TupleDesc d, HeapTuple t, const char *table)
 				 errmsg("%s: the status of a work item cannot be NULL", table)));
 	if (a->status.is_enum)
 		return wi_enum_index(WI_ENUM_STATUS, v);
-	label = TextDatumGetCString(v);
-	for (int i = 0; i < a->nlabels; i++)
-		if (strcmp(a->labels[i], label) == 0)
-			return a->label_status[i];
+	{
+		/* compare in place: no copy of the label per row */
+		struct varlena *t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
+		const char *p = VARDATA_ANY(t);
+		int			len = VARSIZE_ANY_EXHDR(t);
+
+		for (int i = 0; i < a->nlabels; i++)
+			if (a->label_len[i] == len && memcmp(a->labels[i], p, len) == 0)
+				return a->label_status[i];
+		label = pnstrdup(p, len);
+	}
 	{
 		StringInfoData known;
 

@@ -18,70 +18,135 @@
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "workitem.h"
 
-/* Insert one tuple into rel's heap and every one of its indexes. */
-static void
-insert_tuple(Relation rel, HeapTuple tup)
+/*
+ * What an append needs to know about a target table, kept per backend:
+ * the relation, its id sequence, and its indexes with their IndexInfo.
+ * Dropped whenever the relation (or anything, InvalidOid) is invalidated.
+ */
+typedef struct Target
 {
-	List	   *indexoids = RelationGetIndexList(rel);
-	ListCell   *lc;
-	EState	   *estate = NULL;
+	const char *relname;
+	const char *seqname;
+	Oid			relid;
+	Oid			seqid;
+	int			nindexes;
+	Oid		   *indexes;
+	IndexInfo **info;
+	ExprState **pred;			/* partial indexes: their predicate, prepared once */
+	EState	   *estate;			/* long-lived, for expressions and predicates */
+} Target;
+
+static Target event_target = {"event", "event_id_seq"};
+static Target message_target = {"message", "message_id_seq"};
+static bool callback_set = false;
+
+static void
+target_invalidate(Datum arg, Oid relid)
+{
+	Target	   *targets[2] = {&event_target, &message_target};
+
+	for (int i = 0; i < 2; i++)
+		if (relid == InvalidOid || relid == targets[i]->relid)
+			targets[i]->relid = InvalidOid;
+}
+
+static Relation
+target_open(Target *t)
+{
+	Relation	rel;
+
+	if (!callback_set)
+	{
+		CacheRegisterRelcacheCallback(target_invalidate, (Datum) 0);
+		callback_set = true;
+	}
+	if (!OidIsValid(t->relid))
+	{
+		Oid			relid = get_relname_relid(t->relname, wi_namespace());
+		List	   *indexoids;
+		ListCell   *lc;
+		MemoryContext old;
+		int			i = 0;
+
+		if (!OidIsValid(relid))
+			elog(ERROR, "relation workitem.%s does not exist", t->relname);
+		t->seqid = get_relname_relid(t->seqname, wi_namespace());
+		if (!OidIsValid(t->seqid))
+			elog(ERROR, "sequence workitem.%s does not exist", t->seqname);
+		rel = table_open(relid, RowExclusiveLock);
+		indexoids = RelationGetIndexList(rel);
+		old = MemoryContextSwitchTo(CacheMemoryContext);
+		if (t->estate)
+			FreeExecutorState(t->estate);
+		t->estate = CreateExecutorState();
+		t->nindexes = list_length(indexoids);
+		t->indexes = palloc(sizeof(Oid) * (t->nindexes + 1));
+		t->info = palloc(sizeof(IndexInfo *) * (t->nindexes + 1));
+		t->pred = palloc0(sizeof(ExprState *) * (t->nindexes + 1));
+		foreach(lc, indexoids)
+		{
+			Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+
+			t->indexes[i] = lfirst_oid(lc);
+			t->info[i] = BuildIndexInfo(idx);
+			if (t->info[i]->ii_Predicate != NIL)
+				t->pred[i] = ExecPrepareQual(t->info[i]->ii_Predicate, t->estate);
+			index_close(idx, NoLock);
+			i++;
+		}
+		MemoryContextSwitchTo(old);
+		t->relid = relid;
+		return rel;
+	}
+	return table_open(t->relid, RowExclusiveLock);
+}
+
+/* Insert one tuple into the heap and every index of the target. */
+static void
+insert_tuple(Target *t, Relation rel, HeapTuple tup)
+{
+	ExprContext *econtext = GetPerTupleExprContext(t->estate);
 	TupleTableSlot *slot;
 
 	simple_heap_insert(rel, tup);
 
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tup, slot, false);
-
-	foreach(lc, indexoids)
+	econtext->ecxt_scantuple = slot;
+	for (int i = 0; i < t->nindexes; i++)
 	{
-		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(idx);
+		Relation	idx;
 		Datum		values[INDEX_MAX_KEYS];
 		bool		isnull[INDEX_MAX_KEYS];
 
-		/* Expression or partial indexes a DBA added need an executor state. */
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
-		{
-			ExprContext *econtext;
-
-			if (estate == NULL)
-				estate = CreateExecutorState();
-			econtext = GetPerTupleExprContext(estate);
-			econtext->ecxt_scantuple = slot;
-			if (ii->ii_Predicate != NIL)
-			{
-				ExprState  *pred = ExecPrepareQual(ii->ii_Predicate, estate);
-
-				if (!ExecQual(pred, econtext))
-				{
-					index_close(idx, NoLock);
-					continue;
-				}
-			}
-		}
-		FormIndexDatum(ii, slot, estate, values, isnull);
+		if (t->pred[i] != NULL && !ExecQual(t->pred[i], econtext))
+			continue;
+		idx = index_open(t->indexes[i], RowExclusiveLock);
+		FormIndexDatum(t->info[i], slot, t->estate, values, isnull);
 		index_insert(idx, values, isnull, &tup->t_self, rel,
 					 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 #if PG_VERSION_NUM >= 140000
 					 false,
 #endif
-					 ii);
+					 t->info[i]);
 		index_close(idx, NoLock);
 	}
+	econtext->ecxt_scantuple = NULL;
+	ResetExprContext(econtext);
 	ExecDropSingleTupleTableSlot(slot);
-	if (estate != NULL)
-		FreeExecutorState(estate);
-	list_free(indexoids);
 }
 
 /* A row under construction: values by column name, the rest NULL. */
 typedef struct RowBuilder
 {
+	Target	   *target;
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;
@@ -89,53 +154,49 @@ typedef struct RowBuilder
 } RowBuilder;
 
 static void
-row_begin(RowBuilder *rb, const char *relname)
+row_begin(RowBuilder *rb, Target *t)
 {
-	Oid			relid = get_relname_relid(relname, wi_namespace());
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation workitem.%s does not exist", relname);
-	rb->rel = table_open(relid, RowExclusiveLock);
+	rb->target = t;
+	rb->rel = target_open(t);
 	rb->desc = RelationGetDescr(rb->rel);
 	rb->values = palloc0(sizeof(Datum) * rb->desc->natts);
 	rb->nulls = palloc(sizeof(bool) * rb->desc->natts);
 	memset(rb->nulls, true, sizeof(bool) * rb->desc->natts);
 }
 
+/* Our columns come first and in order; a search is the fallback. */
 static void
-row_set(RowBuilder *rb, const char *column, Datum value, bool isnull)
+row_set(RowBuilder *rb, int guess, const char *column, Datum value, bool isnull)
 {
-	for (int i = 0; i < rb->desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(rb->desc, i);
+	int			i = guess;
 
-		if (!att->attisdropped && strcmp(NameStr(att->attname), column) == 0)
-		{
-			rb->values[i] = value;
-			rb->nulls[i] = isnull;
-			return;
-		}
+	if (i >= rb->desc->natts || TupleDescAttr(rb->desc, i)->attisdropped ||
+		strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) != 0)
+	{
+		for (i = 0; i < rb->desc->natts; i++)
+			if (!TupleDescAttr(rb->desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
+				break;
+		if (i == rb->desc->natts)
+			elog(ERROR, "column \"%s\" of workitem.%s does not exist",
+				 column, RelationGetRelationName(rb->rel));
 	}
-	elog(ERROR, "column \"%s\" of workitem.%s does not exist",
-		 column, RelationGetRelationName(rb->rel));
+	rb->values[i] = value;
+	rb->nulls[i] = isnull;
 }
 
 static void
-row_set_text(RowBuilder *rb, const char *column, const char *s)
+row_set_text(RowBuilder *rb, int guess, const char *column, const char *s)
 {
-	row_set(rb, column, s ? CStringGetTextDatum(s) : (Datum) 0, s == NULL);
+	row_set(rb, guess, column, s ? CStringGetTextDatum(s) : (Datum) 0, s == NULL);
 }
 
 static int64
-row_set_id(RowBuilder *rb, const char *seqname)
+row_set_id(RowBuilder *rb)
 {
-	Oid			seqid = get_relname_relid(seqname, wi_namespace());
-	int64		id;
+	int64		id = nextval_internal(rb->target->seqid, false);
 
-	if (!OidIsValid(seqid))
-		elog(ERROR, "sequence workitem.%s does not exist", seqname);
-	id = nextval_internal(seqid, false);
-	row_set(rb, "id", Int64GetDatum(id), false);
+	row_set(rb, 0, "id", Int64GetDatum(id), false);
 	return id;
 }
 
@@ -144,7 +205,7 @@ row_finish(RowBuilder *rb)
 {
 	HeapTuple	tup = heap_form_tuple(rb->desc, rb->values, rb->nulls);
 
-	insert_tuple(rb->rel, tup);
+	insert_tuple(rb->target, rb->rel, tup);
 	heap_freetuple(tup);
 	table_close(rb->rel, NoLock);
 	pfree(rb->values);
@@ -156,17 +217,17 @@ wi_log_event(const WiEvent *ev)
 {
 	RowBuilder	rb;
 
-	row_begin(&rb, "event");
-	row_set_id(&rb, "event_id_seq");
-	row_set(&rb, "item_id", Int64GetDatum(ev->item_id), false);
-	row_set(&rb, "source", ObjectIdGetDatum(ev->source), !OidIsValid(ev->source));
-	row_set_text(&rb, "row_key", ev->row_key);
-	row_set(&rb, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
-	row_set_text(&rb, "actor", ev->actor);
-	row_set_text(&rb, "what", ev->what);
-	row_set_text(&rb, "old_value", ev->old_value);
-	row_set_text(&rb, "new_value", ev->new_value);
-	row_set_text(&rb, "reason", ev->reason);
+	row_begin(&rb, &event_target);
+	row_set_id(&rb);
+	row_set(&rb, 1, "item_id", Int64GetDatum(ev->item_id), ev->item_id == 0);
+	row_set(&rb, 2, "source", ObjectIdGetDatum(ev->source), !OidIsValid(ev->source));
+	row_set_text(&rb, 3, "row_key", ev->row_key);
+	row_set(&rb, 4, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	row_set_text(&rb, 5, "actor", ev->actor);
+	row_set_text(&rb, 6, "what", ev->what);
+	row_set_text(&rb, 7, "old_value", ev->old_value);
+	row_set_text(&rb, 8, "new_value", ev->new_value);
+	row_set_text(&rb, 9, "reason", ev->reason);
 	row_finish(&rb);
 }
 
@@ -178,17 +239,17 @@ wi_insert_note(int64 item_id, const char *subject, const char *body,
 	RowBuilder	rb;
 	int64		id;
 
-	row_begin(&rb, "message");
-	id = row_set_id(&rb, "message_id_seq");
-	row_set(&rb, "item_id", Int64GetDatum(item_id), false);
-	row_set(&rb, "direction", wi_enum_datum_by_name("direction", "internal"), false);
-	row_set(&rb, "channel", wi_enum_datum_by_name("channel", "note"), false);
-	row_set_text(&rb, "subject", subject);
-	row_set_text(&rb, "body", body);
-	row_set_text(&rb, "author", author);
-	row_set(&rb, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
-	row_set(&rb, "is_resolution", BoolGetDatum(is_resolution), false);
-	row_set(&rb, "is_description", BoolGetDatum(is_description), false);
+	row_begin(&rb, &message_target);
+	id = row_set_id(&rb);
+	row_set(&rb, 1, "item_id", Int64GetDatum(item_id), false);
+	row_set(&rb, 2, "direction", wi_enum_datum_by_name("direction", "internal"), false);
+	row_set(&rb, 3, "channel", wi_enum_datum_by_name("channel", "note"), false);
+	row_set_text(&rb, 4, "subject", subject);
+	row_set_text(&rb, 5, "body", body);
+	row_set_text(&rb, 6, "author", author);
+	row_set(&rb, 7, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	row_set(&rb, 8, "is_resolution", BoolGetDatum(is_resolution), false);
+	row_set(&rb, 9, "is_description", BoolGetDatum(is_description), false);
 	row_finish(&rb);
 	return id;
 }

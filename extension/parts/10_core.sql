@@ -175,8 +175,12 @@ CREATE TABLE workitem.event (
 ALTER SEQUENCE workitem.event_id_seq OWNED BY workitem.event.id;
 COMMENT ON TABLE workitem.event IS
     'Append-only activity log: one row per changed field of an item.';
-CREATE INDEX event_item_idx ON workitem.event (item_id, id);
-CREATE INDEX event_what_at_idx ON workitem.event (what, at);
+-- History of an item, history of a row of an attached table, and events
+-- in a time range (BRIN: the log is appended in time order, and a BRIN
+-- index costs next to nothing per row; filter on "what" from there).
+CREATE INDEX event_item_idx ON workitem.event (item_id, id) WHERE item_id IS NOT NULL;
+CREATE INDEX event_row_idx ON workitem.event (source, row_key, id) WHERE source IS NOT NULL;
+CREATE INDEX event_at_idx ON workitem.event USING brin (at);
 
 REVOKE ALL ON workitem.event FROM PUBLIC;
 
