@@ -153,7 +153,9 @@ load_attached(TriggerData *td)
 	a->relid = rel->rd_rel->relispartition
 		? llast_oid(get_partition_ancestors(RelationGetRelid(rel)))
 		: RelationGetRelid(rel);
-	a->table = MemoryContextStrdup(CacheMemoryContext, get_rel_name(a->relid));
+	a->table = MemoryContextStrdup(CacheMemoryContext,
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(a->relid)),
+															  get_rel_name(a->relid)));
 	a->kind = wi_enum_index(WI_ENUM_KIND,
 							DirectFunctionCall2(enum_in, CStringGetDatum(tg->tgargs[1]),
 												ObjectIdGetDatum(wi_enum_typoid(WI_ENUM_KIND))));
