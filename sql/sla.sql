@@ -102,3 +102,6 @@ SELECT workitem.clock_label('paused', '24x7', '8 hours', '5 hours 55 minutes', N
        workitem.clock_label('paused', '24x7', '8 hours', '9 hours 3 minutes', NULL, NULL, now()) AS after;
 SELECT day = current_date AS today, policy, target, met, missed FROM workitem.sla_breaches
  WHERE policy IN ('all tickets', 'network', 'network P1') ORDER BY policy, target;
+-- Time in each status, from the log
+SELECT status, times_entered, wall_clock >= working_time AS wall_covers_working
+  FROM workitem.status_durations WHERE item_id = :t ORDER BY status;

@@ -181,3 +181,23 @@ LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 WHERE c.state IN ('met', 'missed')
 GROUP BY 1, 2, 3;
 COMMENT ON VIEW workitem.sla_breaches IS 'Per day the clock stopped, policy and target: how many targets were met and missed.';
+
+-- Time each item spent in each status: wall clock, and working time in
+-- the calendar of its SLA policy (24x7 without one). Built from the log.
+CREATE VIEW workitem.status_durations AS
+WITH changes AS (
+    SELECT e.item_id, e.id, e.at,
+           CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END AS status,
+           lead(e.at) OVER (PARTITION BY e.item_id ORDER BY e.id) AS until
+    FROM workitem.event e
+    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+)
+SELECT c.item_id, c.status::workitem.status AS status, count(*) AS times_entered,
+       sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
+       sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
+FROM changes c
+JOIN workitem.item i ON i.id = c.item_id
+LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+GROUP BY c.item_id, c.status;
+COMMENT ON VIEW workitem.status_durations IS
+    'Per item and status: how often it was entered, and the wall-clock and working time spent in it (up to now for the current status).';
