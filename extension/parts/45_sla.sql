@@ -166,8 +166,8 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar, c.target_time
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
-WHERE c.cycle = (SELECT max(c2.cycle) FROM workitem.sla_clock c2
-                 WHERE c2.item_id = c.item_id AND c2.target = c.target);
+WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
+                  WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
     'One row per item and SLA target (current cycle): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
 
