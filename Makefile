@@ -3,11 +3,15 @@
 EXTENSION = workitem
 MODULE_big = workitem
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
-# The install script is built from extension/parts/ (one file per concern);
-# upgrade scripts (workitem--A--B.sql) are kept as written.
+# Each release's SQL is kept in parts, one file per concern: extension/1.0.0/
+# builds the base install script, each later extension/X.Y.Z/ the upgrade
+# script from the release before. The first release is frozen; CREATE
+# EXTENSION runs the base script and then the upgrades, so a fresh install
+# and an upgraded one are the same thing.
 INSTALL_SQL = extension/workitem--1.0.0.sql
-DATA = $(INSTALL_SQL) $(filter-out $(INSTALL_SQL),$(wildcard extension/workitem--*--*.sql))
-EXTRA_CLEAN = $(INSTALL_SQL)
+UPGRADE_SQL = extension/workitem--1.0.0--1.1.0.sql
+DATA = $(INSTALL_SQL) $(UPGRADE_SQL)
+EXTRA_CLEAN = $(INSTALL_SQL) $(UPGRADE_SQL)
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -24,10 +28,13 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-all: $(INSTALL_SQL)
-$(INSTALL_SQL): $(sort $(wildcard extension/parts/*.sql))
-	{ printf '%s\n' '-- workitem 1.0.0 install script, built from extension/parts/*.sql' \
+all: $(INSTALL_SQL) $(UPGRADE_SQL)
+$(INSTALL_SQL): $(sort $(wildcard extension/1.0.0/*.sql))
+	{ printf '%s\n' '-- workitem 1.0.0 install script, built from extension/1.0.0/*.sql' \
 	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $^; } > $@
+$(UPGRADE_SQL): $(sort $(wildcard extension/1.1.0/*.sql))
+	{ printf '%s\n' '-- workitem 1.0.0 to 1.1.0, built from extension/1.1.0/*.sql' \
+	  '\echo Use "ALTER EXTENSION workitem UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: demo test bench prove
 demo:

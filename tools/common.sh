@@ -20,7 +20,8 @@ as_server_user() {
 
 ensure_deps() {
     local missing=()
-    [ -x "$PG_CONFIG" ] || missing+=("postgresql-server-dev-$PGVERSION")
+    # pg_config alone can come with the server package: look for the headers.
+    [ -f "/usr/include/postgresql/$PGVERSION/server/postgres.h" ] || missing+=("postgresql-server-dev-$PGVERSION")
     [ -x "$PGBIN/initdb" ] || missing+=("postgresql-$PGVERSION")
     [ -f "/usr/share/postgresql/$PGVERSION/extension/pgtap.control" ] || missing+=("postgresql-$PGVERSION-pgtap")
     command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
@@ -35,8 +36,12 @@ ensure_deps() {
 
 build_install() {
     echo "== building and installing workitem"
-    make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
-    as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+    # One build at a time in a tree: several test runs may share it.
+    (
+        flock 9
+        make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+        as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+    ) 9>"${TMPDIR:-/tmp}/workitem-build.lock"
 }
 
 stop_cluster() {

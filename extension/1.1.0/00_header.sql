@@ -1,0 +1,3 @@
+-- workitem 1.0.0 -> 1.1.0: timers and background worker, roles and grants,
+-- BI views, holiday import. Everything new since the first release goes in
+-- extension/1.1.0/ (one file per concern); extension/1.0.0/ is frozen.
