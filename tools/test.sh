@@ -32,10 +32,13 @@ if [ ${#tap_files[@]} -gt 0 ]; then
     passed=$((passed + ${t_total:-0} - t_bad)) failed=$((failed + t_bad))
 fi
 
-echo "== client tests (test/*.py)"
+# Client and whole-cluster tests: executables in test/ (*.py, *.sh) print
+# TAP lines; they get the cluster in PGHOST/PGPORT and PGBIN, ROOT.
+echo "== client tests (test/*.py, test/*.sh)"
 createdb workitem_clients
 psql -X -q -d workitem_clients -c 'CREATE EXTENSION workitem;'
-for script in test/*.py; do
+export PGBIN ROOT CLUSTER_DIR
+for script in test/*.py test/*.sh; do
     echo "-- $script"
     if ! PGDATABASE=workitem_clients "$script" 2>&1 | tee "$log.client"; then stage_failed=1; fi
     c_ok=$(grep -cE '^ok [0-9]+' "$log.client" || true)
