@@ -251,5 +251,20 @@ wi_insert_note(int64 item_id, const char *subject, const char *body,
 	row_set(&rb, 8, "is_resolution", BoolGetDatum(is_resolution), false);
 	row_set(&rb, 9, "is_description", BoolGetDatum(is_description), false);
 	row_finish(&rb);
+
+	/*
+	 * A note is a change to the item like any message (spec section 5): log
+	 * it as the message trigger logs the messages it sees, since this row
+	 * does not pass through that trigger.
+	 */
+	{
+		WiEvent		ev = {0};
+
+		ev.item_id = item_id;
+		ev.actor = author;
+		ev.what = "message";
+		ev.new_value = psprintf("internal note #%lld", (long long) id);
+		wi_log_event(&ev);
+	}
 	return id;
 }

@@ -147,6 +147,8 @@ workitem_on_message(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.on_message() must be a BEFORE INSERT ROW trigger")));
+	if (wi_loading_dump(td))
+		return PointerGetDatum(td->tg_trigtuple);
 
 	d = RelationGetDescr(td->tg_relation);
 	tup = td->tg_trigtuple;

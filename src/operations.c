@@ -306,6 +306,18 @@ workitem_cancel(PG_FUNCTION_ARGS)
 	Op			op;
 
 	op_begin(&op, fcinfo);
+	/*
+	 * Cancelling an item that is already closed (say, an action its case's
+	 * cancelling closed) is refused like any other change of a closed item:
+	 * as a plain UPDATE it would change no column and pass silently, and
+	 * the reason given would be lost.
+	 */
+	if (op.status == WI_CLOSED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_CLOSED),
+				 errmsg("item %lld: a closed %s cannot be cancelled",
+						(long long) op.id, wi_enum_label(WI_ENUM_KIND, op.kind)),
+				 errhint("Closed is final.")));
 	op_arg(&op, fcinfo, 1, TEXTOID);
 	PG_RETURN_DATUM(op_update(&op,
 							  "status = 'closed'::workitem.status, "

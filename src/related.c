@@ -279,6 +279,21 @@ lock_ticket(int64 id, const char *what)
 				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
 				 errmsg("item %lld is %s: only a ticket can %s", (long long) id,
 						wi_a_kind(kind), what)));
+
+	/*
+	 * A ticket that already waits on its split tickets or its launched case
+	 * cannot start waiting on other work: the engine's own move would end
+	 * the first wait, and the ticket would then wait for ever (the children
+	 * of the first wait no longer resolve it).
+	 */
+	if (status == WI_WAITING && (wait_type == WI_SPLIT || wait_type == WI_CASE_LAUNCHED))
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_INVALID_TRANSITION),
+				 errmsg("item %lld cannot %s: it already waits (%s)", (long long) id, what,
+						wi_enum_label(WI_ENUM_WAIT_TYPE, wait_type)),
+				 errhint(wait_type == WI_SPLIT
+						 ? "A split ticket waits until all its children are done."
+						 : "A ticket that launched a case waits until the case is done.")));
 }
 
 /* Make the engine's wait of a ticket on its children. */

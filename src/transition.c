@@ -24,6 +24,12 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+/* wi_loading_dump() */
+#include "miscadmin.h"
+#include "tcop/pquery.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+
 #include "workitem.h"
 
 /* Set by operations that may make the moves reserved to the engine. */
@@ -930,6 +936,8 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.enforce_transition() must be a BEFORE ROW trigger")));
+	if (wi_loading_dump(td))
+		return PointerGetDatum(td->tg_trigtuple);
 
 	rel = td->tg_relation;
 	load_cols(rel);
@@ -980,4 +988,33 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	replace = palloc(sizeof(bool) * c.desc->natts);
 	memset(replace, true, sizeof(bool) * c.desc->natts);
 	return PointerGetDatum(heap_modify_tuple(newtuple, c.desc, c.new.v, c.new.n, replace));
+}
+
+/*
+ * True when the row being inserted comes straight from a COPY into the
+ * trigger's own table, run by the table's owner: that is how pg_restore
+ * loads the extension's tables (their data is dumped through
+ * pg_extension_config_dump, after CREATE EXTENSION has created the
+ * triggers). Such rows are history, not moves: they are loaded as they
+ * are, with no rule applied and nothing logged. The owner could disable
+ * the triggers anyway; anybody else's COPY goes through every rule.
+ * Trigger depth 1 keeps rows written by other triggers under the rules.
+ * Used by the triggers on workitem.item, message and time_entry.
+ */
+bool
+wi_loading_dump(struct TriggerData *td)
+{
+	Oid			relid = RelationGetRelid(td->tg_relation);
+
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		return false;
+	if (ActivePortal == NULL || ActivePortal->commandTag != CMDTAG_COPY)
+		return false;
+	if (DatumGetInt32(OidFunctionCall0Coll(F_PG_TRIGGER_DEPTH, InvalidOid)) != 1)
+		return false;
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, GetUserId());
+#else
+	return pg_class_ownercheck(relid, GetUserId());
+#endif
 }

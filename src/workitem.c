@@ -3,6 +3,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -13,6 +15,14 @@
 PG_MODULE_MAGIC;
 
 static char *actor_setting = NULL;
+
+/* Who acts when the engine moves items by itself (timers); NULL otherwise. */
+const char *wi_actor_override = NULL;
+
+/* Timer settings (timers.c, worker.c). */
+int			wi_timer_interval = 60000;	/* ms; 0 turns the worker off */
+int			wi_timer_batch = 1000;
+char	   *wi_timer_databases = NULL;
 
 void		_PG_init(void);
 
@@ -28,17 +38,51 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("workitem.timer_interval",
+							"How often the background worker runs workitem.run_timers().",
+							"0 turns the worker off.",
+							&wi_timer_interval,
+							60000, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("workitem.timer_batch",
+							"Items the background worker moves per transaction.",
+							NULL,
+							&wi_timer_batch,
+							1000, 1, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+	/*
+	 * One worker per database, registered at start: postmaster-level. A
+	 * library loaded later may not define such a setting; it has no worker
+	 * then, and the setting is only shown.
+	 */
+	DefineCustomStringVariable("workitem.timer_databases",
+							   "Databases (comma-separated) in which the background worker runs the timers.",
+							   "Needs workitem in shared_preload_libraries and a restart.",
+							   &wi_timer_databases,
+							   "postgres",
+							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("workitem");
 #else
 	EmitWarningsOnPlaceholders("workitem");
 #endif
+
+	if (process_shared_preload_libraries_in_progress)
+		wi_register_timer_workers();
 }
 
-/* The acting resource: workitem.actor if set, else the session user. */
+/* The acting resource: the engine, else workitem.actor if set, else the session user. */
 char *
 wi_actor(void)
 {
+	if (wi_actor_override != NULL)
+		return pstrdup(wi_actor_override);
 	if (actor_setting != NULL && actor_setting[0] != '\0')
 		return pstrdup(actor_setting);
 	return GetUserNameFromId(GetSessionUserId(), false);

@@ -81,6 +81,8 @@ extern char *wi_allowed_wait_types_text(WiKind kind);
 
 /* transition.c */
 extern int	wi_internal_depth;
+struct TriggerData;
+extern bool wi_loading_dump(struct TriggerData *td);
 extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 						   const char *detail) pg_attribute_noreturn();
 
@@ -121,6 +123,13 @@ extern void wi_sla_first_response(int64 item_id);
 
 /* workitem.c */
 extern char *wi_actor(void);
+extern const char *wi_actor_override;
+extern int	wi_timer_interval;
+extern int	wi_timer_batch;
+extern char *wi_timer_databases;
+
+/* worker.c: the background worker that runs the timers */
+extern void wi_register_timer_workers(void);
 
 /* eventlog.c: direct, permission-free appends to workitem.event/message */
 typedef struct WiEvent

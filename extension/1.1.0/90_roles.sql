@@ -1,0 +1,177 @@
+------------------------------------------------------------------------
+-- Roles and privileges (issue 6). Sorts last among the 1.1.0 parts, so
+-- every function and table exists by now; the privileges are explicit
+-- lists, and what another 1.1.0 part may add is granted only when it
+-- exists (to_regprocedure / to_regclass), so this part works either way.
+--
+--   workitem_reader  USAGE on the schema, SELECT on the views, the pure
+--                    functions, and what the views need (the calendars).
+--   workitem_agent   reader + the operations and the tables they write.
+--                    No function is SECURITY DEFINER: an agent's UPDATE
+--                    is checked by the same trigger as any other. Nothing
+--                    on workitem.event: the C code appends to it directly.
+--   workitem_admin   agent + calendars, SLA policies and targets,
+--                    category_config, attach/detach, timers, holidays.
+--
+-- Nothing is granted to PUBLIC but the types' USAGE (PostgreSQL's default).
+------------------------------------------------------------------------
+
+-- The roles are cluster-wide: created once, NOLOGIN; members log in.
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['workitem_reader', 'workitem_agent', 'workitem_admin'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+    -- agent includes reader, admin includes agent (no NOTICE when already so)
+    IF NOT pg_catalog.pg_has_role('workitem_agent', 'workitem_reader', 'MEMBER') THEN
+        GRANT workitem_reader TO workitem_agent;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('workitem_admin', 'workitem_agent', 'MEMBER') THEN
+        GRANT workitem_agent TO workitem_admin;
+    END IF;
+END $roles$;
+
+-- history() read workitem.event as the caller, who has no privilege on it:
+-- it reads the view workitem.activity_log instead (same rows, same order).
+CREATE OR REPLACE FUNCTION workitem.history(id bigint)
+    RETURNS SETOF workitem.event
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+                 e.old_value, e.new_value, e.reason
+          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+
+------------------------------------------------------------------------
+-- Start from nothing: no function is executable by PUBLIC, then grant back.
+------------------------------------------------------------------------
+REVOKE ALL ON SCHEMA workitem FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA workitem FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA workitem FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA workitem FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA workitem TO workitem_reader;
+
+-- Grants that name objects another 1.1.0 part may or may not have added.
+CREATE FUNCTION workitem.grant_if_exists(privileges text, kind text, objects text[], grantee name)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o text;
+BEGIN
+    FOREACH o IN ARRAY objects LOOP
+        IF (kind = 'FUNCTION' AND to_regprocedure(o) IS NOT NULL)
+           OR (kind IN ('TABLE', 'SEQUENCE') AND to_regclass(o) IS NOT NULL) THEN
+            EXECUTE format('GRANT %s ON %s %s TO %I', privileges, kind,
+                           CASE WHEN kind = 'FUNCTION' THEN to_regprocedure(o)::text
+                                ELSE to_regclass(o)::text END, grantee);
+        END IF;
+    END LOOP;
+END $$;
+
+------------------------------------------------------------------------
+-- workitem_reader
+------------------------------------------------------------------------
+GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
+                workitem.activity_log, workitem.item_sla, workitem.sla_breaches,
+                workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
+                workitem.attached
+      TO workitem_reader;
+-- the working-time functions (called by the SLA and duration views) read
+-- the calendars as the caller
+GRANT SELECT ON workitem.calendar, workitem.calendar_hours, workitem.calendar_holiday
+      TO workitem_reader;
+GRANT EXECUTE ON FUNCTION
+    workitem.can_transition(workitem.kind, workitem.status, workitem.status),
+    workitem.next_statuses(workitem.kind, workitem.status),
+    workitem.allowed_wait_types(workitem.kind),
+    workitem.allowed_resolutions(workitem.kind),
+    workitem.legacy_status(workitem.kind, text),
+    workitem.actor(),
+    workitem.valid_time_zone(text),
+    workitem.business_time(text, timestamptz, timestamptz),
+    workitem.business_add(text, timestamptz, interval),
+    workitem.end_of_working_day(text, timestamptz, integer),
+    workitem.clock_used(text, interval, timestamptz, timestamptz),
+    workitem.clock_state(text, text, interval, interval, timestamptz, numeric[], timestamptz),
+    workitem.clock_label(text, text, interval, interval, timestamptz, timestamptz, timestamptz)
+    TO workitem_reader;
+
+------------------------------------------------------------------------
+-- workitem_agent: the operations, and what they (and the C triggers,
+-- through SPI, as the caller) read and write.
+------------------------------------------------------------------------
+GRANT EXECUTE ON FUNCTION
+    workitem.create_ticket(text, text, text, text, text, text, boolean),
+    workitem.create_case(text, text, text, text, boolean),
+    workitem.submit(bigint),
+    workitem.start(bigint, text),
+    workitem.assign(bigint, text),
+    workitem.unassign(bigint, text),
+    workitem.wait_more_info(bigint, integer, boolean, text),
+    workitem.wait_until(bigint, timestamptz, text),
+    workitem.pause(bigint, text),
+    workitem.resume(bigint),
+    workitem.resolve(bigint, workitem.resolution, text),
+    workitem.reopen(bigint, text),
+    workitem.close(bigint),
+    workitem.cancel(bigint, text),
+    workitem.record_message(bigint, workitem.direction, workitem.channel, text, text, text),
+    workitem.split(bigint, text[]),
+    workitem.merge(bigint, bigint),
+    workitem.launch_case(bigint, text),
+    workitem.log_time(bigint, interval, text, text, timestamptz),
+    workitem.history(bigint),
+    workitem.thread(bigint),
+    workitem.current_clock(bigint, text),
+    workitem.sla_remaining(bigint, text, timestamptz),
+    workitem.sla_due_at(bigint, text, timestamptz),
+    workitem.sla_state(bigint, text, timestamptz),
+    workitem.sla_label(bigint, text, timestamptz)
+    TO workitem_agent;
+-- functions of other 1.1.0 parts, when they are there
+SELECT workitem.grant_if_exists('EXECUTE', 'FUNCTION', ARRAY[
+    'workitem.create_action(bigint,text,text,text,text)',
+    'workitem.create_action(bigint,text,text,text)',
+    'workitem.create_action(bigint,text,text)',
+    'workitem.create_action(bigint,text)'], 'workitem_agent');
+
+-- Items: every write goes through the trigger (only drafts can be deleted).
+GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;
+-- Messages: written once; the trigger marks the resolution note.
+GRANT SELECT, INSERT ON workitem.message TO workitem_agent;
+GRANT UPDATE (is_resolution) ON workitem.message TO workitem_agent;
+GRANT SELECT, INSERT ON workitem.time_entry TO workitem_agent;
+-- SLA clocks, kept by the item trigger in the mover's transaction
+GRANT SELECT, INSERT, UPDATE ON workitem.sla_clock TO workitem_agent;
+GRANT SELECT, INSERT ON workitem.sla_clock_event TO workitem_agent;
+-- configuration, read at submit and by the SLA clocks
+GRANT SELECT ON workitem.category_config, workitem.sla_policy, workitem.sla_target,
+                workitem.attached_table
+      TO workitem_agent;
+GRANT USAGE ON SEQUENCE workitem.item_id_seq, workitem.message_id_seq, workitem.time_entry_id_seq,
+                        workitem.sla_clock_id_seq, workitem.sla_clock_event_id_seq
+      TO workitem_agent;
+
+------------------------------------------------------------------------
+-- workitem_admin: configuration, attaching tables, the engine's timers.
+------------------------------------------------------------------------
+GRANT INSERT, UPDATE, DELETE ON workitem.calendar, workitem.calendar_hours, workitem.calendar_holiday,
+                                workitem.sla_policy, workitem.sla_target, workitem.category_config,
+                                workitem.attached_table
+      TO workitem_admin;
+GRANT USAGE ON SEQUENCE workitem.sla_policy_id_seq TO workitem_admin;
+GRANT EXECUTE ON FUNCTION
+    workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name),
+    workitem.detach(regclass),
+    workitem.enforce_attached()     -- attach() creates a trigger that calls it
+    TO workitem_admin;
+SELECT workitem.grant_if_exists('EXECUTE', 'FUNCTION', ARRAY[
+    'workitem.run_timers(timestamptz,integer)',
+    'workitem.import_holidays(text,text)'], 'workitem_admin');
+
+DROP FUNCTION workitem.grant_if_exists(text, text, text[], name);

@@ -1,0 +1,656 @@
+/*
+ * timers.c: the moves that happen because time passes (run_timers) and the
+ * SLA alarms (warning thresholds and breaches), each exactly once.
+ *
+ * Due work is found through partial indexes (waits by wait_until, resolved
+ * items by feedback_until, split parents, running clocks by alarm_at), so
+ * a run with nothing due is a few index probes and writes nothing. Rows
+ * are taken with FOR UPDATE SKIP LOCKED: any number of sessions may run
+ * the timers at once and no item is moved twice. Each item moves in its
+ * own subtransaction, so one item that cannot move (a user's trigger or
+ * constraint refuses it) is reported and skipped instead of blocking the
+ * queue. The moves go through the item trigger like any other, with the
+ * actor "system" and a reason, so they are logged and keep the SLA clocks.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+/* Plans kept for the life of the backend; the plan cache revalidates them. */
+static SPIPlanPtr plan_waits, plan_feedback, plan_splits, plan_alarms;
+static SPIPlanPtr plan_wake, plan_close_no_reply, plan_close_feedback,
+			plan_split_done, plan_clock_fired, plan_clock_event;
+
+static SPIPlanPtr
+prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL)
+			elog(ERROR, "workitem.run_timers: preparing \"%s\" failed: %s",
+				 sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*slot = p;
+	}
+	return *slot;
+}
+
+/*
+ * Run one prepared statement as an engine move in a subtransaction.
+ * Returns the rows it changed, or -1 when it failed (reported as WARNING).
+ */
+static int64
+move_in_subxact(SPIPlanPtr plan, Datum *values, const char *nulls, int64 item_id,
+				const char *what)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			depth = wi_internal_depth;
+	int64		rows = -1;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			ret;
+
+		wi_internal_depth++;
+		ret = SPI_execute_plan(plan, values, nulls, false, 0);
+		wi_internal_depth = depth;
+		if (ret < 0)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		rows = (int64) SPI_processed;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		wi_internal_depth = depth;
+		MemoryContextSwitchTo(cxt);
+		ed = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ereport(WARNING,
+				(errcode(ed->sqlerrcode),
+				 errmsg("workitem.run_timers: item %lld not moved (%s): %s",
+						(long long) item_id, what, ed->message),
+				 ed->detail ? errdetail_internal("%s", ed->detail) : 0,
+				 errhint("The item stays due and is tried again at the next run.")));
+		FreeErrorData(ed);
+		rows = -1;
+	}
+	PG_END_TRY();
+	return rows;
+}
+
+static Datum
+get(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/* ----------------------------------------------------------------------
+ * Waits that run out: follow-up reached, days to wait over
+ * ---------------------------------------------------------------------- */
+
+typedef struct DueWait
+{
+	int64		id;
+	bool		ticket;
+	bool		more_info;
+	bool		close_if_no_reply;
+	TimestampTz until;
+	TimestampTz since;
+} DueWait;
+
+#define WAKE_SET "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
+	"ELSE 'in_progress'::workitem.status END, highlighted = true, change_reason = $2 "
+/* Re-checked under our lock: an earlier move in this run may have changed it. */
+#define STILL_DUE "WHERE id OPERATOR(pg_catalog.=) $1 " \
+	"AND status OPERATOR(pg_catalog.=) 'waiting'::workitem.status " \
+	"AND wait_until OPERATOR(pg_catalog.<=) $3"
+
+static int
+run_waits(TimestampTz at, int budget)
+{
+	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
+	Oid			mv_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	DueWait    *due;
+	int			n,
+				moved = 0;
+
+	prepare(&plan_waits,
+			"SELECT id, kind OPERATOR(pg_catalog.=) 'ticket'::workitem.kind, "
+			" wait_type OPERATOR(pg_catalog.=) 'more_info'::workitem.wait_type, "
+			" close_if_no_reply, wait_until, status_changed_at "
+			"FROM workitem.item "
+			"WHERE status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+			"AND wait_until OPERATOR(pg_catalog.<=) $1 "
+			"ORDER BY wait_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
+	prepare(&plan_wake, "UPDATE workitem.item SET " WAKE_SET STILL_DUE, 3, mv_types);
+	prepare(&plan_close_no_reply,
+			"UPDATE workitem.item SET status = 'closed'::workitem.status, "
+			"resolution = 'no_customer_response'::workitem.resolution, change_reason = $2 "
+			STILL_DUE, 3, mv_types);
+
+	if (SPI_execute_plan(plan_waits, sel, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading due waits failed");
+	n = (int) SPI_processed;
+	due = palloc(sizeof(DueWait) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		due[i].id = DatumGetInt64(get(i, 1, &isnull));
+		due[i].ticket = DatumGetBool(get(i, 2, &isnull));
+		due[i].more_info = DatumGetBool(get(i, 3, &isnull));
+		due[i].close_if_no_reply = DatumGetBool(get(i, 4, &isnull));
+		due[i].until = DatumGetTimestampTz(get(i, 5, &isnull));
+		due[i].since = DatumGetTimestampTz(get(i, 6, &isnull));
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		Datum		mv[3];
+		char	   *reason;
+		SPIPlanPtr	plan = plan_wake;
+
+		if (due[i].more_info)
+		{
+			long		days = (long) ((due[i].until - due[i].since + USECS_PER_DAY / 2) / USECS_PER_DAY);
+
+			reason = psprintf("no reply in %ld day%s (waited until %s)", days,
+							  days == 1 ? "" : "s", timestamptz_to_str(due[i].until));
+			/* no_customer_response is a ticket's resolution; others come back. */
+			if (due[i].close_if_no_reply && due[i].ticket)
+				plan = plan_close_no_reply;
+		}
+		else
+			reason = psprintf("follow-up time reached (%s)", timestamptz_to_str(due[i].until));
+		mv[0] = Int64GetDatum(due[i].id);
+		mv[1] = CStringGetTextDatum(reason);
+		mv[2] = TimestampTzGetDatum(at);
+		if (move_in_subxact(plan, mv, NULL, due[i].id, reason) > 0)
+			moved++;
+	}
+	return moved;
+}
+
+/* ----------------------------------------------------------------------
+ * Feedback windows that are over
+ * ---------------------------------------------------------------------- */
+
+static int
+run_feedback(TimestampTz at, int budget)
+{
+	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
+	Oid			mv_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	int64	   *ids;
+	TimestampTz *until;
+	int			n,
+				moved = 0;
+
+	prepare(&plan_feedback,
+			"SELECT id, feedback_until FROM workitem.item "
+			"WHERE status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
+			"AND feedback_until OPERATOR(pg_catalog.<=) $1 "
+			"ORDER BY feedback_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
+	prepare(&plan_close_feedback,
+			"UPDATE workitem.item SET status = 'closed'::workitem.status, change_reason = $2 "
+			"WHERE id OPERATOR(pg_catalog.=) $1 "
+			"AND status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
+			"AND feedback_until OPERATOR(pg_catalog.<=) $3", 3, mv_types);
+
+	if (SPI_execute_plan(plan_feedback, sel, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading resolved items failed");
+	n = (int) SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	until = palloc(sizeof(TimestampTz) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(get(i, 1, &isnull));
+		until[i] = DatumGetTimestampTz(get(i, 2, &isnull));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		char	   *reason = psprintf("feedback window over (%s)", timestamptz_to_str(until[i]));
+		Datum		mv[3] = {Int64GetDatum(ids[i]), CStringGetTextDatum(reason),
+		TimestampTzGetDatum(at)};
+
+		if (move_in_subxact(plan_close_feedback, mv, NULL, ids[i], reason) > 0)
+			moved++;
+	}
+	return moved;
+}
+
+/* ----------------------------------------------------------------------
+ * Split tickets whose children are all done (normally resolved at the
+ * last child's move already; this catches what that could not, e.g. a
+ * child deleted while still a draft)
+ * ---------------------------------------------------------------------- */
+
+#define NO_OPEN_CHILD "NOT EXISTS (SELECT 1 FROM workitem.item c " \
+	"WHERE c.parent_id OPERATOR(pg_catalog.=) p.id " \
+	"AND c.status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[]))"
+
+static int
+run_splits(int budget)
+{
+	Oid			sel_types[1] = {INT4OID};
+	Oid			mv_types[1] = {INT8OID};
+	Datum		sel[1] = {Int32GetDatum(budget)};
+	int64	   *ids;
+	int			n,
+				moved = 0;
+
+	prepare(&plan_splits,
+			"SELECT p.id FROM workitem.item p "
+			"WHERE p.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
+			"AND " NO_OPEN_CHILD " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
+	prepare(&plan_split_done,
+			"UPDATE workitem.item p SET status = 'resolved'::workitem.status, "
+			"resolution = 'split_completed'::workitem.resolution, "
+			"change_reason = 'all split tickets are done' "
+			"WHERE p.id OPERATOR(pg_catalog.=) $1 "
+			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
+			"AND " NO_OPEN_CHILD, 1, mv_types);
+
+	if (SPI_execute_plan(plan_splits, sel, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading split tickets failed");
+	n = (int) SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(get(i, 1, &isnull));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Datum		mv[1] = {Int64GetDatum(ids[i])};
+
+		if (move_in_subxact(plan_split_done, mv, NULL, ids[i], "all split tickets are done") > 0)
+			moved++;
+	}
+	return moved;
+}
+
+/* ----------------------------------------------------------------------
+ * SLA alarms: each warning threshold and the breach fire once per clock
+ * ---------------------------------------------------------------------- */
+
+static int64
+iv_usecs(Interval *iv)
+{
+	return iv->day * USECS_PER_DAY + iv->time;
+}
+
+/* The working time (us) at which fraction f of the target is used. */
+static int64
+threshold(double f, int64 target)
+{
+	return (int64) ceil(f * (double) target);
+}
+
+/*
+ * When a running clock reaches `thr` of working time used: at once
+ * (since) when it had used that much before its current running period.
+ * The trigger and run_timers both use this, so they agree to the
+ * microsecond on when an alarm is due.
+ */
+static TimestampTz
+moment(text *calendar, TimestampTz since, int64 used, int64 thr)
+{
+	if (thr <= used)
+		return since;
+	return wi_business_add(calendar, since, thr - used);
+}
+
+static double *
+numeric_array(Datum a, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *out;
+	int			k = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(a), NUMERICOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(double) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		if (!nulls[i])
+			out[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i]));
+	*n = k;
+	return out;
+}
+
+static bool
+contains(double *a, int n, double f)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] == f)
+			return true;
+	return false;
+}
+
+static Datum
+numeric_array_datum(double *a, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = DirectFunctionCall1(float8_numeric, Float8GetDatum(a[i]));
+	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+}
+
+static char *
+hours_minutes(int64 us)
+{
+	int64		minutes = us / USECS_PER_MINUTE;
+
+	return psprintf(INT64_FORMAT " h " INT64_FORMAT " m", minutes / 60, minutes % 60);
+}
+
+static void
+clock_event(int64 clock_id, int64 item_id, const char *target, int32 cycle,
+			const char *event, int64 used, TimestampTz due_at, const char *reason)
+{
+	Oid			types[8] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
+	TIMESTAMPTZOID, TEXTOID};
+	Interval   *iv = palloc0(sizeof(Interval));
+	Datum		v[8];
+
+	iv->time = used;
+	v[0] = Int64GetDatum(clock_id);
+	v[1] = Int64GetDatum(item_id);
+	v[2] = CStringGetTextDatum(target);
+	v[3] = Int32GetDatum(cycle);
+	v[4] = CStringGetTextDatum(event);
+	v[5] = IntervalPGetDatum(iv);
+	v[6] = TimestampTzGetDatum(due_at);
+	v[7] = CStringGetTextDatum(reason);
+	prepare(&plan_clock_event,
+			"INSERT INTO workitem.sla_clock_event "
+			"(clock_id, item_id, target, cycle, event, used, due_at, reason) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8, types);
+	if (SPI_execute_plan(plan_clock_event, v, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "workitem.run_timers: writing a clock event failed");
+}
+
+static int
+run_alarms(TimestampTz at, int budget)
+{
+	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
+	Oid			upd_types[3] = {INT8OID, NUMERICARRAYOID, TIMESTAMPTZOID};
+	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	SPITupleTable *tt;
+	int			n,
+				flagged = 0;
+
+	prepare(&plan_alarms,
+			"SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
+			" c.since, c.due_at, c.warned, c.breached_at, p.warn_at "
+			"FROM workitem.sla_clock c LEFT JOIN workitem.sla_policy p "
+			" ON p.id OPERATOR(pg_catalog.=) c.policy_id "
+			"WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
+			"AND c.state OPERATOR(pg_catalog.=) 'running' "
+			"ORDER BY c.alarm_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED", 2, sel_types);
+	prepare(&plan_clock_fired,
+			"UPDATE workitem.sla_clock SET warned = $2, breached_at = $3 "
+			"WHERE id OPERATOR(pg_catalog.=) $1", 3, upd_types);
+
+	if (SPI_execute_plan(plan_alarms, sel, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading SLA clocks failed");
+	n = (int) SPI_processed;
+	tt = SPI_tuptable;
+	SPI_tuptable = NULL;		/* keep it: the statements below make their own */
+
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	t = tt->vals[i];
+		TupleDesc	d = tt->tupdesc;
+		bool		isnull,
+					breached;
+		int64		clock_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		int64		item_id = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		char	   *target = TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull));
+		int32		cycle = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+		text	   *calendar = DatumGetTextPP(SPI_getbinval(t, d, 5, &isnull));
+		int64		target_us = iv_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 6, &isnull)));
+		int64		used = iv_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 7, &isnull)));
+		TimestampTz since = DatumGetTimestampTz(SPI_getbinval(t, d, 8, &isnull));
+		TimestampTz due_at = DatumGetTimestampTz(SPI_getbinval(t, d, 9, &isnull));
+		Datum		warned_d = SPI_getbinval(t, d, 10, &isnull);
+		Datum		breached_d = SPI_getbinval(t, d, 11, &breached);
+		Datum		warn_at_d = SPI_getbinval(t, d, 12, &isnull);
+		bool		no_policy = isnull;
+		double	   *warned,
+				   *warn_at = NULL;
+		int			nwarned,
+					nwarn_at = 0;
+		int64		used_now = used + (at > since ? wi_business_usecs(calendar, since, at) : 0);
+		bool		fired = false;
+		Datum		upd[3];
+		char		upd_nulls[3] = {' ', ' ', ' '};
+		WiEvent		ev = {0};
+
+		breached = !breached;	/* SPI_getbinval said whether breached_at is NULL */
+		if (!no_policy)
+			warn_at = numeric_array(warn_at_d, &nwarn_at);
+		warned = numeric_array(warned_d, &nwarned);
+		warned = repalloc(warned, sizeof(double) * (nwarned + nwarn_at + 1));
+
+		ev.item_id = item_id;
+		ev.actor = "system";
+		for (int k = 0; k < nwarn_at; k++)
+		{
+			double		f = warn_at[k];
+			int			pct = (int) rint(f * 100.0);
+
+			if (contains(warned, nwarned, f) ||
+				moment(calendar, since, used, threshold(f, target_us)) > at)
+				continue;
+			warned[nwarned++] = f;
+			ev.what = "sla_warning";
+			ev.old_value = NULL;
+			ev.new_value = psprintf("%d%%", pct);
+			ev.reason = psprintf("%s target: %d %% of %s used", target, pct,
+								 hours_minutes(target_us));
+			wi_log_event(&ev);
+			clock_event(clock_id, item_id, target, cycle, "warning", used_now, due_at, ev.reason);
+			fired = true;
+		}
+		if (!breached && due_at <= at)
+		{
+			ev.what = "sla_breach";
+			ev.old_value = NULL;
+			ev.new_value = pstrdup(timestamptz_to_str(due_at));
+			ev.reason = psprintf("%s target of %s missed its due time", target,
+								 hours_minutes(target_us));
+			wi_log_event(&ev);
+			clock_event(clock_id, item_id, target, cycle, "breach", used_now, due_at, ev.reason);
+			breached_d = TimestampTzGetDatum(due_at);
+			breached = true;
+			fired = true;
+		}
+		/* Also when nothing fired: the update recomputes a stale alarm_at. */
+		upd[0] = Int64GetDatum(clock_id);
+		upd[1] = numeric_array_datum(warned, nwarned);
+		upd[2] = breached_d;
+		upd_nulls[2] = breached ? ' ' : 'n';
+		if (SPI_execute_plan(plan_clock_fired, upd, upd_nulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "workitem.run_timers: updating SLA clock %lld failed", (long long) clock_id);
+		if (fired)
+			flagged++;
+	}
+	SPI_freetuptable(tt);
+	return flagged;
+}
+
+/* ----------------------------------------------------------------------
+ * Trigger on workitem.sla_clock: when is this clock's next alarm?
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(workitem_clock_alarm);
+Datum
+workitem_clock_alarm(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	tup;
+	TupleDesc	d;
+	int			c_state, c_policy, c_cal, c_target, c_used, c_since, c_due, c_warned,
+				c_breached, c_alarm;
+	bool		isnull;
+	char	   *state;
+	TimestampTz next = DT_NOEND;
+	Datum		value;
+	bool		value_null;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.clock_alarm() must be a BEFORE INSERT OR UPDATE row trigger")));
+	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	d = RelationGetDescr(td->tg_relation);
+	c_state = SPI_fnumber(d, "state");
+	c_policy = SPI_fnumber(d, "policy_id");
+	c_cal = SPI_fnumber(d, "calendar");
+	c_target = SPI_fnumber(d, "target_time");
+	c_used = SPI_fnumber(d, "used");
+	c_since = SPI_fnumber(d, "since");
+	c_due = SPI_fnumber(d, "due_at");
+	c_warned = SPI_fnumber(d, "warned");
+	c_breached = SPI_fnumber(d, "breached_at");
+	c_alarm = SPI_fnumber(d, "alarm_at");
+	if (c_alarm <= 0 || c_state <= 0 || c_policy <= 0 || c_cal <= 0 || c_target <= 0 ||
+		c_used <= 0 || c_since <= 0 || c_due <= 0 || c_warned <= 0 || c_breached <= 0)
+		elog(ERROR, "workitem.clock_alarm(): workitem.sla_clock lacks a column it needs");
+
+	state = TextDatumGetCString(SPI_getbinval(tup, d, c_state, &isnull));
+	if (strcmp(state, "running") == 0)
+	{
+		text	   *calendar = DatumGetTextPP(SPI_getbinval(tup, d, c_cal, &isnull));
+		int64		target_us = iv_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_target, &isnull)));
+		int64		used = iv_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_used, &isnull)));
+		TimestampTz since = DatumGetTimestampTz(SPI_getbinval(tup, d, c_since, &isnull));
+		Datum		policy = SPI_getbinval(tup, d, c_policy, &isnull);
+		bool		no_policy = isnull;
+		Datum		due = SPI_getbinval(tup, d, c_due, &isnull);
+
+		if (!isnull)
+		{
+			(void) SPI_getbinval(tup, d, c_breached, &isnull);
+			if (isnull)
+				next = DatumGetTimestampTz(due);
+		}
+		if (!no_policy)
+		{
+			Oid			types[1] = {INT8OID};
+			Datum		args[1] = {policy};
+
+			SPI_connect();
+			if (SPI_execute_with_args("SELECT warn_at FROM workitem.sla_policy "
+									  "WHERE id OPERATOR(pg_catalog.=) $1",
+									  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "workitem.clock_alarm(): reading the policy failed");
+			if (SPI_processed == 1)
+			{
+				Datum		w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+				int			nwarn = 0,
+							nwarned = 0;
+				double	   *warn = isnull ? NULL : numeric_array(w, &nwarn);
+				double	   *warned = numeric_array(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
+
+				for (int k = 0; k < nwarn; k++)
+					if (!contains(warned, nwarned, warn[k]))
+					{
+						TimestampTz m = moment(calendar, since, used, threshold(warn[k], target_us));
+
+						if (m < next)
+							next = m;
+					}
+			}
+			SPI_finish();
+		}
+	}
+	value_null = TIMESTAMP_IS_NOEND(next);
+	value = TimestampTzGetDatum(next);
+	return PointerGetDatum(heap_modify_tuple_by_cols(tup, d, 1, &c_alarm, &value, &value_null));
+}
+
+/* ----------------------------------------------------------------------
+ * workitem.run_timers(at, max_items)
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(workitem_run_timers);
+Datum
+workitem_run_timers(PG_FUNCTION_ARGS)
+{
+	TimestampTz at;
+	int32		max_items;
+	int			done = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("workitem.run_timers: %s must not be NULL",
+						PG_ARGISNULL(0) ? "at" : "max_items")));
+	at = PG_GETARG_TIMESTAMPTZ(0);
+	max_items = PG_GETARG_INT32(1);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("workitem.run_timers: at must be a finite time, not %s",
+						timestamptz_to_str(at))));
+	if (max_items < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("workitem.run_timers: max_items must be at least 1, not %d", max_items)));
+
+	SPI_connect();
+	wi_actor_override = "system";
+	PG_TRY();
+	{
+		done += run_waits(at, max_items - done);
+		if (done < max_items)
+			done += run_feedback(at, max_items - done);
+		if (done < max_items)
+			done += run_splits(max_items - done);
+		if (done < max_items)
+			done += run_alarms(at, max_items - done);
+	}
+	PG_FINALLY();
+	{
+		wi_actor_override = NULL;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT32(done);
+}

@@ -1,0 +1,103 @@
+-- The activity log of one ticket's full story through the operations:
+-- create, submit, start, assign, wait_more_info, resume, resolve with a
+-- note, reopen, resolve, close. Each step's result, then the exact
+-- sequence of (what, old_value, new_value, actor, reason) rows.
+BEGIN;
+SELECT plan(16);
+SET LOCAL timezone = 'UTC';
+
+INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
+VALUES ('ticket', 'story_billing', '7 days', false, 3);
+
+CREATE TEMP TABLE story (step int, status workitem.status, assignee text);
+CREATE TEMP TABLE t (id bigint);
+CREATE FUNCTION pg_temp.t() RETURNS bigint LANGUAGE sql AS $$ SELECT id FROM t $$;
+
+SET LOCAL workitem.actor = 'carol';
+INSERT INTO t SELECT id FROM workitem.create_ticket('Invoice charged twice', 'Charged twice for 2026-114',
+                                                    'story_billing', 'carol@example.com', 'carol@example.com');
+SELECT is((SELECT status FROM workitem.item WHERE id = pg_temp.t()), 'draft'::workitem.status, 'created as a draft by carol');
+
+SET LOCAL workitem.actor = 'alice';
+SELECT is((SELECT status FROM workitem.submit(pg_temp.t())), 'to_do'::workitem.status, 'alice submits it');
+SELECT is((SELECT row(status, assignee)::text FROM workitem.start(pg_temp.t())),
+          row('in_progress', 'alice')::text, 'alice starts it: in_progress, assigned to her');
+SELECT is((SELECT row(status, assignee)::text FROM workitem.assign(pg_temp.t(), 'bob')),
+          row('to_do', 'bob')::text, 'alice assigns it to bob: back to to_do');
+
+SET LOCAL workitem.actor = 'bob';
+SELECT is((SELECT row(status, wait_type, wait_until = now() + interval '3 days')::text
+           FROM workitem.wait_more_info(pg_temp.t(), NULL, false, 'need the invoice number')),
+          row('waiting', 'more_info', true)::text, 'bob waits for more information, 3 days (the category''s)');
+SELECT is((SELECT row(status, wait_type)::text FROM workitem.resume(pg_temp.t())),
+          row('in_progress', NULL)::text, 'bob resumes it: in_progress (assigned)');
+SELECT is((SELECT row(status, resolution, feedback_until = now() + interval '7 days')::text
+           FROM workitem.resolve(pg_temp.t(), 'customer_response', 'Refunded')),
+          row('resolved', 'customer_response', true)::text, 'bob resolves it with a note, 7 days of feedback window');
+
+SET LOCAL workitem.actor = 'carol';
+SELECT is((SELECT row(status, resolution)::text FROM workitem.reopen(pg_temp.t(), 'refund missing')),
+          row('in_progress', NULL)::text, 'carol reopens it: in_progress (bob still assigned)');
+
+SET LOCAL workitem.actor = 'bob';
+SELECT is((SELECT status FROM workitem.resolve(pg_temp.t(), 'customer_response')),
+          'resolved'::workitem.status, 'bob resolves it again');
+SELECT is((SELECT row(status, resolution, first_resolved_by, resolved_by)::text FROM workitem.close(pg_temp.t())),
+          row('closed', 'customer_response', 'bob', 'bob')::text, 'bob closes it');
+
+-- The notes the story made: the description at submission, the resolution note
+SELECT results_eq(
+    $$SELECT subject, body, author, is_resolution, is_description FROM workitem.message
+      WHERE item_id = pg_temp.t() ORDER BY id$$,
+    $$VALUES ('Invoice charged twice', 'Charged twice for 2026-114', 'alice', false, true),
+             ('Resolution', 'Refunded', 'bob', true, false)$$,
+    'the description note and the resolution note');
+
+-- The log, exactly. A note's row comes just before the move that made it.
+CREATE TEMP TABLE ids AS
+SELECT (SELECT id FROM workitem.message WHERE item_id = pg_temp.t() AND is_description) AS description_note,
+       (SELECT id FROM workitem.message WHERE item_id = pg_temp.t() AND is_resolution) AS resolution_note,
+       (now() + interval '3 days')::text AS wait_until;
+
+SELECT results_eq(
+    $$SELECT what, old_value, new_value, actor, reason FROM workitem.history(pg_temp.t())$$,
+    $$SELECT * FROM (VALUES
+        ('created',         NULL,                'ticket draft'::text, 'carol', NULL),
+        ('message',         NULL,                'internal note #' || (SELECT description_note FROM ids), 'alice', NULL),
+        ('status',          'draft',             'to_do',             'alice', NULL),
+        ('feedback_window', NULL,                '7 days',            'alice', NULL),
+        ('status',          'to_do',             'in_progress',       'alice', NULL),
+        ('assignee',        NULL,                'alice',             'alice', NULL),
+        ('status',          'in_progress',       'to_do',             'alice', NULL),
+        ('assignee',        'alice',             'bob',               'alice', NULL),
+        ('status',          'to_do',             'waiting',           'bob',   'need the invoice number'),
+        ('wait_type',       NULL,                'more_info',         'bob',   'need the invoice number'),
+        ('wait_until',      NULL,                (SELECT wait_until FROM ids), 'bob', 'need the invoice number'),
+        ('status',          'waiting',           'in_progress',       'bob',   NULL),
+        ('wait_type',       'more_info',         NULL,                'bob',   NULL),
+        ('wait_until',      (SELECT wait_until FROM ids), NULL,       'bob',   NULL),
+        ('message',         NULL,                'internal note #' || (SELECT resolution_note FROM ids), 'bob', NULL),
+        ('status',          'in_progress',       'resolved',          'bob',   NULL),
+        ('resolution',      NULL,                'customer_response', 'bob',   NULL),
+        ('status',          'resolved',          'in_progress',       'carol', 'refund missing'),
+        ('resolution',      'customer_response', NULL,                'carol', 'refund missing'),
+        ('status',          'in_progress',       'resolved',          'bob',   NULL),
+        ('resolution',      NULL,                'customer_response', 'bob',   NULL),
+        ('status',          'resolved',          'closed',            'bob',   NULL)
+      ) v(what, old_value, new_value, actor, reason)$$,
+    'the exact sequence of the activity log');
+
+-- history() is workitem.event for the item, in order, all at the moment of its transaction
+SELECT is((SELECT array_agg(id ORDER BY id) FROM workitem.event WHERE item_id = pg_temp.t()),
+          (SELECT array_agg(id) FROM workitem.history(pg_temp.t())),
+          'history() returns every event of the item, in id order');
+SELECT is((SELECT count(*)::int FROM workitem.history(pg_temp.t()) WHERE at <> now()), 0,
+          'every event is stamped with its transaction''s time');
+-- Closed: nothing changes, and a refused change logs nothing
+SELECT throws_ok(format($$UPDATE workitem.item SET assignee = 'dora' WHERE id = %s$$, pg_temp.t()),
+                 'WI009', NULL, 'the closed ticket never changes');
+SELECT is((SELECT count(*)::int FROM workitem.event WHERE item_id = pg_temp.t()), 22,
+          'a refused change adds nothing to the log');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Two sessions run workitem.run_timers() at once over 10,000 due items of
+mixed kinds and waits: every item is moved exactly once (counted in the
+activity log), nothing stays due, and the two counts add up.
+
+Uses its own database on the server named by the PG* environment."""
+import os
+import sys
+import threading
+
+import psycopg2
+
+N = int(os.environ.get("TIMERS_ITEMS", "10000"))
+DB = "workitem_timers_race"
+failures = 0
+count = 0
+
+
+def check(cond, what):
+    global failures, count
+    count += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (count, what))
+    if not cond:
+        failures += 1
+
+
+def connect(dbname):
+    conn = psycopg2.connect(dbname=dbname)
+    conn.autocommit = True
+    return conn
+
+
+admin = connect(os.environ.get("PGDATABASE", "postgres"))
+with admin.cursor() as cur:
+    cur.execute("DROP DATABASE IF EXISTS " + DB)
+    cur.execute("CREATE DATABASE " + DB)
+
+setup = connect(DB)
+with setup.cursor() as cur:
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE EXTENSION workitem")
+    cur.execute("SET workitem.actor = 'agent'")
+    cur.execute("""INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
+                   VALUES ('ticket', 'race', '1 day', 1), ('case', 'race', '1 day', 1)""")
+    # A quarter each: follow-up, more info, more info closing, resolved.
+    cur.execute("""INSERT INTO workitem.item (kind, status, title, description, category,
+                       primary_contact, requester, assignee)
+                   SELECT CASE WHEN g %% 5 = 0 THEN 'case' ELSE 'ticket' END::workitem.kind,
+                          'to_do', 'Item ' || g, 'due', 'race', 'c@x', 'c@x',
+                          CASE WHEN g %% 3 = 0 THEN 'agent' END
+                     FROM generate_series(1, %s) g""", (N,))
+    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'follow_up',
+                          wait_until = now() + interval '1 hour' WHERE id % 4 = 0""")
+    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info',
+                          wait_until = now() + interval '1 day' WHERE id % 4 = 1""")
+    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info',
+                          wait_until = now() + interval '1 day', close_if_no_reply = true
+                    WHERE id % 4 = 2""")
+    cur.execute("""UPDATE workitem.item SET status = 'resolved',
+                          resolution = CASE kind WHEN 'case' THEN 'completed'
+                                       ELSE 'customer_response' END::workitem.resolution
+                    WHERE id % 4 = 3""")
+    cur.execute("SELECT max(id) FROM workitem.event")
+    last_event = cur.fetchone()[0]
+    cur.execute("ANALYZE workitem.item")
+
+results = {}
+
+
+def runner(name):
+    conn = connect(DB)
+    moved = calls = 0
+    with conn.cursor() as cur:
+        while True:
+            cur.execute("SELECT workitem.run_timers(now() + interval '3 days', 250)")
+            n = cur.fetchone()[0]
+            calls += 1
+            moved += n
+            if n == 0:
+                break
+    results[name] = (moved, calls)
+    conn.close()
+
+
+threads = [threading.Thread(target=runner, args=(n,)) for n in ("a", "b")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+
+moved_a, calls_a = results.get("a", (0, 0))
+moved_b, calls_b = results.get("b", (0, 0))
+print("# session a moved %d items in %d calls, session b %d in %d" % (moved_a, calls_a, moved_b, calls_b))
+check(moved_a + moved_b == N, "the two sessions moved %d items in all (expected %d)" % (moved_a + moved_b, N))
+
+with setup.cursor() as cur:
+    cur.execute("""SELECT count(*), count(DISTINCT item_id) FROM workitem.event
+                    WHERE id > %s AND what = 'status' AND actor = 'system'""", (last_event,))
+    events, items = cur.fetchone()
+    check(events == N, "one status event per item moved: %d events" % events)
+    check(items == N, "every item was moved: %d distinct items" % items)
+    cur.execute("""SELECT count(*) FROM workitem.item
+                    WHERE (status = 'waiting' AND wait_until <= now() + interval '3 days')
+                       OR (status = 'resolved' AND feedback_until <= now() + interval '3 days')""")
+    check(cur.fetchone()[0] == 0, "nothing is left due")
+    cur.execute("""SELECT count(*) FILTER (WHERE status = 'closed' AND resolution = 'no_customer_response'),
+                          count(*) FILTER (WHERE status = 'closed'),
+                          count(*) FILTER (WHERE status IN ('to_do', 'in_progress') AND highlighted)
+                     FROM workitem.item""")
+    no_reply, closed, back = cur.fetchone()
+    # id % 4 = 2 tickets close no_customer_response; cases with it come back.
+    cur.execute("""SELECT count(*) FILTER (WHERE id % 4 = 2 AND kind = 'ticket'),
+                          count(*) FILTER (WHERE id % 4 = 3 OR (id % 4 = 2 AND kind = 'ticket')),
+                          count(*) FILTER (WHERE id % 4 IN (0, 1) OR (id % 4 = 2 AND kind = 'case'))
+                     FROM workitem.item""")
+    e_no_reply, e_closed, e_back = cur.fetchone()
+    check((no_reply, closed, back) == (e_no_reply, e_closed, e_back),
+          "outcomes by kind of due work: %s (expected %s)" % ((no_reply, closed, back), (e_no_reply, e_closed, e_back)))
+    cur.execute("SELECT workitem.run_timers(now() + interval '3 days')")
+    check(cur.fetchone()[0] == 0, "a further run finds nothing to do")
+setup.close()
+
+with admin.cursor() as cur:
+    cur.execute("DROP DATABASE " + DB)
+print("1..%d" % count)
+sys.exit(1 if failures else 0)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The background worker, in a cluster of its own with workitem in
+# shared_preload_libraries: it closes an item by itself, survives a failed
+# run, writes nothing while nothing is due, and stops cleanly on SIGTERM.
+# Prints TAP. Needs PGBIN (set by tools/test.sh) and runs the server as
+# postgres when run as root.
+set -uo pipefail
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PORT=$(( ${PGPORT:-55432} + 200 ))
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+dir=$(mktemp -d /tmp/workitem-worker.XXXXXX)
+chmod 755 "$dir"; [ "$(id -u)" != 0 ] || chown postgres: "$dir"
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$dir"; }
+trap cleanup EXIT
+as_pg "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres >/dev/null 2>&1 || { echo "not ok 1 - initdb"; exit 1; }
+cat >>"$dir/data/postgresql.conf" <<EOF
+shared_preload_libraries = 'workitem'
+workitem.timer_interval = '300ms'
+workitem.timer_databases = 'postgres'
+autovacuum = off
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $PORT
+EOF
+as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+q() { "$PGBIN/psql" -X -q -At -h "$dir" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
+
+# waits for a condition (SQL returning t), up to $2 seconds
+wait_for() {
+    local i
+    for i in $(seq 1 $(( $2 * 10 ))); do
+        [ "$(q "$1" 2>/dev/null)" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'workitem timers'" 10
+ok $? "the worker runs (one per database named)"
+grep -q 'workitem timers started for database "postgres"' "$dir/server.log"; ok $? "and says so in the log"
+q "SET client_min_messages = warning; CREATE EXTENSION workitem"
+q "INSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'w', '1 second')"
+id=$(q "SELECT id FROM workitem.create_ticket('Worker', 'closes by itself', 'w', 'c@x', 'c@x', submit => true)")
+q "SELECT workitem.resolve($id, 'customer_response')" >/dev/null
+wait_for "SELECT status = 'closed' FROM workitem.item WHERE id = $id" 15
+ok $? "a resolved ticket is closed by the worker when its feedback window is over"
+[ "$(q "SELECT actor || ': ' || reason FROM workitem.event WHERE item_id = $id AND what = 'status' ORDER BY id DESC LIMIT 1")" \
+  = "system: feedback window over ($(q "SELECT feedback_until FROM workitem.item WHERE id = $id"))" ]
+ok $? "the close is logged with actor system and the reason"
+
+# A failed run is logged and the worker goes on.
+q "ALTER TABLE workitem.sla_clock RENAME COLUMN alarm_at TO alarm_at_renamed"
+id2=$(q "SELECT id FROM workitem.create_ticket('Worker 2', 'after a failure', 'w', 'c@x', 'c@x', submit => true)")
+q "SELECT workitem.resolve($id2, 'customer_response')" >/dev/null
+wait_for "SELECT true" 2
+for i in $(seq 1 50); do grep -q 'workitem timers in database "postgres": run failed' "$dir/server.log" && break; sleep 0.1; done
+grep -q 'workitem timers in database "postgres": run failed' "$dir/server.log"
+ok $? "a failing run is logged"
+[ "$(q "SELECT status FROM workitem.item WHERE id = $id2")" = resolved ]
+ok $? "the failed run changed nothing"
+q "ALTER TABLE workitem.sla_clock RENAME COLUMN alarm_at_renamed TO alarm_at"
+wait_for "SELECT status = 'closed' FROM workitem.item WHERE id = $id2" 15
+ok $? "the worker goes on after the failure and closes the next item"
+
+# Nothing due: no transaction id taken, no WAL written over several runs.
+before=$(q "SELECT pg_snapshot_xmax(pg_current_snapshot()) || ' ' || pg_current_wal_insert_lsn()")
+sleep 2
+after=$(q "SELECT pg_snapshot_xmax(pg_current_snapshot()) || ' ' || pg_current_wal_insert_lsn()")
+[ "$before" = "$after" ]
+ok $? "idle runs write nothing (xid horizon and WAL position unchanged: $before -> $after)"
+
+# SIGTERM (a fast shutdown) stops it at once and cleanly.
+start=$(date +%s)
+as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 20 stop >/dev/null
+ok $? "the server stops with the worker running"
+[ $(( $(date +%s) - start )) -le 10 ]
+ok $? "within 10 seconds"
+! grep -qE 'terminated by signal|PANIC|TRAP' "$dir/server.log"
+ok $? "no crash in the server log"
+
+echo "1..$n"
+[ "$failed" = 0 ]
