@@ -116,6 +116,23 @@ SELECT workitem.run_timers(now() + interval '2 minutes', 2) AS moved;
 SELECT workitem.run_timers(now() + interval '2 minutes', 2) AS moved;
 SELECT workitem.run_timers(now() + interval '2 minutes', 2) AS moved;
 
+-- an item that cannot move (here a user's trigger refuses it) is reported
+-- and skipped; the others of its batch move
+CREATE FUNCTION public.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN IF NEW.title = 'poison' THEN RAISE EXCEPTION 'poison refuses to move' USING ERRCODE = 'P0001'; END IF;
+   RETURN NEW; END $$;
+SELECT pg_temp.ticket() AS p1 \gset
+SELECT pg_temp.ticket() AS p2 \gset
+SELECT pg_temp.ticket() AS p3 \gset
+SELECT count(*) FROM (SELECT workitem.wait_until(id, now() + interval '1 minute')
+                        FROM workitem.item WHERE id IN (:p1, :p2, :p3)) w;
+UPDATE workitem.item SET title = 'poison' WHERE id = :p2;
+CREATE TRIGGER refuse_poison BEFORE UPDATE ON workitem.item FOR EACH ROW EXECUTE FUNCTION public.refuse_poison();
+SELECT workitem.run_timers(now() + interval '2 minutes') AS moved;
+SELECT id = :p2 AS poison, status FROM workitem.item WHERE id IN (:p1, :p2, :p3) ORDER BY id;
+DROP TRIGGER refuse_poison ON workitem.item;
+SELECT workitem.run_timers(now() + interval '2 minutes') AS moved;
+
 -- SLA alarms: each warning threshold and the breach once
 INSERT INTO workitem.calendar (name, time_zone) VALUES ('timers-cal', 'UTC') ON CONFLICT DO NOTHING;
 INSERT INTO workitem.calendar_hours (calendar, weekday, starts, ends)

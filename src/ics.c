@@ -100,6 +100,9 @@ ics_unfold(IcsParser *p, const char *s)
 	p->lines = palloc(sizeof(IcsLine) * cap);
 	p->nlines = 0;
 	initStringInfo(&cur);
+	/* A byte order mark, as some programs write, is not content. */
+	if (strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
 	while (*s)
 	{
 		const char *eol = s;
@@ -477,11 +480,9 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 		if (last == first)
 			last = first + 1;	/* a zero-length all-day event still names its day */
 		if (last - first > ICS_MAX_EVENT_DAYS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("calendar \"%s\": invalid iCalendar feed at line %d: an event of %d days",
-							p->calendar, begin->lineno, (int) (last - first)),
-					 errhint("An event may last at most %d days.", ICS_MAX_EVENT_DAYS)));
+			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, begin->lineno, begin->text,
+					  psprintf("an event of %d days (at most %d)", (int) (last - first),
+							   ICS_MAX_EVENT_DAYS));
 		for (DateADT d = first; d < last; d++)
 			add_row(p, d, false, 0, false, 0, name);
 	}
@@ -499,14 +500,11 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 			to = ics_instant(p, dtend);
 		else if (has_duration)
 		{
-			Interval	iv = {0};
+			/* Days are nominal (same wall-clock time), hours exact (RFC 5545). */
+			IcsTime		e = *start;
 
-			iv.day = dur_days;
-			iv.time = dur_usecs;
-			/* Nominal days in the calendar's zone, as RFC 5545 wants. */
-			to = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-														 TimestampTzGetDatum(from),
-														 PointerGetDatum(&iv)));
+			j2date(date2j(e.year, e.mon, e.mday) + dur_days, &e.year, &e.mon, &e.mday);
+			to = ics_instant(p, &e) + dur_usecs;
 		}
 		else
 			to = from;
@@ -518,14 +516,17 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 		ics_local(p, from, &d1, &t1);
 		ics_local(p, to, &d2, &t2);
 		if (d2 - d1 > ICS_MAX_EVENT_DAYS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("calendar \"%s\": invalid iCalendar feed at line %d: an event of %d days",
-							p->calendar, begin->lineno, (int) (d2 - d1)),
-					 errhint("An event may last at most %d days.", ICS_MAX_EVENT_DAYS)));
+			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, begin->lineno, begin->text,
+					  psprintf("an event of %d days (at most %d)", (int) (d2 - d1),
+							   ICS_MAX_EVENT_DAYS));
 		if (d1 == d2)
 		{
-			add_row(p, d1, t1 != 0, t1, true, t2, name);
+			/* When the clocks go back, the end can read earlier than the start. */
+			TimeADT		lo = Min(t1, t2),
+						hi = Max(t1, t2);
+
+			if (lo < hi)
+				add_row(p, d1, lo != 0, lo, true, hi, name);
 			return;
 		}
 		/* First day from t1 to its end, whole days between, last day to t2. */
@@ -737,9 +738,13 @@ workitem_import_holidays(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 
 	SPI_connect();
-	/* FOR SHARE: the calendar cannot go away while its holidays go in. */
+	/*
+	 * Lock the calendar: it cannot go away while its holidays go in, and two
+	 * imports into it take turns, so that the check for rows already there
+	 * sees the other's rows.
+	 */
 	if (SPI_execute_with_args("SELECT time_zone FROM workitem.calendar "
-							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR SHARE",
+							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading calendar failed");
 	if (SPI_processed == 0)

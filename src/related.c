@@ -97,7 +97,7 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	wi_internal_exec("UPDATE workitem.item SET status = 'to_do'::workitem.status, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
 				  "WHERE id OPERATOR(pg_catalog.=) $1 "
-				  "AND status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[])",
+				  "AND status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[])",
 				  2, types, values, nulls);
 	SPI_finish();
 }
@@ -168,10 +168,10 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	}
 	if (wait_type == WI_SPLIT && child_kind == WI_TICKET)
 	{
-		if (SPI_execute_with_args("SELECT count(*) FROM workitem.item "
+		if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM workitem.item "
 								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
 								  "AND id OPERATOR(pg_catalog.<>) $2 "
-								  "AND status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[])",
+								  "AND status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[])",
 								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: counting split tickets failed");
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
@@ -415,7 +415,7 @@ workitem_merge(PG_FUNCTION_ARGS)
 				 errmsg("item %lld does not exist", (long long) id)));
 	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
-							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::text "
+							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *",
 							  2, types, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "workitem: merging item %lld failed", (long long) id);

@@ -56,7 +56,7 @@ match_policy(const WiSlaChange *ch)
 	values[1] = ch->category ? CStringGetTextDatum(ch->category) : (Datum) 0;
 	values[2] = ch->priority ? CStringGetTextDatum(ch->priority) : (Datum) 0;
 	exec("SELECT p.id FROM workitem.sla_policy p WHERE p.enabled"
-		 " AND (p.kind IS NULL OR p.kind::text OPERATOR(pg_catalog.=) $1)"
+		 " AND (p.kind IS NULL OR p.kind::pg_catalog.text OPERATOR(pg_catalog.=) $1)"
 		 " AND (p.category IS NULL OR p.category OPERATOR(pg_catalog.=) $2)"
 		 " AND (p.priority IS NULL OR p.priority OPERATOR(pg_catalog.=) $3)"
 		 "ORDER BY (p.kind IS NOT NULL)::int OPERATOR(pg_catalog.+) (p.category IS NOT NULL)::int"
@@ -105,7 +105,7 @@ create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
 				  " FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id"
 				  " WHERE p.id OPERATOR(pg_catalog.=) $3 %s"
 				  " ON CONFLICT (item_id, target, cycle) DO NOTHING RETURNING *)"
-				  LOG_CLOCKS("CASE state WHEN 'running' THEN 'start' ELSE 'pending' END", "NULL"),
+				  LOG_CLOCKS("CASE WHEN state OPERATOR(pg_catalog.=) 'running' THEN 'start' ELSE 'pending' END", "NULL"),
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  clock_start ? psprintf("AND t.target OPERATOR(pg_catalog.=) '%s'", clock_start) : ""),
@@ -138,8 +138,8 @@ resume_clocks(SlaItem *it, const char *only_target, const char *reason)
 				  " WHERE item_id OPERATOR(pg_catalog.=) $1 AND %s RETURNING *)"
 				  LOG_CLOCKS("'resume'", "$3"),
 				  only_target
-				  ? psprintf("target OPERATOR(pg_catalog.=) '%s' AND state::text OPERATOR(pg_catalog.=) ANY ('{paused,met,missed}')"
-							 " AND cycle OPERATOR(pg_catalog.=) (SELECT max(cycle) FROM workitem.sla_clock c2"
+				  ? psprintf("target OPERATOR(pg_catalog.=) '%s' AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{paused,met,missed}')"
+							 " AND cycle OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(cycle) FROM workitem.sla_clock c2"
 							 "  WHERE c2.item_id OPERATOR(pg_catalog.=) $1 AND c2.target OPERATOR(pg_catalog.=) '%s')",
 							 only_target, only_target)
 				  : "state OPERATOR(pg_catalog.=) 'paused'"),
@@ -159,7 +159,7 @@ stop_clocks(SlaItem *it, const char *only_target, const char *reason)
 				  "   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END,"
 				  " since = NULL, due_at = NULL, paused_at = NULL, stopped_at = $2"
 				  " WHERE item_id OPERATOR(pg_catalog.=) $1"
-				  " AND state::text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}') %s RETURNING *)"
+				  " AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}') %s RETURNING *)"
 				  LOG_CLOCKS("state", "$3"),
 				  only_target ? psprintf("AND target OPERATOR(pg_catalog.=) '%s'", only_target) : ""),
 		 3, types, values, NULL, SPI_OK_INSERT);
@@ -198,7 +198,7 @@ retarget_clocks(SlaItem *it, int64 policy_id)
 		 "  ON t.policy_id OPERATOR(pg_catalog.=) p.id"
 		 " WHERE p.id OPERATOR(pg_catalog.=) $3 AND t.target OPERATOR(pg_catalog.=) c.target"
 		 " AND c.item_id OPERATOR(pg_catalog.=) $1"
-		 " AND c.state::text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}')),"
+		 " AND c.state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}')),"
 		 " u AS (UPDATE workitem.sla_clock c SET policy_id = n.policy_id, calendar = n.calendar,"
 		 "  target_time = n.target_time, used = n.used,"
 		 "  since = CASE WHEN c.state OPERATOR(pg_catalog.=) 'running' THEN $2 END,"
@@ -237,7 +237,7 @@ max_cycle(int64 item_id)
 	bool		isnull;
 	Datum		d;
 
-	exec("SELECT max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
+	exec("SELECT pg_catalog.max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
 		 " AND target OPERATOR(pg_catalog.=) 'resolution'", 1, types, values, NULL, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetInt32(d);

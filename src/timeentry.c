@@ -35,7 +35,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_resource, c_duration, c_note, c_id;
+	int			c_item, c_resource, c_duration, c_note, c_id, c_started;
 	Interval   *dur;
 	int64		item_id;
 	WiEvent		ev = {0};
@@ -57,6 +57,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_resource = col(d, "resource");
 	c_duration = col(d, "duration");
 	c_note = col(d, "note");
+	c_started = col(d, "started_at");
 
 	if (n[c_item] || n[c_duration])
 		ereport(ERROR,
@@ -73,6 +74,14 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 						(long long) item_id,
 						DatumGetCString(DirectFunctionCall1(interval_out, v[c_duration]))),
 				 errhint("For example '1 hour 30 minutes'.")));
+	/* An entry that starts at +/-infinity is no moment of work. */
+	if (!n[c_started] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[c_started])))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("item %lld: a time entry cannot start at %s",
+						(long long) item_id,
+						DatumGetCString(DirectFunctionCall1(timestamptz_out, v[c_started]))),
+				 errhint("Give a finite time when the work started.")));
 	if (n[c_resource])
 	{
 		v[c_resource] = CStringGetTextDatum(wi_actor());

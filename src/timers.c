@@ -6,10 +6,10 @@
  * items by feedback_until, split parents, running clocks by alarm_at), so
  * a run with nothing due is a few index probes and writes nothing. Rows
  * are taken with FOR UPDATE SKIP LOCKED: any number of sessions may run
- * the timers at once and no item is moved twice. Each item moves in its
- * own subtransaction, so one item that cannot move (a user's trigger or
- * constraint refuses it) is reported and skipped instead of blocking the
- * queue. The moves go through the item trigger like any other, with the
+ * the timers at once and no item is moved twice. A batch moves in one
+ * statement; if that fails, its items move one by one in subtransactions,
+ * so one item that cannot move (a user's trigger or constraint refuses
+ * it) is reported and skipped instead of blocking the queue. The moves go through the item trigger like any other, with the
  * actor "system" and a reason, so they are logged and keep the SLA clocks.
  */
 #include "postgres.h"
@@ -32,8 +32,7 @@
 
 /* Plans kept for the life of the backend; the plan cache revalidates them. */
 static SPIPlanPtr plan_waits, plan_feedback, plan_splits, plan_alarms;
-static SPIPlanPtr plan_wake, plan_close_no_reply, plan_close_feedback,
-			plan_split_done, plan_clock_fired, plan_clock_event;
+static SPIPlanPtr plan_clock_fired, plan_clock_event;
 
 static SPIPlanPtr
 prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
@@ -51,13 +50,67 @@ prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 	return *slot;
 }
 
+static Datum
+get(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/* ----------------------------------------------------------------------
+ * Moves: one UPDATE for a whole batch; when that fails, item by item, so
+ * that one item that cannot move does not hold back the others.
+ * ---------------------------------------------------------------------- */
+
+typedef struct Move
+{
+	const char *name;
+	const char *set;			/* SET list; r.reason is the item's reason */
+	const char *still_due;		/* re-checked on i under our lock; $3 = at */
+	SPIPlanPtr	one;
+	SPIPlanPtr	batch;
+} Move;
+
+static Move wake = {
+	"wake",
+	"status = CASE WHEN i.assignee IS NULL THEN 'to_do'::workitem.status "
+	"ELSE 'in_progress'::workitem.status END, highlighted = true, change_reason = r.reason",
+	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
+};
+static Move close_no_reply = {
+	"close, no reply",
+	"status = 'closed'::workitem.status, "
+	"resolution = 'no_customer_response'::workitem.resolution, change_reason = r.reason",
+	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
+};
+static Move close_feedback = {
+	"close, feedback window over",
+	"status = 'closed'::workitem.status, change_reason = r.reason",
+	"i.status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
+	"AND i.feedback_until OPERATOR(pg_catalog.<=) $3"
+};
+
+#define NO_OPEN_CHILD(p) "NOT EXISTS (SELECT 1 FROM workitem.item c " \
+	"WHERE c.parent_id OPERATOR(pg_catalog.=) " p ".id " \
+	"AND c.status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[]))"
+
+static Move split_done = {
+	"resolve split",
+	"status = 'resolved'::workitem.status, "
+	"resolution = 'split_completed'::workitem.resolution, change_reason = r.reason",
+	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+	"AND i.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
+	"AND $3 IS NOT NULL AND " NO_OPEN_CHILD("i")
+};
+
 /*
- * Run one prepared statement as an engine move in a subtransaction.
- * Returns the rows it changed, or -1 when it failed (reported as WARNING).
+ * Run a prepared move in a subtransaction, as an engine move. Returns the
+ * rows it changed, or -1 when it failed (reported as a WARNING when
+ * `report`, naming the item).
  */
 static int64
-move_in_subxact(SPIPlanPtr plan, Datum *values, const char *nulls, int64 item_id,
-				const char *what)
+try_move(SPIPlanPtr plan, Datum *values, bool report, int64 item_id, const char *what)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -71,7 +124,7 @@ move_in_subxact(SPIPlanPtr plan, Datum *values, const char *nulls, int64 item_id
 		int			ret;
 
 		wi_internal_depth++;
-		ret = SPI_execute_plan(plan, values, nulls, false, 0);
+		ret = SPI_execute_plan(plan, values, NULL, false, 0);
 		wi_internal_depth = depth;
 		if (ret < 0)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
@@ -91,12 +144,13 @@ move_in_subxact(SPIPlanPtr plan, Datum *values, const char *nulls, int64 item_id
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		ereport(WARNING,
-				(errcode(ed->sqlerrcode),
-				 errmsg("workitem.run_timers: item %lld not moved (%s): %s",
-						(long long) item_id, what, ed->message),
-				 ed->detail ? errdetail_internal("%s", ed->detail) : 0,
-				 errhint("The item stays due and is tried again at the next run.")));
+		if (report)
+			ereport(WARNING,
+					(errcode(ed->sqlerrcode),
+					 errmsg("workitem.run_timers: item %lld not moved (%s): %s",
+							(long long) item_id, what, ed->message),
+					 ed->detail ? errdetail_internal("%s", ed->detail) : 0,
+					 errhint("The item stays due and is tried again at the next run.")));
 		FreeErrorData(ed);
 		rows = -1;
 	}
@@ -104,42 +158,73 @@ move_in_subxact(SPIPlanPtr plan, Datum *values, const char *nulls, int64 item_id
 	return rows;
 }
 
-static Datum
-get(int row, int col, bool *isnull)
+static int
+do_moves(Move *m, int n, int64 *ids, char **reasons, TimestampTz at)
 {
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+	Datum		v[3];
+	int64		rows;
+	int			moved = 0;
+
+	if (n == 0)
+		return 0;
+	if (m->one == NULL)
+	{
+		Oid			one_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+		Oid			batch_types[3] = {INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+		const char *one = psprintf("UPDATE workitem.item i SET %s FROM (SELECT $1 AS id, $2 AS reason) r "
+								   "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s", m->set, m->still_due);
+		const char *batch = psprintf("UPDATE workitem.item i SET %s "
+									 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS r(id, reason) "
+									 "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s", m->set, m->still_due);
+
+		prepare(&m->batch, batch, 3, batch_types);
+		prepare(&m->one, one, 3, one_types);
+	}
+
+	if (n > 1)
+	{
+		Datum	   *id_d = palloc(sizeof(Datum) * n);
+		Datum	   *reason_d = palloc(sizeof(Datum) * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			id_d[i] = Int64GetDatum(ids[i]);
+			reason_d[i] = CStringGetTextDatum(reasons[i]);
+		}
+		v[0] = PointerGetDatum(construct_array(id_d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		v[1] = PointerGetDatum(construct_array(reason_d, n, TEXTOID, -1, false, TYPALIGN_INT));
+		v[2] = TimestampTzGetDatum(at);
+		rows = try_move(m->batch, v, false, 0, m->name);
+		if (rows >= 0)
+			return (int) rows;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		v[0] = Int64GetDatum(ids[i]);
+		v[1] = CStringGetTextDatum(reasons[i]);
+		v[2] = TimestampTzGetDatum(at);
+		if (try_move(m->one, v, true, ids[i], m->name) > 0)
+			moved++;
+	}
+	return moved;
 }
 
 /* ----------------------------------------------------------------------
  * Waits that run out: follow-up reached, days to wait over
  * ---------------------------------------------------------------------- */
 
-typedef struct DueWait
-{
-	int64		id;
-	bool		ticket;
-	bool		more_info;
-	bool		close_if_no_reply;
-	TimestampTz until;
-	TimestampTz since;
-} DueWait;
-
-#define WAKE_SET "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
-	"ELSE 'in_progress'::workitem.status END, highlighted = true, change_reason = $2 "
-/* Re-checked under our lock: an earlier move in this run may have changed it. */
-#define STILL_DUE "WHERE id OPERATOR(pg_catalog.=) $1 " \
-	"AND status OPERATOR(pg_catalog.=) 'waiting'::workitem.status " \
-	"AND wait_until OPERATOR(pg_catalog.<=) $3"
-
 static int
 run_waits(TimestampTz at, int budget)
 {
 	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
-	Oid			mv_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
-	DueWait    *due;
 	int			n,
-				moved = 0;
+				nwake = 0,
+				nclose = 0;
+	int64	   *wake_ids,
+			   *close_ids;
+	char	  **wake_reasons,
+			  **close_reasons;
 
 	prepare(&plan_waits,
 			"SELECT id, kind OPERATOR(pg_catalog.=) 'ticket'::workitem.kind, "
@@ -149,53 +234,47 @@ run_waits(TimestampTz at, int budget)
 			"WHERE status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 			"AND wait_until OPERATOR(pg_catalog.<=) $1 "
 			"ORDER BY wait_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
-	prepare(&plan_wake, "UPDATE workitem.item SET " WAKE_SET STILL_DUE, 3, mv_types);
-	prepare(&plan_close_no_reply,
-			"UPDATE workitem.item SET status = 'closed'::workitem.status, "
-			"resolution = 'no_customer_response'::workitem.resolution, change_reason = $2 "
-			STILL_DUE, 3, mv_types);
-
 	if (SPI_execute_plan(plan_waits, sel, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading due waits failed");
 	n = (int) SPI_processed;
-	due = palloc(sizeof(DueWait) * Max(n, 1));
+	wake_ids = palloc(sizeof(int64) * Max(n, 1));
+	close_ids = palloc(sizeof(int64) * Max(n, 1));
+	wake_reasons = palloc(sizeof(char *) * Max(n, 1));
+	close_reasons = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
+		int64		id = DatumGetInt64(get(i, 1, &isnull));
+		bool		ticket = DatumGetBool(get(i, 2, &isnull));
+		bool		more_info = DatumGetBool(get(i, 3, &isnull));
+		bool		close_if_no_reply = DatumGetBool(get(i, 4, &isnull));
+		TimestampTz until = DatumGetTimestampTz(get(i, 5, &isnull));
+		TimestampTz since = DatumGetTimestampTz(get(i, 6, &isnull));
 
-		due[i].id = DatumGetInt64(get(i, 1, &isnull));
-		due[i].ticket = DatumGetBool(get(i, 2, &isnull));
-		due[i].more_info = DatumGetBool(get(i, 3, &isnull));
-		due[i].close_if_no_reply = DatumGetBool(get(i, 4, &isnull));
-		due[i].until = DatumGetTimestampTz(get(i, 5, &isnull));
-		due[i].since = DatumGetTimestampTz(get(i, 6, &isnull));
-	}
-
-	for (int i = 0; i < n; i++)
-	{
-		Datum		mv[3];
-		char	   *reason;
-		SPIPlanPtr	plan = plan_wake;
-
-		if (due[i].more_info)
+		if (more_info)
 		{
-			long		days = (long) ((due[i].until - due[i].since + USECS_PER_DAY / 2) / USECS_PER_DAY);
+			long		days = (long) ((until - since + USECS_PER_DAY / 2) / USECS_PER_DAY);
+			char	   *reason = psprintf("no reply in %ld day%s (waited until %s)", days,
+										  days == 1 ? "" : "s", timestamptz_to_str(until));
 
-			reason = psprintf("no reply in %ld day%s (waited until %s)", days,
-							  days == 1 ? "" : "s", timestamptz_to_str(due[i].until));
 			/* no_customer_response is a ticket's resolution; others come back. */
-			if (due[i].close_if_no_reply && due[i].ticket)
-				plan = plan_close_no_reply;
+			if (close_if_no_reply && ticket)
+			{
+				close_ids[nclose] = id;
+				close_reasons[nclose++] = reason;
+				continue;
+			}
+			wake_ids[nwake] = id;
+			wake_reasons[nwake++] = reason;
 		}
 		else
-			reason = psprintf("follow-up time reached (%s)", timestamptz_to_str(due[i].until));
-		mv[0] = Int64GetDatum(due[i].id);
-		mv[1] = CStringGetTextDatum(reason);
-		mv[2] = TimestampTzGetDatum(at);
-		if (move_in_subxact(plan, mv, NULL, due[i].id, reason) > 0)
-			moved++;
+		{
+			wake_ids[nwake] = id;
+			wake_reasons[nwake++] = psprintf("follow-up time reached (%s)", timestamptz_to_str(until));
+		}
 	}
-	return moved;
+	return do_moves(&wake, nwake, wake_ids, wake_reasons, at) +
+		do_moves(&close_no_reply, nclose, close_ids, close_reasons, at);
 }
 
 /* ----------------------------------------------------------------------
@@ -206,46 +285,30 @@ static int
 run_feedback(TimestampTz at, int budget)
 {
 	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
-	Oid			mv_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
 	int64	   *ids;
-	TimestampTz *until;
-	int			n,
-				moved = 0;
+	char	  **reasons;
+	int			n;
 
 	prepare(&plan_feedback,
 			"SELECT id, feedback_until FROM workitem.item "
 			"WHERE status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
 			"AND feedback_until OPERATOR(pg_catalog.<=) $1 "
 			"ORDER BY feedback_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
-	prepare(&plan_close_feedback,
-			"UPDATE workitem.item SET status = 'closed'::workitem.status, change_reason = $2 "
-			"WHERE id OPERATOR(pg_catalog.=) $1 "
-			"AND status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
-			"AND feedback_until OPERATOR(pg_catalog.<=) $3", 3, mv_types);
-
 	if (SPI_execute_plan(plan_feedback, sel, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading resolved items failed");
 	n = (int) SPI_processed;
 	ids = palloc(sizeof(int64) * Max(n, 1));
-	until = palloc(sizeof(TimestampTz) * Max(n, 1));
+	reasons = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
 
 		ids[i] = DatumGetInt64(get(i, 1, &isnull));
-		until[i] = DatumGetTimestampTz(get(i, 2, &isnull));
+		reasons[i] = psprintf("feedback window over (%s)",
+							  timestamptz_to_str(DatumGetTimestampTz(get(i, 2, &isnull))));
 	}
-	for (int i = 0; i < n; i++)
-	{
-		char	   *reason = psprintf("feedback window over (%s)", timestamptz_to_str(until[i]));
-		Datum		mv[3] = {Int64GetDatum(ids[i]), CStringGetTextDatum(reason),
-		TimestampTzGetDatum(at)};
-
-		if (move_in_subxact(plan_close_feedback, mv, NULL, ids[i], reason) > 0)
-			moved++;
-	}
-	return moved;
+	return do_moves(&close_feedback, n, ids, reasons, at);
 }
 
 /* ----------------------------------------------------------------------
@@ -254,51 +317,33 @@ run_feedback(TimestampTz at, int budget)
  * child deleted while still a draft)
  * ---------------------------------------------------------------------- */
 
-#define NO_OPEN_CHILD "NOT EXISTS (SELECT 1 FROM workitem.item c " \
-	"WHERE c.parent_id OPERATOR(pg_catalog.=) p.id " \
-	"AND c.status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[]))"
-
 static int
-run_splits(int budget)
+run_splits(TimestampTz at, int budget)
 {
 	Oid			sel_types[1] = {INT4OID};
-	Oid			mv_types[1] = {INT8OID};
 	Datum		sel[1] = {Int32GetDatum(budget)};
 	int64	   *ids;
-	int			n,
-				moved = 0;
+	char	  **reasons;
+	int			n;
 
 	prepare(&plan_splits,
 			"SELECT p.id FROM workitem.item p "
 			"WHERE p.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
-			"AND " NO_OPEN_CHILD " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
-	prepare(&plan_split_done,
-			"UPDATE workitem.item p SET status = 'resolved'::workitem.status, "
-			"resolution = 'split_completed'::workitem.resolution, "
-			"change_reason = 'all split tickets are done' "
-			"WHERE p.id OPERATOR(pg_catalog.=) $1 "
-			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
-			"AND " NO_OPEN_CHILD, 1, mv_types);
-
+			"AND " NO_OPEN_CHILD("p") " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
 	if (SPI_execute_plan(plan_splits, sel, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading split tickets failed");
 	n = (int) SPI_processed;
 	ids = palloc(sizeof(int64) * Max(n, 1));
+	reasons = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
 
 		ids[i] = DatumGetInt64(get(i, 1, &isnull));
+		reasons[i] = "all split tickets are done";
 	}
-	for (int i = 0; i < n; i++)
-	{
-		Datum		mv[1] = {Int64GetDatum(ids[i])};
-
-		if (move_in_subxact(plan_split_done, mv, NULL, ids[i], "all split tickets are done") > 0)
-			moved++;
-	}
-	return moved;
+	return do_moves(&split_done, n, ids, reasons, at);
 }
 
 /* ----------------------------------------------------------------------
@@ -642,7 +687,7 @@ workitem_run_timers(PG_FUNCTION_ARGS)
 		if (done < max_items)
 			done += run_feedback(at, max_items - done);
 		if (done < max_items)
-			done += run_splits(max_items - done);
+			done += run_splits(at, max_items - done);
 		if (done < max_items)
 			done += run_alarms(at, max_items - done);
 	}

@@ -524,7 +524,7 @@ resolution_note(Ctx *c, bool required)
 								"WHERE id OPERATOR(pg_catalog.=) ("
 								" SELECT m.id FROM workitem.message m"
 								" WHERE m.item_id OPERATOR(pg_catalog.=) $1"
-								 " AND m.direction::text OPERATOR(pg_catalog.<>) 'inbound'"
+								 " AND m.direction OPERATOR(pg_catalog.<>) 'inbound'::workitem.direction"
 								" AND NOT m.is_description"
 								" AND m.at OPERATOR(pg_catalog.>=) $2"
 								" ORDER BY m.at DESC, m.id DESC LIMIT 1)",

@@ -3,7 +3,7 @@
 -- closed (WI008, naming the case and its status), for an unknown case
 -- (WI404) or a NULL one (22004); the same rules hold for a plain INSERT.
 BEGIN;
-SELECT plan(25);
+SELECT plan(32);
 SET LOCAL workitem.actor = 'dora';
 
 CREATE TEMP TABLE c AS
@@ -30,12 +30,12 @@ SELECT is((SELECT assignee FROM workitem.create_action(pg_temp.case_id(), 'Nobod
           NULL, 'without an assignee the action is unassigned');
 
 -- The case can be in progress
-SELECT workitem.start(pg_temp.case_id(), 'erin');
+SELECT is((SELECT status FROM workitem.start(pg_temp.case_id(), 'erin')), 'in_progress'::workitem.status, 'set-up: the case is started');
 SELECT is((SELECT status FROM workitem.create_action(pg_temp.case_id(), 'While in progress')),
           'to_do'::workitem.status, 'an action can be added to a case in progress');
 
 -- Refused while the case waits
-SELECT workitem.pause(pg_temp.case_id(), 'customer on holiday');
+SELECT is((SELECT wait_type FROM workitem.pause(pg_temp.case_id(), 'customer on holiday')), 'paused'::workitem.wait_type, 'set-up: the case is paused');
 SELECT throws_ok(format($$SELECT workitem.create_action(%s, 'Too early')$$, pg_temp.case_id()),
                  'WI008', format('case %s is waiting: no new action can be created for it', pg_temp.case_id()),
                  'refused while the case waits (paused)');
@@ -46,29 +46,28 @@ SELECT is((SELECT count(*)::int FROM workitem.item WHERE case_id = pg_temp.case_
 -- Actions already created can still be completed while the case waits
 SELECT is((SELECT status FROM workitem.resolve((SELECT id FROM a), 'completed')),
           'closed'::workitem.status, 'an existing action is completed (and closed) while the case waits');
-SELECT workitem.resume(pg_temp.case_id());
+SELECT is((SELECT status FROM workitem.resume(pg_temp.case_id())), 'in_progress'::workitem.status, 'set-up: the case is resumed');
 SELECT is((SELECT status FROM workitem.create_action(pg_temp.case_id(), 'After resuming')),
           'to_do'::workitem.status, 'accepted again once the case is resumed');
-SELECT workitem.wait_more_info(pg_temp.case_id(), 2);
+SELECT is((SELECT wait_type FROM workitem.wait_more_info(pg_temp.case_id(), 2)), 'more_info'::workitem.wait_type, 'set-up: the case waits for more information');
 SELECT throws_ok(format($$SELECT workitem.create_action(%s, 'Too early')$$, pg_temp.case_id()),
                  'WI008', format('case %s is waiting: no new action can be created for it', pg_temp.case_id()),
                  'refused while the case waits for more information');
-SELECT workitem.resume(pg_temp.case_id());
+SELECT is((SELECT status FROM workitem.resume(pg_temp.case_id())), 'in_progress'::workitem.status, 'set-up: the case is resumed again');
 
 -- Refused once the case is resolved, and once it is closed
 UPDATE workitem.item SET feedback_window = '5 days' WHERE id = pg_temp.case_id();
-SELECT workitem.resolve(pg_temp.case_id(), 'completed');
-SELECT is((SELECT status FROM workitem.item WHERE id = pg_temp.case_id()), 'resolved'::workitem.status,
+SELECT is((SELECT status FROM workitem.resolve(pg_temp.case_id(), 'completed')), 'resolved'::workitem.status,
           'set-up: the case is resolved');
 SELECT throws_ok(format($$SELECT workitem.create_action(%s, 'Too late')$$, pg_temp.case_id()),
                  'WI008', format('case %s is resolved: no new action can be created for it', pg_temp.case_id()),
                  'refused while the case is resolved');
-SELECT workitem.close(pg_temp.case_id());
+SELECT is((SELECT status FROM workitem.close(pg_temp.case_id())), 'closed'::workitem.status, 'set-up: the case is closed');
 SELECT throws_ok(format($$SELECT workitem.create_action(%s, 'Too late')$$, pg_temp.case_id()),
                  'WI008', format('case %s is closed: no new action can be created for it', pg_temp.case_id()),
                  'refused once the case is closed');
 CREATE TEMP TABLE c2 AS SELECT (workitem.create_case('Cancelled case', NULL, NULL, NULL, true)).id AS id;
-SELECT workitem.cancel((SELECT id FROM c2), 'no longer needed');
+SELECT is((SELECT resolution FROM workitem.cancel((SELECT id FROM c2), 'no longer needed')), 'cancelled'::workitem.resolution, 'set-up: the other case is cancelled');
 SELECT throws_ok(format($$SELECT workitem.create_action(%s, 'x')$$, (SELECT id FROM c2)),
                  'WI008', format('case %s is closed: no new action can be created for it', (SELECT id FROM c2)),
                  'refused for a cancelled case');

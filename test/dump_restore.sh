@@ -6,11 +6,12 @@
 set -uo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 export PGUSER=${PGUSER:-postgres}
-src=wi_dump_src_$$ dst=wi_dump_dst_$$
+src=wi_dump_src_$$ dst=wi_dump_dst_$$ plain=wi_dump_plain_$$
 work=$(mktemp -d)
 cleanup() {
     "$PGBIN/dropdb" --if-exists "$src" >/dev/null 2>&1
     "$PGBIN/dropdb" --if-exists "$dst" >/dev/null 2>&1
+    "$PGBIN/dropdb" --if-exists "$plain" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -117,6 +118,17 @@ check "the roles keep their privileges" same \
     "$(q "$dst" -c "SELECT has_table_privilege('workitem_agent', 'workitem.item', 'UPDATE')
                            AND NOT has_table_privilege('workitem_agent', 'workitem.event', 'SELECT')
                            AND has_function_privilege('workitem_agent', 'workitem.resolve(bigint,workitem.resolution,text)', 'EXECUTE')")" t
+
+# A plain SQL dump replayed by psql loads the same way (COPY ... FROM stdin).
+"$PGBIN/createdb" "$plain"
+"$PGBIN/pg_dump" "$src" 2>/dev/null >"$work/db.sql"
+check "a plain-format dump replays through psql without errors" \
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$plain" -f "$work/db.sql" -o /dev/null
+all_sql="SELECT string_agg(x, ' ' ORDER BY x) FROM (SELECT 'item:' || md5(string_agg(t::text, ',' ORDER BY t.id)) x FROM workitem.item t
+         UNION ALL SELECT 'event:' || md5(string_agg(t::text, ',' ORDER BY t.id)) FROM workitem.event t
+         UNION ALL SELECT 'message:' || md5(string_agg(t::text, ',' ORDER BY t.id)) FROM workitem.message t
+         UNION ALL SELECT 'clock:' || md5(string_agg(t::text, ',' ORDER BY t.id)) FROM workitem.sla_clock t) s"
+check "... with the same items, log, messages and clocks" same "$(q "$plain" -c "$all_sql")" "$(q "$src" -c "$all_sql")"
 
 # The rules after restore.
 check "a closed item is still refused (WI009)" same \

@@ -4,7 +4,7 @@
 -- gives, business_time before and after, re-import, and malformed feeds
 -- refused whole with the line at fault.
 BEGIN;
-SELECT plan(42);
+SELECT plan(48);
 SET LOCAL timezone = 'UTC';
 
 INSERT INTO workitem.calendar (name, time_zone) VALUES ('ics_paris', 'Europe/Paris');
@@ -182,6 +182,21 @@ SELECT is(workitem.import_holidays('ics_paris', E'BEGIN:VCALENDAR\r\nBEGIN:VEVEN
 SELECT is((SELECT row(starts, ends, name)::text FROM workitem.calendar_holiday WHERE day = '2026-07-14'),
           row('09:00'::time, '12:00'::time, NULL::text)::text, '07:00Z-10:00Z is 09:00-12:00 in Paris summer time; no SUMMARY, no name');
 
+-- A byte order mark; clocks going back; DURATION counts days on the wall clock
+SELECT is(workitem.import_holidays('ics_paris', U&'\FEFFBEGIN:VCALENDAR\000d\000aBEGIN:VEVENT\000d\000aDTSTART;VALUE=DATE:20260816\000d\000aEND:VEVENT\000d\000aEND:VCALENDAR\000d\000a'),
+          1, 'a feed that starts with a byte order mark');
+SELECT is(workitem.import_holidays('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261025T003000Z\nDTEND:20261025T011000Z\nEND:VEVENT\nEND:VCALENDAR\n'),
+          1, 'an event across the fall-back hour');
+SELECT is((SELECT row(starts, ends)::text FROM workitem.calendar_holiday WHERE day = '2026-10-25'),
+          row('02:10'::time, '02:30'::time)::text, '02:30 CEST to 02:10 CET is kept as the wall-clock range 02:10-02:30');
+SELECT is(workitem.import_holidays('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=Europe/Paris:20261024T120000\nDURATION:P1DT1H\nEND:VEVENT\nEND:VCALENDAR\n'),
+          2, 'a DURATION of a day and an hour across the clock change');
+SELECT results_eq($$SELECT day, starts, ends FROM workitem.calendar_holiday
+                    WHERE day IN ('2026-10-24', '2026-10-25') AND NOT (starts IS NOT NULL AND starts = '02:10')
+                    ORDER BY day$$,
+                  $$VALUES ('2026-10-24'::date, '12:00'::time, NULL::time), ('2026-10-25', NULL, '13:00')$$,
+                  'P1DT1H from Saturday 12:00 ends Sunday 13:00 (a nominal day, then an hour)');
+
 -- Malformed feeds: refused whole, with the calendar, the line and its text
 CREATE TEMP TABLE before AS SELECT count(*) AS n FROM workitem.calendar_holiday;
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VEVENT\nDTSTART;VALUE=DATE:20261225\nEND:VEVENT\n'),
@@ -226,6 +241,9 @@ SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMA
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261224\nRRULE:FREQ=YEARLY\nEND:VEVENT\nEND:VCALENDAR\n'),
           '0A000 | calendar "ics_paris": iCalendar feed at line 4: recurring events are not supported | Line 4: RRULE:FREQ=YEARLY',
           'a recurring event is refused, not half imported');
+SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260101\nDTEND;VALUE=DATE:20280101\nEND:VEVENT\nEND:VCALENDAR\n'),
+          '22023 | calendar "ics_paris": invalid iCalendar feed at line 2: an event of 730 days (at most 366) | Line 2: BEGIN:VEVENT',
+          'an event of two years');
 -- A good event before the bad line is not imported either
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260815\nEND:VEVENT\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261301\nEND:VEVENT\nEND:VCALENDAR\n'),
           '22P02 | calendar "ics_paris": invalid iCalendar feed at line 6: "20261301" is not a valid date (YYYYMMDD) | Line 6: DTSTART;VALUE=DATE:20261301',

@@ -604,11 +604,8 @@ class Runner:
         pred = ANY
         if r is not None and r["status"] == "closed":
             pred = either({"closed"}, {"WI009"})  # refused unless nothing changes
-        elif r is not None and "wait_type = %s" in sets:
-            wt = args[sets.index("wait_type = %s")]
-            if wt in RESERVED_WAITS and r["wait_type"] != wt:
-                pred = Pred(ok=None, err=(), may_ok=False, any_outcome=False)
-                pred.err = None  # any refusal
+        # else: no prediction; check_moves holds what any UPDATE must keep
+        # (table edges, closed rows, reserved waits set only by the engine).
         return ("update", "UPDATE workitem.item SET " + ", ".join(sets) + " WHERE id = %s RETURNING id",
                 args + [target], target, pred, {"what": what})
 

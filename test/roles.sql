@@ -42,7 +42,7 @@ SELECT is((SELECT count(*)::int FROM pg_class c
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'workitem'::regnamespace AND prosecdef),
           0, 'no function is SECURITY DEFINER');
 SELECT is((SELECT array_agg(rolname::text ORDER BY rolname) FROM pg_roles
-           WHERE rolname LIKE 'workitem\_%' AND NOT rolcanlogin),
+           WHERE rolname IN ('workitem_reader', 'workitem_agent', 'workitem_admin') AND NOT rolcanlogin),
           ARRAY['workitem_admin', 'workitem_agent', 'workitem_reader'], 'the three roles exist, NOLOGIN');
 SELECT is((SELECT count(*)::int FROM aclexplode((SELECT relacl FROM pg_class WHERE oid = 'workitem.event'::regclass))
            WHERE grantee <> (SELECT relowner FROM pg_class WHERE oid = 'workitem.event'::regclass)),

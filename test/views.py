@@ -222,6 +222,39 @@ def story(conn):
     row = cur.fetchone()
     check(row == (True, "bea", "ticket"), "transitions: the wait lasted from the wait event to the wake-up (got %s)" % (row,))
 
+    # a row of an attached table: its moves are transitions too
+    step("CREATE TABLE public.jobs (id int PRIMARY KEY, status text NOT NULL)")
+    step("SELECT workitem.attach('public.jobs', kind => 'case')")
+    step("INSERT INTO public.jobs VALUES (7, 'to_do')")
+    step("UPDATE public.jobs SET status = 'in_progress'")
+    cur.execute("""SELECT item_id, source::text, row_key, kind, from_status, to_status, time_in_previous IS NOT NULL
+                   FROM workitem.transitions WHERE source IS NOT NULL ORDER BY event_id""")
+    got = cur.fetchall()
+    check(got == [(None, "jobs", "7", "case", None, "to_do", False), (None, "jobs", "7", "case", "to_do", "in_progress", True)],
+          "transitions: an attached table's row, with its table, key and kind (got %s)" % got)
+
+    # a BI tool logs in as a member of workitem_reader: the views, not the tables
+    bi_role = "wi_bi_%d" % os.getpid()
+    cur.execute("CREATE ROLE %s LOGIN IN ROLE workitem_reader" % bi_role)
+    try:
+        bi = psycopg2.connect(dbname=DB, user=bi_role)
+        bi.autocommit = True
+        with bi.cursor() as bcur:
+            bcur.execute("SELECT count(*) FROM workitem.items")
+            n_items = bcur.fetchone()[0]
+            bcur.execute("SELECT count(*) FROM workitem.queue")
+            n_queue = bcur.fetchone()[0]
+            try:
+                bcur.execute("SELECT count(*) FROM workitem.item")
+                denied = None
+            except psycopg2.Error as err:
+                denied = err.pgcode
+        bi.close()
+        check(n_items == 6 and n_queue == 5, "a reader login sees the views (items %s, queue %s)" % (n_items, n_queue))
+        check(denied == "42501", "... and not the table workitem.item (got %s)" % denied)
+    finally:
+        cur.execute("DROP ROLE %s" % bi_role)
+
     # workitem.daily_flow
     cur.execute("""SELECT kind, category, created, submitted, resolved, closed, reopened
                    FROM workitem.daily_flow WHERE day = current_date ORDER BY kind, category""")

@@ -64,3 +64,13 @@ SELECT id, actor, what, old_value, new_value, reason FROM workitem.history(:tick
 
 \echo '== The notes on the ticket'
 SELECT direction, channel, body, is_resolution FROM workitem.message WHERE item_id = :ticket ORDER BY id;
+
+\echo '== 12. Time passes: a second ticket waits for a reply that never comes'
+SELECT id AS quiet FROM workitem.create_ticket('Receipt for March', 'Please send the receipt again.',
+       'billing', 'dave@example.com', 'dave@example.com', submit => true) \gset
+SELECT status, wait_type, wait_until::date - now()::date AS days, close_if_no_reply
+FROM workitem.wait_more_info(:quiet, 2, close_if_no_reply => true, reason => 'which receipt number?');
+\echo '   run_timers() as the background worker would, three days from now:'
+SELECT workitem.run_timers(now() + interval '3 days') AS moved;
+SELECT status, resolution FROM workitem.item WHERE id = :quiet;
+SELECT actor, what, new_value, reason FROM workitem.history(:quiet) WHERE actor = 'system' AND what = 'status';

@@ -75,13 +75,14 @@ CREATE VIEW workitem.transitions AS
 WITH changes AS (
     SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
            CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
-           CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END AS to_label,
+           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
+           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
            lag(e.at) OVER w AS previous_at
     FROM workitem.event e
     WHERE e.what IN ('created', 'status')
     WINDOW w AS (PARTITION BY e.item_id, e.source, e.row_key ORDER BY e.id)
 )
-SELECT c.event_id, c.item_id, c.source, c.row_key, i.kind, c.at, c.actor,
+SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(i.kind, a.kind) AS kind, c.at, c.actor,
        c.what = 'created' AS is_creation,
        c.from_label::workitem.status AS from_status,
        c.to_label::workitem.status AS to_status,
@@ -94,6 +95,7 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, i.kind, c.at, c.actor,
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+LEFT JOIN workitem.attached_table a ON a.tbl = c.source
 -- attached tables log their own labels mapped to ours; anything else is skipped
 WHERE c.to_label IN ('draft', 'to_do', 'in_progress', 'waiting', 'resolved', 'closed')
   AND (c.from_label IS NULL
