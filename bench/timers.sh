@@ -38,7 +38,7 @@ BEGIN
 END \$\$;
 CREATE TEMP TABLE r (what text, ms numeric, items bigint);
 
-SELECT pg_temp.make_due($DUE);
+SELECT pg_temp.make_due($DUE) \g /dev/null
 VACUUM ANALYZE workitem.item;
 -- run_timers in batches of 1,000, as the background worker does
 DO \$\$
@@ -53,7 +53,7 @@ BEGIN
 END \$\$;
 
 -- The baseline: the same moves as set-based UPDATEs through the same trigger.
-SELECT pg_temp.make_due($DUE);
+SELECT pg_temp.make_due($DUE) \g /dev/null
 VACUUM ANALYZE workitem.item;
 DO \$\$
 DECLARE t0 timestamptz := clock_timestamp(); a bigint; b bigint; c bigint; d bigint;
@@ -120,6 +120,7 @@ EXPLAIN (COSTS OFF) SELECT id FROM workitem.item WHERE status = 'waiting' AND wa
   ORDER BY wait_until LIMIT 1000 FOR UPDATE SKIP LOCKED;
 EXPLAIN (COSTS OFF) SELECT id FROM workitem.item WHERE status = 'resolved' AND feedback_until <= now()
   ORDER BY feedback_until LIMIT 1000 FOR UPDATE SKIP LOCKED;
+EXPLAIN (COSTS OFF) SELECT id FROM workitem.item WHERE status = 'waiting' AND wait_type = 'split' LIMIT 1000;
 EXPLAIN (COSTS OFF) SELECT id FROM workitem.sla_clock WHERE alarm_at <= now() AND state = 'running'
   ORDER BY alarm_at LIMIT 1000 FOR UPDATE SKIP LOCKED;
 SQL

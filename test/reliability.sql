@@ -1,0 +1,44 @@
+-- Regression tests for the bugs test/random_ops.py found (issue 7).
+BEGIN;
+SELECT plan(12);
+
+-- 1. split() or launch_case() of a ticket that already waits on its split
+--    tickets or its launched case used to be accepted: the engine's own
+--    move replaced the first wait, and the ticket then waited for ever
+--    (the first wait's children no longer resolved it, and a person may
+--    not end an engine wait). Now refused with WI001, nothing changed.
+SELECT id AS t FROM workitem.create_ticket('Launch', 'd', 'rel', 'c', 'r', NULL, true) \gset
+SELECT workitem.launch_case(:t, 'First case') AS c \gset
+SELECT throws_ok(format($$SELECT workitem.split(%s, ARRAY['a', 'b'])$$, :t), 'WI001', NULL,
+                 'split of a ticket waiting on its launched case is refused');
+SELECT throws_ok(format($$SELECT workitem.launch_case(%s, 'Second case')$$, :t), 'WI001', NULL,
+                 'a second launch_case while the first case is open is refused');
+SELECT is((SELECT count(*)::int FROM workitem.item WHERE parent_id = :t), 1, 'no child ticket or second case was created');
+SELECT is((SELECT wait_type::text FROM workitem.item WHERE id = :t), 'case_launched', 'the ticket still waits on its case');
+SELECT is((SELECT status::text FROM workitem.resolve(:c, 'completed')), 'closed', 'the case resolves (closed: no feedback window)');
+SELECT is((SELECT (status::text, resolution::text) FROM workitem.item WHERE id = :t), ROW('closed'::text, 'completed'::text),
+          'and the ticket resolves with it (closed: no feedback window)');
+
+SELECT id AS s FROM workitem.create_ticket('Split', 'd', 'rel', 'c', 'r', NULL, true) \gset
+SELECT workitem.split(:s, ARRAY['a']) AS kids \gset
+SELECT throws_ok(format($$SELECT workitem.launch_case(%s, 'Case')$$, :s), 'WI001', NULL,
+                 'launch_case of a ticket waiting on its split tickets is refused');
+SELECT throws_ok(format($$SELECT workitem.split(%s, ARRAY['b'])$$, :s), 'WI001', NULL,
+                 'a second split while the first one waits is refused');
+SELECT is((SELECT status::text FROM workitem.resolve((:'kids'::bigint[])[1], 'customer_response')), 'closed',
+          'the only child resolves');
+SELECT is((SELECT resolution::text FROM workitem.item WHERE id = :s), 'split_completed', 'and the split ticket completes');
+
+-- 2. cancel() of an item that is already closed passed silently when it
+--    was closed as cancelled (no column changed), dropping the reason;
+--    every other change of a closed item is refused. Now WI009.
+SELECT id AS k FROM workitem.create_case('Case', 'd', NULL, NULL, true) \gset
+INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :k, 'Step') RETURNING id AS a \gset
+SELECT workitem.cancel(:k, 'withdrawn') \gset
+SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :a), 'WI009', NULL,
+                 'cancelling an action closed by its case''s cancelling is refused');
+SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :k), 'WI009', NULL,
+                 'cancelling a cancelled case again is refused');
+
+SELECT * FROM finish();
+ROLLBACK;
