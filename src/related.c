@@ -20,7 +20,7 @@
 uint64
 wi_internal_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
-	int			ret;
+	int			ret = 0;
 
 	wi_internal_depth++;
 	PG_TRY();

@@ -93,7 +93,7 @@ static Move close_feedback = {
 
 #define NO_OPEN_CHILD(p) "NOT EXISTS (SELECT 1 FROM workitem.item c " \
 	"WHERE c.parent_id OPERATOR(pg_catalog.=) " p ".id " \
-	"AND c.status::text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::text[]))"
+	"AND c.status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[]))"
 
 static Move split_done = {
 	"resolve split",
@@ -583,6 +583,9 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.clock_alarm() must be a BEFORE INSERT OR UPDATE row trigger")));
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	/* A restore loads alarm_at as it was dumped, whatever order tables load in. */
+	if (wi_loading_dump(td))
+		return PointerGetDatum(tup);
 	d = RelationGetDescr(td->tg_relation);
 	c_state = SPI_fnumber(d, "state");
 	c_policy = SPI_fnumber(d, "policy_id");

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Static checks of the C (issue 7), printing TAP:
+#   1. gcc builds it with -Wall -Wextra -Werror;
+#   2. clang builds it with -Wall -Wextra -Werror;
+#   3. cppcheck (warning, portability, performance) reports nothing.
+# The builds run in a scratch copy of the tree, so they never race with
+# the real build. clang and cppcheck are installed from Debian when
+# missing (as root only; otherwise the check is skipped, and says so).
+#
+# Flags: the Makefile's own -Wall -Wextra -Wno-unused-parameter
+# -Wno-missing-field-initializers (WERROR=1 adds -Werror). The two -Wno
+# are kept: every V1 function takes PG_FUNCTION_ARGS whether it reads it
+# or not, and partial designated initialisers of tables are deliberate.
+set -uo pipefail
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+PG_CONFIG=${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+ensure() {  # ensure <command> <debian package>
+    command -v "$1" >/dev/null && return 0
+    [ "$(id -u)" = 0 ] || return 1
+    echo "# installing $2 from Debian"
+    { apt-get install -y -qq "$2" || { apt-get update -qq && apt-get install -y -qq "$2"; }; } >/dev/null 2>&1
+    command -v "$1" >/dev/null
+}
+
+scratch=$(mktemp -d /tmp/workitem-static.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+
+build() {  # build <name> <make args...>: a clean build in its own copy
+    local name=$1 dir=$scratch/$1
+    shift
+    mkdir -p "$dir"
+    cp -r "$ROOT/src" "$ROOT/Makefile" "$ROOT/extension" "$ROOT/workitem.control" "$dir/"
+    rm -f "$dir"/src/*.o "$dir"/src/*.bc "$dir"/*.so
+    if make -C "$dir" -s -k WERROR=1 with_llvm=no PG_CONFIG="$PG_CONFIG" "$@" >"$dir.log" 2>&1 &&
+       ! grep -q 'warning:' "$dir.log"; then
+        return 0
+    fi
+    grep -E 'warning:|error:' "$dir.log" | head -n 30 | sed 's/^/#   /'
+    return 1
+}
+
+if build gcc CC=gcc; then
+    ok "gcc builds src/ with -Wall -Wextra -Werror, no warning"
+else
+    not_ok "gcc builds src/ with -Wall -Wextra -Werror, no warning"
+fi
+
+if ensure clang clang; then
+    # PGXS passes the flags PostgreSQL was configured with for gcc: drop
+    # or translate the ones clang does not know. The server headers are
+    # system headers here: clang does not know their gnu_printf format
+    # attribute and would warn about every prototype in them.
+    clang_cflags=$("$PG_CONFIG" --cflags | sed -e 's/-fexcess-precision=standard//' \
+        -e 's/-Wimplicit-fallthrough=3/-Wimplicit-fallthrough/' \
+        -e 's/-Wno-format-truncation//' -e 's/-Wno-stringop-truncation//')
+    if build clang CC=clang CFLAGS="$clang_cflags" \
+            CPPFLAGS="-isystem $("$PG_CONFIG" --includedir-server)"; then
+        ok "clang builds src/ with -Wall -Wextra -Werror, no warning"
+    else
+        not_ok "clang builds src/ with -Wall -Wextra -Werror, no warning"
+    fi
+else
+    skip "clang is not installed and cannot be installed (not root)"
+fi
+
+if ensure cppcheck cppcheck; then
+    # One configuration (the one the server is built for: gcc, x86-64,
+    # Linux) instead of every #ifdef combination of the server headers,
+    # which takes minutes. USE_ASSERT_CHECKING makes Assert() a call of
+    # the noreturn ExceptionalCondition(), so cppcheck knows what the code
+    # assumes instead of reporting the asserted case as reachable.
+    # Suppressed: missingIncludeSystem (libc headers are not given to it).
+    log=$scratch/cppcheck.log
+    if cppcheck -q --max-configs=1 -D__GNUC__=12 -D__x86_64__ -D__linux__ -DUSE_ASSERT_CHECKING \
+            --std=c99 --enable=warning,portability,performance --error-exitcode=1 \
+            --suppress=missingIncludeSystem \
+            -I "$("$PG_CONFIG" --includedir-server)" -I "$("$PG_CONFIG" --includedir)" \
+            "$ROOT/src" >"$log" 2>&1 && [ ! -s "$log" ]; then
+        ok "cppcheck --enable=warning,portability,performance reports nothing in src/"
+    else
+        head -n 40 "$log" | sed 's/^/#   /'
+        not_ok "cppcheck --enable=warning,portability,performance reports nothing in src/"
+    fi
+else
+    skip "cppcheck is not installed and cannot be installed (not root)"
+fi
+
+echo "1..$n"
+exit $failed
