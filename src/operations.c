@@ -79,6 +79,33 @@ op_begin(Op *op, FunctionCallInfo fcinfo)
 	op->nulls[0] = ' ';
 }
 
+/*
+ * Resolving an action may move its case (unable_to_complete puts the case
+ * back to to_do), while cancelling a case closes its actions: the case row
+ * is locked before the action's, in the order cancel() takes them, or the
+ * two would deadlock. An action's case_id never changes, so reading it
+ * without a lock first is safe. Leaves SPI as it found it.
+ */
+static void
+lock_case_of_action(FunctionCallInfo fcinfo)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+
+	if (PG_ARGISNULL(0))
+		return;
+	args[0] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT 1 FROM workitem.item c "
+							  "WHERE c.id OPERATOR(pg_catalog.=) (SELECT a.case_id FROM workitem.item a "
+							  " WHERE a.id OPERATOR(pg_catalog.=) $1) "
+							  "FOR NO KEY UPDATE OF c",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking the case of item %lld failed",
+			 (long long) DatumGetInt64(args[0]));
+	SPI_finish();
+}
+
 /* Add $n to the UPDATE from argument argno of the call (NULL allowed). */
 static void
 op_arg(Op *op, FunctionCallInfo fcinfo, int argno, Oid type)
@@ -161,6 +188,12 @@ workitem_assign(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 1, "resource");
 	op_begin(&op, fcinfo);
 	op_arg(&op, fcinfo, 1, TEXTOID);
+	/* 1.1.0 added the reason (kept in the log when work in progress goes back) */
+	if (PG_NARGS() > 2)
+	{
+		op_arg(&op, fcinfo, 2, TEXTOID);
+		PG_RETURN_DATUM(op_update(&op, "assignee = $2, change_reason = $3"));
+	}
 	PG_RETURN_DATUM(op_update(&op, "assignee = $2"));
 }
 
@@ -254,6 +287,7 @@ workitem_resolve(PG_FUNCTION_ARGS)
 	Op			op;
 
 	require_arg(fcinfo, 1, "resolution");
+	lock_case_of_action(fcinfo);
 	op_begin(&op, fcinfo);
 	if (op.status == WI_RESOLVED || op.status == WI_CLOSED)
 		wi_refuse_move(op.id, op.kind, op.status, WI_RESOLVED,

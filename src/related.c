@@ -409,10 +409,26 @@ workitem_merge(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	SPI_connect();
+
+	/*
+	 * Lock both items in id order: merge(a, b) and merge(b, a) at the same
+	 * time would otherwise each hold one row and wait for the other (the
+	 * target is locked again, by then a no-op, when it is checked).
+	 */
+	if (into < id)
+		(void) lock_status(into, &kind, &status, &wait_type);
 	if (!lock_status(id, &kind, &status, &wait_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
+	if (into > id)
+	{
+		WiKind		tkind;
+		WiStatus	tstatus;
+		int			twait;
+
+		(void) lock_status(into, &tkind, &tstatus, &twait);
+	}
 	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "

@@ -775,7 +775,7 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--items", type=int, default=240, help="items created before the random steps")
-    ap.add_argument("--seconds", type=float, default=50, help="stop after this long (0: no limit)")
+    ap.add_argument("--seconds", type=float, default=40, help="stop after this long (0: no limit)")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big") % 1000000

@@ -110,7 +110,7 @@ GRANT EXECUTE ON FUNCTION
     workitem.create_case(text, text, text, text, boolean),
     workitem.submit(bigint),
     workitem.start(bigint, text),
-    workitem.assign(bigint, text),
+    workitem.assign(bigint, text, text),
     workitem.unassign(bigint, text),
     workitem.wait_more_info(bigint, integer, boolean, text),
     workitem.wait_until(bigint, timestamptz, text),

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Crash test (issue 7), printing TAP. In a cluster of its own (a temp dir,
+# port CRASH_PORT, default PGPORT+100; never the shared test cluster):
+#   load (pgbench, bench/load.sql's random operations), then kill -9 one
+#   backend in the middle of it (the server restarts itself), load again,
+#   then kill -9 the postmaster (pid from postmaster.pid) and start the
+#   cluster again. After each crash: the server comes back, every row
+#   keeps the invariants of section 1, the last status event of every item
+#   is its status (the event log and the items agree), what was committed
+#   before the crash is still there, and operations work again.
+# About 20 s.
+set -uo pipefail
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+export PATH="$PGBIN:$PATH"
+port=${CRASH_PORT:-$(( ${PGPORT:-55422} + 100 ))}
+dir=$(mktemp -d /tmp/workitem-crash.XXXXXX)
+chmod 755 "$dir"
+[ "$(id -u)" != 0 ] || chown postgres: "$dir"
+export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=crash
+unset PGSERVICE PGOPTIONS
+n=0 failed=0
+check() {  # check <0|1 = passed> <description>
+    n=$((n + 1))
+    if [ "$1" = 1 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+as_server_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+bench_pid=
+cleanup() {
+    [ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null
+    as_server_user pg_ctl -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+start() {
+    as_server_user pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-k $dir -p $port -c listen_addresses='' -c shared_preload_libraries=workitem" start >/dev/null 2>&1
+}
+q() { psql -X -A -t -q -c "$1" 2>/dev/null; }
+wait_ready() {  # the server accepts connections again within 60 s
+    for _ in $(seq 120); do
+        [ "$(q 'SELECT 1')" = 1 ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+script=$dir/ops.sql
+
+as_server_user initdb -D "$dir/data" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
+    >"$dir/initdb.log" 2>&1 && start && createdb crash &&
+    psql -X -q -v ON_ERROR_STOP=1 -v items=2000 -f "$ROOT/bench/load.sql" >/dev/null 2>"$dir/setup.err"
+check $([ $? = 0 ] && echo 1 || echo 0) "own cluster on port $port started, 2000 items loaded"
+if [ "$failed" = 1 ]; then
+    sed 's/^/# /' "$dir/setup.err" "$dir/server.log" 2>/dev/null | tail -n 20
+    echo "1..$n"; exit 1
+fi
+max=$(q "SELECT max(id) FROM workitem.item")
+printf '\\set id random(1, %s)\n\\set id2 random(1, %s)\n\\set op random(1, 20)\nSELECT bench_op(:op, :id, :id2);\n' \
+    "$max" "$max" >"$script"
+
+load() {  # pgbench in the background for at most 60 s
+    pgbench -n -c 4 -j 4 -T 60 -f "$script" >"$dir/pgbench.log" 2>&1 &
+    bench_pid=$!
+}
+stop_load() {
+    kill "$bench_pid" 2>/dev/null
+    wait "$bench_pid" 2>/dev/null
+    bench_pid=
+}
+after_crash() {  # after_crash <what> <done before>
+    local bad_rows bad_events done_after
+    bad_rows=$(q "SELECT count(*) FROM bench_bad_rows")
+    bad_events=$(q "SELECT count(*) FROM bench_bad_events")
+    done_after=$(q "SELECT count(*) FROM bench_done")
+    check $([ "$bad_rows" = 0 ] && echo 1 || echo 0) "$1: every row keeps the invariants of section 1 ($bad_rows bad)"
+    check $([ "$bad_events" = 0 ] && echo 1 || echo 0) "$1: the last status event of every item is its status ($bad_events disagree)"
+    check $([ -n "$done_after" ] && [ "$done_after" -ge "$2" ] && echo 1 || echo 0) \
+        "$1: the $2 operations committed before the crash are all there ($done_after)"
+    local t
+    t=$(q "SELECT (workitem.start((workitem.create_ticket('After', 'crash', 'load', 'c', 'r', NULL, true)).id)).status")
+    check $([ "$t" = in_progress ] && echo 1 || echo 0) "$1: operations work again (create, submit, start: $t)"
+}
+
+# 1. kill -9 a backend in the middle of the load
+load
+sleep 4
+done_before=$(q "SELECT count(*) FROM bench_done")
+victim=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' AND pid <> pg_backend_pid() LIMIT 1")
+check $([ -n "$victim" ] && [ "${done_before:-0}" -gt 0 ] && echo 1 || echo 0) \
+    "load running: $done_before operations committed, backend $victim picked"
+[ -z "$victim" ] || kill -9 "$victim"
+stop_load
+wait_ready
+check $([ $? = 0 ] && echo 1 || echo 0) "after kill -9 of a backend the server restarted itself and accepts connections"
+grep -q 'terminated by signal 9' "$dir/server.log" && grep -q 'all server processes terminated; reinitializing' "$dir/server.log"
+check $([ $? = 0 ] && echo 1 || echo 0) "the server log shows the backend killed by signal 9 and the crash recovery"
+after_crash "backend killed" "${done_before:-0}"
+
+# 2. kill -9 the postmaster in the middle of the load
+load
+sleep 4
+done_before=$(q "SELECT count(*) FROM bench_done")
+pm=$(head -n 1 "$dir/data/postmaster.pid")
+children=$(pgrep -P "$pm" | tr '\n' ' ')
+kill -9 "$pm"
+stop_load
+# The old backends notice the postmaster is gone and exit; only then may a
+# new postmaster take the data directory.
+for _ in $(seq 120); do
+    alive=0
+    for c in $children; do kill -0 "$c" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+done
+start && wait_ready && [ "$(grep -c 'automatic recovery in progress' "$dir/server.log")" -ge 2 ]
+check $([ $? = 0 ] && echo 1 || echo 0) "after kill -9 of the postmaster ($pm) the cluster starts again and runs crash recovery"
+after_crash "postmaster killed" "${done_before:-0}"
+refusals=$(q "SELECT string_agg(sqlstate || ' ' || c, ', ' ORDER BY sqlstate) FROM (SELECT sqlstate, count(*) c FROM bench_refused GROUP BY 1) s")
+internal=$(q "SELECT count(*) FROM bench_refused WHERE sqlstate LIKE 'XX%' OR sqlstate = '40P01'")
+check $([ "$internal" = 0 ] && echo 1 || echo 0) "no internal error (XX000) or deadlock among the refusals ($refusals)"
+echo "1..$n"
+exit $failed
