@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The attached trigger's cost (issue 6): pgbench, 2 clients, status updates
-# on random rows of a 1,000,000-row user table, in one run:
+# on random rows of a 1,000,000-row user table (ROWS=200000 for a quick
+# run), in one run:
 #   bare UPDATE (no trigger), attach() with log_events false and true,
 #   and a PL/pgSQL trigger doing the same check and event row.
 # Each update is a valid move (to_do <-> in_progress). Prints tps and ratios.
@@ -9,14 +10,18 @@ cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 SECS=${SECS:-20}
 ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-$SECS}
 db=workitem_bench_attach
 dropdb --if-exists $db 2>/dev/null; createdb $db
 # Without this the run measures the disk's fsync, not the trigger.
 psql -X -q -d postgres -c "ALTER DATABASE $db SET synchronous_commit = off"
+# The user table is vacuumed before each run instead of by autovacuum,
+# which would otherwise start in the middle of whichever variant is running.
 psql -X -q -d $db -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION workitem;
 \i bench/attach_plpgsql.sql
-CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text);
+CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text)
+    WITH (autovacuum_enabled = off);
 INSERT INTO tickets SELECT i, 'to_do', 'row ' || i FROM generate_series(1, $ROWS) i;
 VACUUM ANALYZE tickets;
 SQL
@@ -33,30 +38,46 @@ DROP TRIGGER IF EXISTS plpgsql_enforce ON tickets;
 SELECT workitem.detach('tickets');
 $1
 TRUNCATE workitem.event;
+VACUUM tickets;
 CHECKPOINT;
 SQL
 }
 run() {
-    pgbench -n -c 2 -j 2 -T "$SECS" -f "$script" $db 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+    pgbench -n -c 2 -j 2 -T "$1" -f "$script" $db 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
+lsn() { psql -X -Atq -d $db -c "SELECT pg_current_wal_lsn()"; }
+wal_since() { psql -X -Atq -d $db -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$1')"; }
+# A freshly loaded table has full pages: its first updates cannot be HOT.
+# Warm it up so that the first variant measured is not the only one to pay.
+setup ""
+run "$WARMUP" >/dev/null
 declare -A tps
+declare -A all
+declare -A wal
 variants=(bare c_off c_on plpgsql)
 for round in $(seq "$ROUNDS"); do
-  for v in "${variants[@]}"; do
+  # every other round in reverse order, so that drift favours nobody
+  order=("${variants[@]}")
+  if [ $((round % 2)) = 0 ]; then order=(plpgsql c_on c_off bare); fi
+  for v in "${order[@]}"; do
     case $v in
       bare) setup "" ;;
       c_off) setup "SELECT workitem.attach('tickets', log_events => false);" ;;
       c_on) setup "SELECT workitem.attach('tickets', log_events => true);" ;;
       plpgsql) setup "CREATE TRIGGER plpgsql_enforce BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION plpgsql_enforce();" ;;
     esac
-    t=$(run)
+    start=$(lsn)
+    t=$(run "$SECS")
+    # WAL per update (full-page images included), from the last round
+    wal[$v]=$(awk "BEGIN{print $(wal_since "$start") / ($t * $SECS)}")
+    all[$v]="${all[$v]:-}$(printf ' %6.0f' "$t")"
     # keep the best round of each: the least disturbed by the shared machine
     if [ -z "${tps[$v]:-}" ] || awk "BEGIN{exit !($t > ${tps[$v]})}"; then tps[$v]=$t; fi
   done
 done
 rm -f "$script"
 echo "pgbench, 2 clients, synchronous_commit off, ${SECS}s x ${ROUNDS} rounds (best), status updates on random rows of $ROWS"
-printf '%-34s %10s %10s\n' "variant" "tps" "vs bare"
+printf '%-34s %10s %10s %12s   %s\n' "variant" "tps" "vs bare" "WAL/update" "each round"
 for v in "${variants[@]}"; do
   case $v in
     bare) name="bare UPDATE (no trigger)" ;;
@@ -64,7 +85,7 @@ for v in "${variants[@]}"; do
     c_on) name="attach(), log_events => true" ;;
     plpgsql) name="PL/pgSQL trigger + event row" ;;
   esac
-  printf '%-34s %10.0f %9.1f%%\n' "$name" "${tps[$v]}" "$(awk "BEGIN{print ${tps[$v]} / ${tps[bare]} * 100}")"
+  printf '%-34s %10.0f %9.1f%% %10.0f B  %s\n' "$name" "${tps[$v]}" "$(awk "BEGIN{print ${tps[$v]} / ${tps[bare]} * 100}")" "${wal[$v]}" "${all[$v]}"
 done
 printf 'C trigger with events vs PL/pgSQL: %.2fx\n' "$(awk "BEGIN{print ${tps[c_on]} / ${tps[plpgsql]}}")"
 dropdb $db

@@ -58,6 +58,7 @@ typedef struct Attached
 	char	   *status_label[WI_NSTATUSES]; /* ours -> the table's, for moves we make */
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
+	FmgrInfo	pk_out[INDEX_MAX_KEYS]; /* their output functions */
 } Attached;
 
 static HTAB *attached = NULL;
@@ -224,6 +225,16 @@ load_attached(TriggerData *td)
 		}
 		ReleaseSysCache(ituple);
 	}
+	/* looked up once: the key is printed for every logged row */
+	for (int i = 0; i < a->npk; i++)
+	{
+		Oid			typoutput;
+		bool		varlena;
+
+		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), a->pk[i] - 1)->atttypid,
+						  &typoutput, &varlena);
+		fmgr_info_cxt(typoutput, &a->pk_out[i], CacheMemoryContext);
+	}
 	for (int i = 0; i < a->nlabels; i++)
 		a->label_len[i] = strlen(a->labels[i]);
 	MemoryContextSwitchTo(old);
@@ -241,17 +252,23 @@ static char *
 row_key(Attached *a, TupleDesc d, HeapTuple t)
 {
 	StringInfoData buf;
+	bool		isnull;
+	Datum		v;
 
+	/* the usual one-column key needs no buffer */
+	if (a->npk == 1)
+	{
+		v = heap_getattr(t, a->pk[0], d, &isnull);
+		return isnull ? pstrdup("") : OutputFunctionCall(&a->pk_out[0], v);
+	}
 	initStringInfo(&buf);
 	for (int i = 0; i < a->npk; i++)
 	{
-		bool		isnull;
-		Datum		v = heap_getattr(t, a->pk[i], d, &isnull);
-		Oid			typoutput;
-		bool		varlena;
-
-		getTypeOutputInfo(TupleDescAttr(d, a->pk[i] - 1)->atttypid, &typoutput, &varlena);
-		appendStringInfo(&buf, "%s%s", i ? "," : "", isnull ? "" : OidOutputFunctionCall(typoutput, v));
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		v = heap_getattr(t, a->pk[i], d, &isnull);
+		if (!isnull)
+			appendStringInfoString(&buf, OutputFunctionCall(&a->pk_out[i], v));
 	}
 	return buf.data;
 }

@@ -29,7 +29,11 @@
  * What an append needs to know about a target table, kept per backend:
  * the relation, its id sequence, and its indexes with their IndexInfo.
  * Dropped whenever the relation (or anything, InvalidOid) is invalidated.
+ * A row is appended per logged change, so everything that can be worked out
+ * once is kept here: only the locks are taken per row.
  */
+#define TARGET_COLS 16
+
 typedef struct Target
 {
 	const char *relname;
@@ -41,6 +45,9 @@ typedef struct Target
 	IndexInfo **info;
 	ExprState **pred;			/* partial indexes: their predicate, prepared once */
 	EState	   *estate;			/* long-lived, for expressions and predicates */
+	TupleTableSlot *slot;		/* reused by every row for its index entries */
+	int			col[TARGET_COLS];	/* column positions by the callers' guess */
+	const char *colname[TARGET_COLS];	/* ... and the name each was found by */
 } Target;
 
 static Target event_target = {"event", "event_id_seq"};
@@ -86,6 +93,18 @@ target_open(Target *t)
 		if (t->estate)
 			FreeExecutorState(t->estate);
 		t->estate = CreateExecutorState();
+		if (t->slot)
+		{
+			TupleDesc	desc = t->slot->tts_tupleDescriptor;
+
+			ExecDropSingleTupleTableSlot(t->slot);
+			FreeTupleDesc(desc);
+		}
+		/* a copy: the slot outlives this relcache entry's descriptor */
+		t->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+										   &TTSOpsHeapTuple);
+		for (int c = 0; c < TARGET_COLS; c++)
+			t->colname[c] = NULL;
 		t->nindexes = list_length(indexoids);
 		t->indexes = palloc(sizeof(Oid) * (t->nindexes + 1));
 		t->info = palloc(sizeof(IndexInfo *) * (t->nindexes + 1));
@@ -113,11 +132,10 @@ static void
 insert_tuple(Target *t, Relation rel, HeapTuple tup)
 {
 	ExprContext *econtext = GetPerTupleExprContext(t->estate);
-	TupleTableSlot *slot;
+	TupleTableSlot *slot = t->slot;
 
 	simple_heap_insert(rel, tup);
 
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tup, slot, false);
 	econtext->ecxt_scantuple = slot;
 	for (int i = 0; i < t->nindexes; i++)
@@ -140,7 +158,7 @@ insert_tuple(Target *t, Relation rel, HeapTuple tup)
 	}
 	econtext->ecxt_scantuple = NULL;
 	ResetExprContext(econtext);
-	ExecDropSingleTupleTableSlot(slot);
+	ExecClearTuple(slot);
 }
 
 /* A row under construction: values by column name, the rest NULL. */
@@ -164,22 +182,37 @@ row_begin(RowBuilder *rb, Target *t)
 	memset(rb->nulls, true, sizeof(bool) * rb->desc->natts);
 }
 
-/* Our columns come first and in order; a search is the fallback. */
+/*
+ * Our columns come first and in order; a search is the fallback. The
+ * position found is kept by guess until the target is rebuilt: each caller
+ * passes the same name (a literal, so the same pointer) for a guess.
+ */
 static void
 row_set(RowBuilder *rb, int guess, const char *column, Datum value, bool isnull)
 {
+	Target	   *t = rb->target;
 	int			i = guess;
 
-	if (i >= rb->desc->natts || TupleDescAttr(rb->desc, i)->attisdropped ||
-		strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) != 0)
+	if (guess < TARGET_COLS && t->colname[guess] == column)
+		i = t->col[guess];
+	else
 	{
-		for (i = 0; i < rb->desc->natts; i++)
-			if (!TupleDescAttr(rb->desc, i)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
-				break;
-		if (i == rb->desc->natts)
-			elog(ERROR, "column \"%s\" of workitem.%s does not exist",
-				 column, RelationGetRelationName(rb->rel));
+		if (i >= rb->desc->natts || TupleDescAttr(rb->desc, i)->attisdropped ||
+			strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) != 0)
+		{
+			for (i = 0; i < rb->desc->natts; i++)
+				if (!TupleDescAttr(rb->desc, i)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
+					break;
+			if (i == rb->desc->natts)
+				elog(ERROR, "column \"%s\" of workitem.%s does not exist",
+					 column, RelationGetRelationName(rb->rel));
+		}
+		if (guess < TARGET_COLS)
+		{
+			t->col[guess] = i;
+			t->colname[guess] = column;
+		}
 	}
 	rb->values[i] = value;
 	rb->nulls[i] = isnull;

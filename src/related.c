@@ -94,7 +94,13 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	SPI_connect();
-	wi_internal_exec("UPDATE workitem.item SET status = 'to_do'::workitem.status, "
+	/*
+	 * A draft case keeps its status: moving it to to_do would submit it,
+	 * which is its author's decision, and would fail (and so refuse the
+	 * action's resolution) when the draft lacks a title.
+	 */
+	wi_internal_exec("UPDATE workitem.item SET status = CASE WHEN status OPERATOR(pg_catalog.=) "
+				  "'draft'::workitem.status THEN status ELSE 'to_do'::workitem.status END, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
 				  "WHERE id OPERATOR(pg_catalog.=) $1 "
 				  "AND status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[])",

@@ -330,6 +330,30 @@ class Runner:
             return either({to}, {"WI005"})
         return ok(to)
 
+    def pred_status_update(self, r, to):
+        """A plain UPDATE of the status alone: the trigger is the only guard."""
+        s, kind = r["status"], r["kind"]
+        if to == s:
+            return ok(s)
+        if to not in TRANSITIONS[kind][s] or self.reserved(r):
+            return fail("WI001")
+        if s == "draft" and to != "closed":
+            if self.missing(r):
+                return fail("WI002")
+            if to in ("to_do", "in_progress"):
+                return ok(to)
+        if to == "waiting":
+            return fail("WI010")  # no wait type
+        if s == "resolved":
+            if to == "closed":
+                return ok("closed")
+            if r["fb_over"]:
+                return fail("WI007")
+            return ok(to) if r["fb_open"] else either({to}, {"WI007"})
+        if to in ("resolved", "closed"):
+            return fail("WI004")  # no resolution
+        return ok(to)
+
     def pred_message(self, r, direction):
         if r is None:
             return fail("WI404")
@@ -604,6 +628,8 @@ class Runner:
         pred = ANY
         if r is not None and r["status"] == "closed":
             pred = either({"closed"}, {"WI009"})  # refused unless nothing changes
+        elif r is not None and what == "status":
+            pred = self.pred_status_update(r, args[0])
         # else: no prediction; check_moves holds what any UPDATE must keep
         # (table edges, closed rows, reserved waits set only by the engine).
         return ("update", "UPDATE workitem.item SET " + ", ".join(sets) + " WHERE id = %s RETURNING id",
@@ -787,7 +813,11 @@ def main():
     results = []
     try:
         run.run()
-    except Exception as e:  # a bug in the test itself, or a lost server
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:  # a lost server
+        run.crashed = True
+        run.bad("crash", "%s: %s" % (type(e).__name__, e))
+        run.bad("harness", "the run stopped at step %d" % run.step)
+    except Exception as e:  # a bug in the test itself
         run.bad("harness", "%s: %s" % (type(e).__name__, e))
     finally:
         try:

@@ -1,6 +1,6 @@
 -- Regression tests for the bugs test/random_ops.py found (issue 7).
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 
 -- 1. split() or launch_case() of a ticket that already waits on its split
 --    tickets or its launched case used to be accepted: the engine's own
@@ -39,6 +39,17 @@ SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :a), 'WI009', N
                  'cancelling an action closed by its case''s cancelling is refused');
 SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :k), 'WI009', NULL,
                  'cancelling a cancelled case again is refused');
+
+-- 3. An action of a draft case resolved unable_to_complete: the engine
+--    moved the case to to_do, which submitted it, and a draft case with
+--    no title refused that (WI002), so the action could not be resolved.
+--    A draft case now stays a draft, flagged.
+SELECT id AS dc FROM workitem.create_case(NULL) \gset
+INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :dc, 'Step') RETURNING id AS da \gset
+SELECT is((SELECT status::text FROM workitem.resolve(:da, 'unable_to_complete', 'no supplier')), 'closed',
+          'an action of an untitled draft case can be resolved unable_to_complete');
+SELECT is((SELECT (status::text, needs_attention, attention_reason) FROM workitem.item WHERE id = :dc),
+          ROW('draft'::text, true, 'no supplier'::text), 'the draft case stays a draft, flagged with the reason');
 
 SELECT * FROM finish();
 ROLLBACK;

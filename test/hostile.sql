@@ -1,0 +1,418 @@
+-- Hostile users and odd input (issue 7).
+--
+-- 1. A non-privileged user creates, in a schema it owns, functions,
+--    operators, aggregates and types named like the ones the extension's
+--    SQL uses (now(), = and <> on text / bigint / enums, count(*), max(),
+--    lower, btrim, regexp_replace, coalesce, unnest, make_interval, jsonb
+--    operators, and domains named text, timestamptz and jsonb). A victim
+--    puts that schema first: search_path = evil, pg_catalog, workitem,
+--    public (pg_catalog listed explicitly after it, so the attack is real).
+--    The same story of operations (every operation, messages, split, merge,
+--    launch case, actions, SLA clocks, calendars, attach) is run once with
+--    a clean search_path and once with the hostile one; everything it
+--    leaves (items, events, messages, clocks, time entries, results) must
+--    be the same, and no hostile object may have run.
+-- 2. Oversized and odd input: 1 MB titles, odd Unicode, timestamps at the
+--    edges, intervals of months and years, negative and huge days: a clear
+--    error with a specific SQLSTATE or a correct result, never a crash or
+--    a wrong state.
+-- All in one transaction, rolled back.
+BEGIN;
+SELECT plan(49);
+SET LOCAL timezone = 'UTC';
+
+------------------------------------------------------------------------
+-- Set-up shared by both runs
+------------------------------------------------------------------------
+INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
+VALUES ('ticket', 'hostile', '7 days', true, 3), ('case', 'hostile', '2 days', false, 2);
+INSERT INTO workitem.sla_policy (name, kind, category, reopen_policy, stop_wait_types)
+VALUES ('hostile tickets', 'ticket', 'hostile', 'new_cycle', '{more_info,follow_up}'),
+       ('hostile cases', 'case', 'hostile', 'reset', '{paused}');
+INSERT INTO workitem.sla_target (policy_id, target, working_time, business_days, clock_start)
+SELECT id, 'resolution', interval '8 hours', NULL::int, 'submission' FROM workitem.sla_policy WHERE name LIKE 'hostile%'
+UNION ALL
+SELECT id, 'first_response', NULL, 2, 'assignment' FROM workitem.sla_policy WHERE name LIKE 'hostile%';
+INSERT INTO workitem.calendar (name, time_zone) VALUES ('hostile_cal', 'Europe/Paris');
+INSERT INTO workitem.calendar_hours (calendar, weekday, starts, ends)
+SELECT 'hostile_cal', d, s, e FROM generate_series(1, 5) d,
+       (VALUES ('08:00'::time, '12:00'::time), ('13:00', '17:00')) r(s, e);
+INSERT INTO workitem.calendar_holiday (calendar, day, starts, ends, name)
+VALUES ('hostile_cal', '2026-12-25', NULL, NULL, 'Christmas'), ('hostile_cal', '2026-12-24', '13:00', NULL, 'Eve');
+
+-- A user table with its own labels, attached once per run.
+CREATE TABLE public.wi_hostile_app_clean (id int PRIMARY KEY, status text NOT NULL DEFAULT 'new', owner text);
+CREATE TABLE public.wi_hostile_app_evil (LIKE public.wi_hostile_app_clean INCLUDING ALL);
+INSERT INTO public.wi_hostile_app_clean VALUES (1, 'new', NULL), (2, 'open', NULL);
+INSERT INTO public.wi_hostile_app_evil VALUES (1, 'new', NULL), (2, 'open', NULL);
+SELECT workitem.attach(t, label_map => '{"new": "draft", "open": "to_do", "working": "in_progress",
+                       "pending": "waiting", "solved": "resolved", "closed": "closed"}',
+                       assignee_column => 'owner')
+FROM unnest(ARRAY['public.wi_hostile_app_clean', 'public.wi_hostile_app_evil']::regclass[]) t;
+
+-- What each run records besides the rows it leaves.
+CREATE TEMP TABLE results (n serial, tag text, what text, value text);
+
+------------------------------------------------------------------------
+-- The hostile user and its objects (all rolled back at the end)
+------------------------------------------------------------------------
+CREATE ROLE wi_hostile_user NOLOGIN;
+CREATE SCHEMA evil AUTHORIZATION wi_hostile_user;
+CREATE TABLE evil.calls (what text);
+ALTER TABLE evil.calls OWNER TO wi_hostile_user;
+GRANT INSERT, SELECT ON evil.calls TO PUBLIC;
+SET LOCAL ROLE wi_hostile_user;
+CREATE FUNCTION evil.log(w text) RETURNS boolean LANGUAGE sql
+    AS $$ INSERT INTO evil.calls VALUES (w) RETURNING true $$;
+-- Functions that lie and leave a trace.
+CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.log('now()') THEN timestamptz '2001-01-01' END $$;
+CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('lower') THEN 'x' END $$;
+CREATE FUNCTION evil.upper(text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('upper') THEN 'x' END $$;
+CREATE FUNCTION evil.btrim(text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('btrim') THEN 'x' END $$;
+CREATE FUNCTION evil.btrim(text, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('btrim2') THEN 'x' END $$;
+CREATE FUNCTION evil."coalesce"(text, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('coalesce') THEN 'x' END $$;
+CREATE FUNCTION evil.regexp_replace(text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('regexp_replace') THEN 'x' END $$;
+CREATE FUNCTION evil.regexp_replace(text, text, text, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('regexp_replace4') THEN 'x' END $$;
+CREATE FUNCTION evil.make_interval(days integer) RETURNS interval LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('make_interval') THEN interval '1 second' END $$;
+CREATE FUNCTION evil.unnest(text[]) RETURNS SETOF text LANGUAGE sql AS $$ SELECT 'x' WHERE evil.log('unnest') $$;
+CREATE FUNCTION evil.jsonb_extract_path_text(jsonb, VARIADIC text[]) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('jsonb_extract_path_text') THEN 'x' END $$;
+-- Operators: = and <> always "true", + and - that shift by a year.
+CREATE FUNCTION evil.eq_text(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('text = text') $$;
+CREATE FUNCTION evil.ne_text(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('text <> text') $$;
+CREATE FUNCTION evil.eq_int8(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('bigint = bigint') $$;
+CREATE FUNCTION evil.eq_enum(anyenum, anyenum) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('enum = enum') $$;
+CREATE FUNCTION evil.ne_enum(anyenum, anyenum) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('enum <> enum') $$;
+CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('||') THEN 'x' END $$;
+CREATE FUNCTION evil.ts_pl(timestamptz, interval) RETURNS timestamptz LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('timestamptz + interval') THEN $1 END $$;
+CREATE FUNCTION evil.iv_mi(interval, interval) RETURNS interval LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('interval - interval') THEN $1 END $$;
+CREATE FUNCTION evil.iv_pl(interval, interval) RETURNS interval LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('interval + interval') THEN $1 END $$;
+CREATE FUNCTION evil.ts_lt(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('timestamptz < timestamptz') $$;
+CREATE FUNCTION evil.ts_ge(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('timestamptz >= timestamptz') $$;
+CREATE FUNCTION evil.jsonb_get_text(jsonb, text) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('jsonb ->> text') THEN 'closed' END $$;
+CREATE FUNCTION evil.jsonb_get(jsonb, text) RETURNS jsonb LANGUAGE sql AS $$ SELECT CASE WHEN evil.log('jsonb -> text') THEN '"closed"'::jsonb END $$;
+CREATE FUNCTION evil.jsonb_has(jsonb, text) RETURNS boolean LANGUAGE sql AS $$ SELECT evil.log('jsonb ? text') $$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.eq_text);
+CREATE OPERATOR evil.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.ne_text);
+CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.eq_int8);
+CREATE OPERATOR evil.= (LEFTARG = anyenum, RIGHTARG = anyenum, FUNCTION = evil.eq_enum);
+CREATE OPERATOR evil.<> (LEFTARG = anyenum, RIGHTARG = anyenum, FUNCTION = evil.ne_enum);
+CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat);
+CREATE OPERATOR evil.+ (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = evil.ts_pl);
+CREATE OPERATOR evil.- (LEFTARG = interval, RIGHTARG = interval, FUNCTION = evil.iv_mi);
+CREATE OPERATOR evil.+ (LEFTARG = interval, RIGHTARG = interval, FUNCTION = evil.iv_pl);
+CREATE OPERATOR evil.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.ts_lt);
+CREATE OPERATOR evil.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = evil.ts_ge);
+CREATE OPERATOR evil.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.jsonb_get_text);
+CREATE OPERATOR evil.-> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.jsonb_get);
+CREATE OPERATOR evil.? (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = evil.jsonb_has);
+-- Aggregates that count wrong.
+CREATE FUNCTION evil.count_step(bigint) RETURNS bigint LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.log('count(*)') THEN 42::bigint END $$;
+CREATE AGGREGATE evil.count(*) (SFUNC = evil.count_step, STYPE = bigint, INITCOND = '42');
+CREATE FUNCTION evil.max_step(integer, integer) RETURNS integer LANGUAGE sql
+    AS $$ SELECT CASE WHEN evil.log('max(int)') THEN 99 END $$;
+CREATE AGGREGATE evil.max(integer) (SFUNC = evil.max_step, STYPE = integer, INITCOND = '99');
+-- Types named like built-in ones: a cast to text would run the check.
+CREATE DOMAIN evil.text AS pg_catalog.text CHECK (evil.log('domain text'));
+CREATE DOMAIN evil.timestamptz AS pg_catalog.timestamptz CHECK (evil.log('domain timestamptz'));
+CREATE DOMAIN evil.jsonb AS pg_catalog.jsonb CHECK (evil.log('domain jsonb'));
+RESET ROLE;
+
+-- The attack works on plain SQL: under the hostile path, "now()" and "="
+-- are the hostile user's (checked, then the trace is cleared).
+SET LOCAL search_path = evil, pg_catalog, workitem, public;
+SELECT now() AS hostile_now, 'a'::text = 'b' AS hostile_eq \gset
+SET LOCAL search_path = pg_catalog, public;
+SELECT is(:'hostile_now'::timestamptz, '2001-01-01'::timestamptz, 'the hostile now() wins on the hostile search_path');
+SELECT ok(:'hostile_eq'::boolean, 'the hostile = wins on the hostile search_path');
+DELETE FROM evil.calls;
+
+------------------------------------------------------------------------
+-- The story, run once per search_path. Its own SQL is qualified
+-- throughout, so that only the extension's code meets the attack.
+------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.story(tag pg_catalog.text) RETURNS bigint LANGUAGE plpgsql AS $story$
+DECLARE
+    first bigint; t1 bigint; t2 bigint; t3 bigint; t4 bigint; t5 bigint; t6 bigint; d bigint;
+    c bigint; c2 bigint; a1 bigint; a2 bigint; a3 bigint; kids bigint[];
+    app pg_catalog.text := pg_catalog.concat('public.wi_hostile_app_', tag);
+    st pg_catalog.text; msg pg_catalog.text;
+BEGIN
+    t1 := (workitem.create_ticket('Charged twice', 'Invoice 2026-114', 'hostile', 'c@example.com',
+                                  'c@example.com', 'high', true)).id;
+    first := t1;
+    PERFORM workitem.start(t1);
+    PERFORM workitem.wait_more_info(t1);                        -- category days
+    PERFORM workitem.record_message(t1, 'inbound', 'email', 'Re: invoice', 'Here it is');
+    PERFORM workitem.record_message(t1, 'outbound', 'email', 'Refund', 'Refunded');
+    PERFORM workitem.resolve(t1, 'customer_response');           -- the outbound message counts
+    PERFORM workitem.reopen(t1, 'refund missing');                -- new SLA cycle
+    PERFORM workitem.resolve(t1, 'customer_response', 'Refunded again');
+    PERFORM workitem.close(t1);
+    PERFORM workitem.record_message(t1, 'inbound', 'email', 'Thanks', 'One more thing');  -- follow-up
+    BEGIN
+        PERFORM workitem.resolve(t1, 'rejected');
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+        INSERT INTO pg_temp.results (tag, what, value) VALUES (tag, 'resolve closed', pg_catalog.concat(st, ' ', msg));
+    END;
+
+    t2 := (workitem.create_ticket('Split me', 'Two things', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
+    kids := workitem.split(t2, ARRAY['Part A', 'Part B']);
+    PERFORM workitem.resolve(kids[1], 'customer_response', 'A done');
+    PERFORM workitem.resolve(kids[2], 'rejected', 'B refused');   -- the parent resolves itself
+
+    t3 := (workitem.create_ticket('Launch', 'Needs a case', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
+    PERFORM workitem.start(t3, 'agent');
+    c := workitem.launch_case(t3, 'Launched case');
+    INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', c, 'Step 1') RETURNING id INTO a1;
+    INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', c, 'Step 2') RETURNING id INTO a2;
+    PERFORM workitem.resolve(a1, 'unable_to_complete', 'Blocked by supplier');  -- case needs attention
+    PERFORM workitem.start(c);
+    PERFORM workitem.pause(c, 'waiting for the supplier');
+    PERFORM workitem.resume(c);
+    PERFORM workitem.resolve(a2, 'completed');
+    PERFORM workitem.resolve(c, 'completed', 'Case done');     -- the ticket resolves "completed"
+
+    c2 := (workitem.create_case('Cancel me', 'A case', 'hostile', NULL, true)).id;
+    INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', c2, 'Open step') RETURNING id INTO a3;
+    PERFORM workitem.cancel(c2, 'withdrawn');                  -- the open action is cancelled too
+
+    t4 := (workitem.create_ticket('Duplicate', 'Same thing', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
+    t5 := (workitem.create_ticket('Original', 'Same thing', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
+    PERFORM workitem.record_message(t4, 'inbound', 'chat', 'Dup', 'Duplicate message');
+    PERFORM workitem.merge(t4, t5);
+    INSERT INTO pg_temp.results (tag, what, value)
+    SELECT tag, 'thread', pg_catalog.string_agg(pg_catalog.concat(m.direction, ' ', m.subject, ' ', m.body), '; ' ORDER BY m.at, m.id)
+    FROM workitem.thread(t5) m;
+    PERFORM workitem.assign(t5, 'bob');
+    PERFORM workitem.wait_until(t5, pg_catalog.now() OPERATOR(pg_catalog.+) interval '2 days', 'call back');
+    PERFORM workitem.resume(t5);
+    PERFORM workitem.unassign(t5, 'bob is away');
+    PERFORM workitem.log_time(t5, interval '1 hour 30 minutes', 'research');
+    INSERT INTO workitem.time_entry (item_id, resource, duration) VALUES (t5, 'carol', interval '20 minutes');
+    PERFORM workitem.wait_more_info(t5, 2, true, 'need the invoice');
+    INSERT INTO pg_temp.results (tag, what, value)
+    VALUES (tag, 'sla', pg_catalog.concat(workitem.sla_state(t5), ' ', workitem.sla_label(t5), ' ',
+                                          workitem.sla_remaining(t5), ' ', workitem.sla_due_at(t5, 'resolution', pg_catalog.now())));
+
+    d := (workitem.create_ticket()).id;                         -- a blank draft
+    PERFORM workitem.record_message(d, 'inbound', 'email', 'Printer broken', 'It jams');  -- fills it
+    BEGIN
+        PERFORM workitem.submit(d);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = PG_EXCEPTION_DETAIL;
+        INSERT INTO pg_temp.results (tag, what, value) VALUES (tag, 'submit draft', pg_catalog.concat(st, ' ', msg));
+    END;
+    t6 := (workitem.create_ticket('Spam', NULL, NULL, NULL, NULL, NULL, false)).id;
+    PERFORM workitem.resolve(t6, 'spam');                       -- a draft closes at once
+    UPDATE workitem.item SET status = 'in_progress', change_reason = 'plain update'
+    WHERE id OPERATOR(pg_catalog.=) (t3 OPERATOR(pg_catalog.+) 100000);  -- no row
+    UPDATE workitem.item SET assignee = 'dave', change_reason = 'plain update'
+    WHERE id OPERATOR(pg_catalog.=) kids[1];
+
+    -- The attached table, through plain UPDATEs.
+    EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'open');
+    EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'working');
+    EXECUTE pg_catalog.format('UPDATE %s SET owner = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'erin');
+    EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 2', app, 'closed');
+    BEGIN
+        EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 2', app, 'open');
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE;
+        INSERT INTO pg_temp.results (tag, what, value) VALUES (tag, 'attached closed', st);
+    END;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.string_agg(pg_catalog.concat(id, status, owner), %L ORDER BY id) FROM %s', ',', app)
+        INTO msg;
+    INSERT INTO pg_temp.results (tag, what, value) VALUES (tag, 'attached rows', msg);
+
+    -- Calendars, legacy labels and the rule readers.
+    INSERT INTO pg_temp.results (tag, what, value) VALUES
+        (tag, 'business_time', CAST(workitem.business_time('hostile_cal', '2026-12-21 10:00+01', '2027-01-05 11:00+01') AS pg_catalog.text)),
+        (tag, 'business_add', CAST(workitem.business_add('hostile_cal', '2026-12-23 15:00+01', interval '9 hours') AS pg_catalog.text)),
+        (tag, 'end_of_working_day', CAST(workitem.end_of_working_day('hostile_cal', '2026-12-23 15:00+01', 2) AS pg_catalog.text)),
+        (tag, 'legacy', CAST(workitem.legacy_status('ticket', 'PAUSED – awaiting more information') AS pg_catalog.text)),
+        (tag, 'can_transition', CAST(workitem.can_transition('case', 'resolved', 'in_progress') AS pg_catalog.text)),
+        (tag, 'history', CAST((SELECT pg_catalog.count(*) FROM workitem.history(t1)) AS pg_catalog.text));
+    INSERT INTO pg_temp.results (tag, what, value)
+    SELECT tag, 'next_statuses', pg_catalog.string_agg(CAST(s AS pg_catalog.text), ',') FROM workitem.next_statuses('ticket', 'waiting') s;
+    RETURN first;
+END
+$story$;
+
+-- Everything one run left, with item ids made relative to its first item
+-- (both runs are in one transaction: now() is the same for both).
+CREATE FUNCTION pg_temp.left_behind(first bigint, last bigint, tag text) RETURNS text
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+SELECT concat_ws(E'\n--\n',
+  (SELECT string_agg(concat_ws('|', i.id - first, i.kind, i.status, i.wait_type, i.wait_reason, i.wait_until,
+          i.close_if_no_reply, i.resolution, i.resolution_note, i.title, i.description, i.category, i.priority,
+          i.primary_contact, i.requester, i.assignee, i.case_id - first, i.parent_id - first, i.merged_into - first,
+          i.follows_id - first, i.needs_attention, i.attention_reason, i.highlighted, i.feedback_window,
+          i.feedback_until, i.require_resolution_note, i.days_to_wait, i.created_at, i.submitted_at,
+          i.status_changed_at, i.first_resolved_at, i.first_resolved_by, i.resolved_at, i.resolved_by,
+          i.closed_at, i.sla_policy_id IS NOT NULL), E'\n' ORDER BY i.id)
+   FROM workitem.item i WHERE i.id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', e.item_id - first, e.at, e.actor, e.what,
+          regexp_replace(e.old_value, '[0-9]+', 'N', 'g'), regexp_replace(e.new_value, '[0-9]+', 'N', 'g'),
+          regexp_replace(e.reason, '[0-9]+', 'N', 'g')), E'\n' ORDER BY e.id)
+   FROM workitem.event e WHERE e.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', m.item_id - first, m.direction, m.channel, m.subject, m.body, m.author,
+          m.at, m.is_resolution, m.is_description), E'\n' ORDER BY m.id)
+   FROM workitem.message m WHERE m.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', c.item_id - first, c.target, c.cycle, c.calendar, c.target_time, c.state,
+          c.started_at, c.since, c.used, c.due_at, c.paused_at, c.stopped_at), E'\n' ORDER BY c.id)
+   FROM workitem.sla_clock c WHERE c.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', c.item_id - first, c.target, c.cycle, c.event, c.used, c.due_at, c.reason), E'\n' ORDER BY c.id)
+   FROM workitem.sla_clock_event c WHERE c.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', t.item_id - first, t.resource, t.duration, t.note, t.started_at), E'\n' ORDER BY t.id)
+   FROM workitem.time_entry t WHERE t.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', e.row_key, e.actor, e.what, e.old_value, e.new_value, e.reason), E'\n' ORDER BY e.id)
+   FROM workitem.event e WHERE e.source = format('public.wi_hostile_app_%s', tag)::regclass),
+  (SELECT string_agg(concat_ws('|', what, regexp_replace(value, 'item [0-9]+', 'item N', 'g')), E'\n' ORDER BY n)
+   FROM pg_temp.results r WHERE r.tag = left_behind.tag))
+$$;
+
+SET LOCAL search_path = workitem, public;
+SELECT pg_temp.story('clean') AS clean_first \gset
+SELECT max(id) AS clean_last FROM workitem.item \gset
+
+SET LOCAL search_path = evil, pg_catalog, workitem, public;
+SELECT pg_temp.story('evil') AS evil_first \gset
+SELECT pg_catalog.max(id) AS evil_last FROM workitem.item \gset
+
+SET LOCAL search_path = pg_catalog, public;
+SELECT cmp_ok(:evil_last - :evil_first, '>=', 14, 'the story created its items (tickets, children, follow-up, cases, actions)');
+SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL,
+          'no hostile function, operator, aggregate or type ran during the story');
+SELECT is(pg_temp.left_behind(:evil_first, :evil_last, 'evil'), pg_temp.left_behind(:clean_first, :clean_last, 'clean'),
+          'items, events, messages, SLA clocks, time entries, attached rows and results are the same under attack');
+-- Spot checks that the story did what it says (so that "the same" means something).
+SELECT is((SELECT string_agg(concat(id - :evil_first, ':', status, '/', coalesce(resolution::text, wait_type::text, '-')), ' ' ORDER BY id)
+           FROM workitem.item WHERE id BETWEEN :evil_first AND :evil_last AND kind = 'ticket' AND parent_id IS NULL AND follows_id IS NULL),
+          '0:closed/customer_response 2:resolved/split_completed 5:resolved/completed 11:closed/merged 12:waiting/more_info 13:draft/- 14:closed/spam',
+          'the tickets of the hostile run ended as the story says');
+SELECT is((SELECT count(*)::int FROM workitem.item WHERE id BETWEEN :evil_first AND :evil_last AND follows_id = :evil_first), 1,
+          'the message for the closed ticket started one follow-up ticket');
+SELECT is((SELECT string_agg(value, ' | ' ORDER BY n) FROM results WHERE tag = 'evil' AND what IN ('resolve closed', 'attached closed', 'submit draft')),
+          format('WI001 item %s: a ticket cannot move from closed to resolved | WI002 Missing: category, primary_contact, requester. | WI001', :evil_first),
+          'the refusals inside the story carry the same SQLSTATEs');
+SELECT is((SELECT max(cycle) FROM workitem.sla_clock WHERE item_id = :evil_first AND target = 'resolution'), 2,
+          'the reopen started a second SLA cycle (max(cycle) is the real max)');
+
+-- Whatever else the extension offers runs clean under attack too:
+-- the readers, the views, and the timers when they exist.
+SET LOCAL search_path = evil, pg_catalog, workitem, public;
+SELECT pg_catalog.count(*) AS n FROM workitem.item_sla \gset
+SELECT pg_catalog.count(*) AS n FROM workitem.sla_breaches \gset
+SELECT pg_catalog.count(*) AS n FROM workitem.time_per_item \gset
+SELECT pg_catalog.count(*) AS n FROM workitem.history(:evil_first) \gset
+SELECT pg_catalog.count(*) AS n FROM workitem.allowed_resolutions('case') \gset
+SELECT workitem.actor() AS actor \gset
+SELECT workitem.attach('public.wi_hostile_app_evil', label_map => '{"new": "draft", "open": "to_do",
+       "working": "in_progress", "pending": "waiting", "solved": "resolved", "closed": "closed"}') \gset
+UPDATE public.wi_hostile_app_evil SET status = 'working' WHERE id OPERATOR(pg_catalog.=) 1;
+SELECT workitem.detach('public.wi_hostile_app_evil') \gset
+SET LOCAL search_path = pg_catalog, public;
+SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL,
+          'no hostile object ran in the readers, views, history, attach, an attached UPDATE, detach');
+-- The timers (src/timers.c), when they exist, with everything due.
+SELECT to_regprocedure('workitem.run_timers(timestamptz,integer)') IS NOT NULL AS has_timers \gset
+\if :has_timers
+SET LOCAL search_path = evil, pg_catalog, workitem, public;
+SELECT workitem.run_timers(pg_catalog.now() OPERATOR(pg_catalog.+) interval '30 days', 100000) AS moved \gset
+SET LOCAL search_path = pg_catalog, public;
+SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL, 'no hostile object ran in run_timers');
+\else
+SELECT skip('workitem.run_timers() does not exist', 1);
+\endif
+
+------------------------------------------------------------------------
+-- Oversized and odd input
+------------------------------------------------------------------------
+SET LOCAL search_path = public, workitem;
+-- 1 MB title and description: stored whole, logged, submitted.
+SELECT id AS big FROM workitem.create_ticket(repeat('T', 1048576), repeat('D', 1048576), 'hostile',
+                                             'c@example.com', 'c@example.com', NULL, true) \gset
+SELECT is((SELECT (length(title), length(description), status::text) FROM workitem.item WHERE id = :big),
+          ROW(1048576, 1048576, 'to_do'::text), 'a 1 MB title and description are stored whole, and the ticket submitted');
+SELECT is((SELECT length(body) FROM workitem.message WHERE item_id = :big AND is_description), 1048576,
+          'the 1 MB description became the first note');
+SELECT is((SELECT status::text FROM workitem.resolve(:big, 'customer_response', repeat('N', 1048576))), 'resolved',
+          'a 1 MB resolution note is taken');
+SELECT is((SELECT length(new_value) FROM workitem.event WHERE item_id = :big AND what = 'title'), NULL::int,
+          'no title event for an unchanged title');
+UPDATE workitem.item SET title = repeat('U', 1048577), change_reason = repeat('R', 1048576) WHERE id = :big;
+SELECT is((SELECT (length(old_value), length(new_value), length(reason)) FROM workitem.event WHERE item_id = :big AND what = 'title'),
+          ROW(1048576, 1048577, 1048576), 'a 1 MB title change and reason are logged whole');
+SELECT throws_ok(format($$SELECT * FROM workitem.legacy_status('ticket', %L)$$, repeat('x', 1048576)), 'WI012', NULL,
+                 'a 1 MB legacy label is an unknown label, not a crash');
+SELECT throws_ok($$SELECT workitem.business_time(repeat('c', 1048576), now(), now())$$, 'WI017', NULL,
+                 'a 1 MB calendar name is an unknown calendar');
+SELECT is(array_length(workitem.split(
+              (SELECT id FROM workitem.create_ticket('Many', 'd', 'hostile', 'c', 'c', NULL, true)),
+              (SELECT array_agg('child ' || g) FROM generate_series(1, 500) g)), 1), 500,
+          'a split into 500 children works');
+
+-- Odd Unicode: stored and read back exactly, never mangled.
+SELECT id AS odd FROM workitem.create_ticket(E'\u200fRTL mark\u200e and e\u0301 and 🎫🔥 and \uFFFF', E'\u202eevil\u202c',
+                                             'hostile', E'c\u0301@example.com', '🎫@example.com', NULL, true) \gset
+SELECT is((SELECT title FROM workitem.item WHERE id = :odd), E'\u200fRTL mark\u200e and e\u0301 and 🎫🔥 and \uFFFF',
+          'RTL marks, combining characters, emoji and U+FFFF survive in a title');
+SELECT is((SELECT body FROM workitem.message WHERE item_id = :odd AND is_description), E'\u202eevil\u202c',
+          'a description with bidi overrides becomes the first note unchanged');
+SELECT is((SELECT status::text FROM workitem.start(:odd, E'agent \U0001F600')), 'in_progress', 'an emoji resource is assigned');
+SELECT is((SELECT new_value FROM workitem.event WHERE item_id = :odd AND what = 'assignee' ORDER BY id DESC LIMIT 1),
+          E'agent \U0001F600', 'and logged as given');
+SELECT throws_ok($$SELECT workitem.legacy_status('ticket', E'Paused - Awaiting\u200f more information')$$, 'WI012', NULL,
+                 'a legacy label with a hidden RTL mark is unknown, not matched');
+SELECT is((SELECT status::text FROM workitem.legacy_status('ticket', E'PAUSED \u2014 AWAITING MORE INFORMATION')), 'waiting',
+          'an em dash with spaces around it matches');
+SELECT throws_ok($$SELECT workitem.submit((workitem.create_ticket(E'\u200b', E'\u00a0', 'hostile', ' ', 'r')).id)$$,
+                 'WI002', NULL, 'blank-looking values: the plain spaces count as missing, the rest is the caller''s');
+
+-- Timestamps at the edges
+SELECT id AS edge FROM workitem.create_ticket('Edges', 'd', 'hostile', 'c', 'c', NULL, true) \gset
+SELECT throws_ok(format($$SELECT workitem.wait_until(%s, 'infinity')$$, :edge), 'WI010', NULL, 'wait_until infinity refused');
+SELECT throws_ok(format($$SELECT workitem.wait_until(%s, '-infinity')$$, :edge), 'WI010', NULL, 'wait_until -infinity refused');
+SELECT throws_ok(format($$SELECT workitem.wait_until(%s, '2000-01-01')$$, :edge), 'WI010', NULL, 'wait_until in the past refused');
+SELECT is((SELECT (status::text, wait_until) FROM workitem.wait_until(:edge, '294276-12-31 00:00+00')),
+          ROW('waiting'::text, '294276-12-31 00:00+00'::timestamptz), 'wait_until on the last day timestamptz has is kept as given');
+SELECT is((SELECT status::text FROM workitem.resume(:edge)), 'to_do', 'and the item resumes from it');
+SELECT throws_ok($$SELECT workitem.business_time('hostile_cal', now(), '294276-12-31')$$, '22008', NULL,
+                 'business_time to 294276-12-31 is out of the calendar''s years');
+SELECT throws_ok($$SELECT workitem.business_add('hostile_cal', 'infinity', '1 hour')$$, '22008', NULL, 'business_add from infinity');
+SELECT throws_ok($$SELECT workitem.business_add('hostile_cal', '-infinity', '1 hour')$$, '22008', NULL, 'business_add from -infinity');
+SELECT throws_ok($$SELECT workitem.end_of_working_day('hostile_cal', '-infinity', 1)$$, '22008', NULL, 'end_of_working_day from -infinity');
+SELECT throws_ok($$SELECT workitem.business_add('24x7', now(), '100000000 hours')$$, '22008', NULL,
+                 'business_add past the covered years');
+SELECT throws_ok(format($$SELECT workitem.log_time(%s, '1 hour', started_at => 'infinity')$$, :edge), '22008', NULL,
+                 'a time entry starting at infinity is refused');
+
+-- Intervals of months and years
+SELECT throws_ok($$SELECT workitem.business_add('hostile_cal', now(), '1 month')$$, '22023', NULL, 'business_add of a month refused');
+SELECT throws_ok($$SELECT workitem.business_add('hostile_cal', now(), '1 year 2 hours')$$, '22023', NULL, 'business_add of a year refused');
+SELECT throws_ok(format($$SELECT workitem.log_time(%s, '1 month')$$, :edge), '22023', NULL, 'a time entry of a month refused');
+SELECT throws_ok(format($$SELECT workitem.log_time(%s, '-1 year 400 days')$$, :edge), '22023', NULL, 'a time entry with negative years refused');
+SELECT throws_ok(format($$SELECT workitem.log_time(%s, '0')$$, :edge), '22023', NULL, 'a zero time entry refused');
+INSERT INTO workitem.category_config VALUES ('ticket', 'monthly', '1 month', false, NULL);
+SELECT is((SELECT (status::text, feedback_until - resolved_at)
+           FROM workitem.resolve((workitem.create_ticket('M', 'd', 'monthly', 'c', 'c', NULL, true)).id, 'rejected')),
+          ROW('resolved'::text, '1 mon'::interval), 'a feedback window of a month is kept as a month');
+
+-- Days to wait: negative, zero, huge
+SELECT throws_ok(format($$SELECT workitem.wait_more_info(%s, 0)$$, :edge), '22023', NULL, 'zero days to wait refused');
+SELECT throws_ok(format($$SELECT workitem.wait_more_info(%s, -3)$$, :edge), '22023', NULL, 'negative days to wait refused');
+SELECT throws_ok(format($$SELECT workitem.wait_more_info(%s, 2147483647)$$, :edge), '22008', NULL,
+                 'two billion days to wait: out of the timestamp range, refused');
+INSERT INTO workitem.category_config VALUES ('ticket', 'forever', '1 day', false, 2147483647);
+SELECT throws_ok($$SELECT workitem.wait_more_info((workitem.create_ticket('F', 'd', 'forever', 'c', 'c', NULL, true)).id)$$,
+                 '22008', NULL, 'a category default of two billion days: refused at the wait');
+SELECT throws_ok($$INSERT INTO workitem.category_config VALUES ('ticket', 'neg', '1 day', false, -1)$$, '23514', NULL,
+                 'a negative default of days is refused by the config');
+SELECT is((SELECT (status::text, wait_type::text) FROM workitem.item WHERE id = :edge), ROW('to_do'::text, NULL::text),
+          'after all those refusals the item is as it was');
+
+SELECT * FROM finish();
+ROLLBACK;
