@@ -1,6 +1,6 @@
 -- Regression tests for the bugs test/random_ops.py found (issue 7).
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 
 -- 1. split() or launch_case() of a ticket that already waits on its split
 --    tickets or its launched case used to be accepted: the engine's own
@@ -50,6 +50,16 @@ SELECT is((SELECT status::text FROM workitem.resolve(:da, 'unable_to_complete', 
           'an action of an untitled draft case can be resolved unable_to_complete');
 SELECT is((SELECT (status::text, needs_attention, attention_reason) FROM workitem.item WHERE id = :dc),
           ROW('draft'::text, true, 'no supplier'::text), 'the draft case stays a draft, flagged with the reason');
+
+-- 4. A target of months of working time is refused when written, not at
+--    every submission that matches its policy.
+INSERT INTO workitem.sla_policy (name) VALUES ('months') RETURNING id AS mp \gset
+SELECT throws_ok(format($$ INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                           VALUES (%s, 'resolution', '1 month') $$, :mp),
+                 '23514', NULL, 'a working time of a month is refused (23514)');
+SELECT lives_ok(format($$ INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                          VALUES (%s, 'resolution', '40 days 2 hours') $$, :mp),
+                'forty days of working time are fine');
 
 SELECT * FROM finish();
 ROLLBACK;
