@@ -4,23 +4,18 @@ other gets a clean error or sees the result, and no event is written twice.
 
 Runs against the server named by the usual PG* environment variables, in a
 database where the workitem extension exists (PGDATABASE)."""
+import os
 import sys
 import threading
 import time
 
 import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import check, done  # noqa: E402
 import psycopg2.errors
 
-failures = 0
-count = 0
 
-
-def check(cond, what):
-    global failures, count
-    count += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (count, what))
-    if not cond:
-        failures += 1
 
 
 def connect(actor):
@@ -155,8 +150,7 @@ def main():
         want = "in_progress" if first == "resolve" else "resolved"
         check(status(setup, item)[0] == want, "%s: the item ends %s" % (label, want))
 
-    print("1..%d" % count)
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -19,16 +19,10 @@ import time
 
 import psycopg2
 
-count = 0
-failures = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import check, done  # noqa: E402
 
 
-def check(cond, what):
-    global count, failures
-    count += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (count, what))
-    if not cond:
-        failures += 1
 
 
 def connect(db):
@@ -119,8 +113,7 @@ def main():
     finally:
         admin.cursor().execute('DROP DATABASE IF EXISTS "%s"' % db)
         admin.close()
-    print("1..%d" % count)
-    return 1 if failures else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -10,18 +10,12 @@ import threading
 
 import psycopg2
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import check, done  # noqa: E402
+
 N = int(os.environ.get("TIMERS_ITEMS", "10000"))
 DB = "workitem_timers_race"
-failures = 0
-count = 0
 
-
-def check(cond, what):
-    global failures, count
-    count += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (count, what))
-    if not cond:
-        failures += 1
 
 
 def connect(dbname):
@@ -122,5 +116,4 @@ setup.close()
 
 with admin.cursor() as cur:
     cur.execute("DROP DATABASE " + DB)
-print("1..%d" % count)
-sys.exit(1 if failures else 0)
+sys.exit(done())

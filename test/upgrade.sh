@@ -19,18 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 failed=0
-check() {   # check <description> <command...>: ok when the command succeeds
-    local what=$1; shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=$((failed + 1)); fi
-}
-q() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$@"; }
-sqlstate() {
-    "$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -d "$1" -c "$2" 2>&1 |
-        sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1
-}
-same() { [ "$1" = "$2" ] || { echo "# expected: $2" >&2; echo "#      got: $1" >&2; return 1; }; }
+source "$(dirname "$0")/lib/tap.sh"
 create_old() {  # a database with workitem 1.0.0
     "$PGBIN/createdb" "$1" && q "$1" -c "SET client_min_messages = warning; CREATE EXTENSION workitem VERSION '1.0.0'"
 }

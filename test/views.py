@@ -12,17 +12,11 @@ import time
 
 import psycopg2
 
-failures = 0
-count = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from tap import check, done  # noqa: E402
+
 DB = "workitem_views_%d" % os.getpid()
 
-
-def check(cond, what):
-    global failures, count
-    count += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (count, what))
-    if not cond:
-        failures += 1
 
 
 def admin_exec(sql):
@@ -91,8 +85,7 @@ def main():
         if conn is not None:
             conn.close()
         admin_exec("DROP DATABASE IF EXISTS %s" % DB)
-    print("1..%d" % count)
-    return 1 if failures else 0
+    return done()
 
 
 def story(conn):
