@@ -4,7 +4,8 @@
 #   load (pgbench, bench/load.sql's random operations), then kill -9 one
 #   backend in the middle of it (the server restarts itself), load again,
 #   then kill -9 the postmaster (pid from postmaster.pid) and start the
-#   cluster again. After each crash: the server comes back, every row
+#   cluster again. The background worker runs throughout (every 100 ms,
+#   feedback windows of 2 s so that it has work). After each crash: the server comes back, every row
 #   keeps the invariants of section 1, the last status event of every item
 #   is its status (the event log and the items agree), what was committed
 #   before the crash is still there, and operations work again.
@@ -17,7 +18,7 @@ port=${CRASH_PORT:-$(( ${PGPORT:-55422} + 100 ))}
 dir=$(mktemp -d /tmp/workitem-crash.XXXXXX)
 chmod 755 "$dir"
 [ "$(id -u)" != 0 ] || chown postgres: "$dir"
-export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=crash
+export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 unset PGSERVICE PGOPTIONS
 n=0 failed=0
 check() {  # check <0|1 = passed> <description>
@@ -34,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 start() {
     as_server_user pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-k $dir -p $port -c listen_addresses='' -c shared_preload_libraries=workitem" start >/dev/null 2>&1
+        -o "-k $dir -p $port -c listen_addresses='' -c shared_preload_libraries=workitem -c workitem.timer_interval=100ms" start >/dev/null 2>&1
 }
 q() { psql -X -A -t -q -c "$1" 2>/dev/null; }
 wait_ready() {  # the server accepts connections again within 60 s
@@ -47,8 +48,10 @@ wait_ready() {  # the server accepts connections again within 60 s
 script=$dir/ops.sql
 
 as_server_user initdb -D "$dir/data" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
-    >"$dir/initdb.log" 2>&1 && start && createdb crash &&
-    psql -X -q -v ON_ERROR_STOP=1 -v items=2000 -f "$ROOT/bench/load.sql" >/dev/null 2>"$dir/setup.err"
+    >"$dir/initdb.log" 2>&1 && start &&
+    psql -X -q -v ON_ERROR_STOP=1 -v items=2000 -f "$ROOT/bench/load.sql" >/dev/null 2>"$dir/setup.err" &&
+    psql -X -q -v ON_ERROR_STOP=1 -c "UPDATE workitem.item SET feedback_window = '2 seconds' WHERE kind <> 'action'" \
+        2>>"$dir/setup.err"
 check $([ $? = 0 ] && echo 1 || echo 0) "own cluster on port $port started, 2000 items loaded"
 if [ "$failed" = 1 ]; then
     sed 's/^/# /' "$dir/setup.err" "$dir/server.log" 2>/dev/null | tail -n 20
@@ -79,6 +82,17 @@ after_crash() {  # after_crash <what> <done before>
     local t
     t=$(q "SELECT (workitem.start((workitem.create_ticket('After', 'crash', 'load', 'c', 'r', NULL, true)).id)).status")
     check $([ "$t" = in_progress ] && echo 1 || echo 0) "$1: operations work again (create, submit, start: $t)"
+    # The worker is back and moves items again: resolve one with a 1 s window.
+    local w closed=
+    w=$(q "SELECT id FROM workitem.create_ticket('Worker', 'after crash', 'load', 'c', 'r', NULL, true)")
+    q "UPDATE workitem.item SET feedback_window = '1 second' WHERE id = $w" >/dev/null
+    q "SELECT workitem.resolve($w, 'customer_response')" >/dev/null
+    for _ in $(seq 100); do
+        closed=$(q "SELECT status FROM workitem.item WHERE id = $w")
+        [ "$closed" = closed ] && break
+        sleep 0.2
+    done
+    check $([ "$closed" = closed ] && echo 1 || echo 0) "$1: the background worker runs again and closes an item by itself"
 }
 
 # 1. kill -9 a backend in the middle of the load
@@ -115,6 +129,8 @@ done
 start && wait_ready && [ "$(grep -c 'automatic recovery in progress' "$dir/server.log")" -ge 2 ]
 check $([ $? = 0 ] && echo 1 || echo 0) "after kill -9 of the postmaster ($pm) the cluster starts again and runs crash recovery"
 after_crash "postmaster killed" "${done_before:-0}"
+by_worker=$(q "SELECT count(DISTINCT item_id) FROM workitem.event WHERE actor = 'system' AND what = 'status'")
+check $([ "${by_worker:-0}" -gt 2 ] && echo 1 || echo 0) "the worker moved items during the load too ($by_worker items)"
 refusals=$(q "SELECT string_agg(sqlstate || ' ' || c, ', ' ORDER BY sqlstate) FROM (SELECT sqlstate, count(*) c FROM bench_refused GROUP BY 1) s")
 internal=$(q "SELECT count(*) FROM bench_refused WHERE sqlstate LIKE 'XX%' OR sqlstate = '40P01'")
 check $([ "$internal" = 0 ] && echo 1 || echo 0) "no internal error (XX000) or deadlock among the refusals ($refusals)"
