@@ -16,7 +16,7 @@ WARMUP=${WARMUP:-$SECS}
 db=workitem_bench_attach
 dropdb --if-exists $db 2>/dev/null; createdb $db
 # Without this the run measures the disk's fsync, not the trigger.
-psql -X -q -d postgres -c "ALTER DATABASE $db SET synchronous_commit = off"
+psql -X -q -d postgres -c "ALTER DATABASE $db SET synchronous_commit = ${SYNC_COMMIT:-off}"
 # The user table is vacuumed before each run instead of by autovacuum,
 # which would otherwise start in the middle of whichever variant is running.
 psql -X -q -d $db -v ON_ERROR_STOP=1 <<SQL
