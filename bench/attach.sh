@@ -86,7 +86,7 @@ median_ratio() {
     awk "BEGIN{print ${round_tps[$1,$r]} / ${round_tps[bare,$r]} * 100}"
   done | sort -n | awk '{a[NR]=$1} END{print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
 }
-echo "pgbench, 2 clients, synchronous_commit off, ${SECS}s x ${ROUNDS} rounds, status updates on random rows of $ROWS"
+echo "pgbench, 2 clients, synchronous_commit ${SYNC_COMMIT:-off}, ${SECS}s x ${ROUNDS} rounds, status updates on random rows of $ROWS"
 printf '%-34s %10s %10s %10s %12s   %s\n' "variant" "best tps" "vs bare" "median" "WAL/update" "each round"
 for v in "${variants[@]}"; do
   case $v in
