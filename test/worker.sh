@@ -65,6 +65,18 @@ q "ALTER TABLE workitem.sla_clock RENAME COLUMN alarm_at_renamed TO alarm_at"
 wait_for "SELECT status = 'closed' FROM workitem.item WHERE id = $id2" 15
 ok $? "the worker goes on after the failure and closes the next item"
 
+# workitem.timer_interval = 0 turns the worker off, on a reload; back on likewise.
+q "ALTER SYSTEM SET workitem.timer_interval = 0" && q "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+id3=$(q "SELECT id FROM workitem.create_ticket('Worker 3', 'while off', 'w', 'c@x', 'c@x', submit => true)")
+q "SELECT workitem.resolve($id3, 'customer_response')" >/dev/null
+sleep 3
+[ "$(q "SELECT status FROM workitem.item WHERE id = $id3")" = resolved ]
+ok $? "with timer_interval = 0 (reloaded) the worker leaves a due item alone"
+q "ALTER SYSTEM RESET workitem.timer_interval" && q "SELECT pg_reload_conf()" >/dev/null
+wait_for "SELECT status = 'closed' FROM workitem.item WHERE id = $id3" 15
+ok $? "set back (reloaded), it closes the item without a restart"
+
 # Nothing due: no transaction id taken, no WAL written over several runs.
 before=$(q "SELECT pg_snapshot_xmax(pg_current_snapshot()) || ' ' || pg_current_wal_insert_lsn()")
 sleep 2
