@@ -74,3 +74,34 @@ FROM workitem.wait_more_info(:quiet, 2, close_if_no_reply => true, reason => 'wh
 SELECT workitem.run_timers(now() + interval '3 days') AS moved;
 SELECT status, resolution FROM workitem.item WHERE id = :quiet;
 SELECT actor, what, new_value, reason FROM workitem.history(:quiet) WHERE actor = 'system' AND what = 'status';
+
+\echo '== 13. An SLA: urgent tickets are resolved within 4 working hours, Mon-Fri 09:00-17:00 Paris'
+INSERT INTO workitem.calendar (name, time_zone) VALUES ('paris-office', 'Europe/Paris') ON CONFLICT DO NOTHING;
+INSERT INTO workitem.calendar_hours (calendar, weekday, starts, ends)
+SELECT 'paris-office', d, '09:00', '17:00' FROM generate_series(1, 5) d ON CONFLICT DO NOTHING;
+INSERT INTO workitem.sla_policy (name, kind, priority, calendar) VALUES ('urgent', 'ticket', 'urgent', 'paris-office')
+ON CONFLICT (name) DO NOTHING;
+INSERT INTO workitem.sla_target (policy_id, target, working_time)
+SELECT id, 'resolution', '4 hours' FROM workitem.sla_policy WHERE name = 'urgent' ON CONFLICT DO NOTHING;
+SELECT id AS urgent FROM workitem.create_ticket('Card terminal down', 'No payment possible in shop 3',
+       'billing', 'erin@example.com', 'erin@example.com', priority => 'urgent', submit => true) \gset
+SELECT target, policy, target_time, state, label
+FROM workitem.item_sla WHERE item_id = :urgent;
+\echo '   waiting for the customer stops the clock; the label says how much was left'
+SELECT status FROM workitem.wait_more_info(:urgent, 1, reason => 'which terminal id?');
+SELECT state, due_at, label
+FROM workitem.item_sla WHERE item_id = :urgent;
+
+\echo '== 14. The same rules on a table that is not ours: attach()'
+CREATE SCHEMA IF NOT EXISTS helpdesk;
+CREATE TABLE IF NOT EXISTS helpdesk.tickets (id serial PRIMARY KEY, subject text NOT NULL,
+       status text NOT NULL DEFAULT 'new', owner text);
+SELECT workitem.attach('helpdesk.tickets',
+       label_map => '{"new": "draft", "open": "to_do", "working": "in_progress", "solved": "resolved", "closed": "closed"}',
+       assignee_column => 'owner') \g /dev/null
+INSERT INTO helpdesk.tickets (subject) VALUES ('Printer on fire') RETURNING id AS hd \gset
+UPDATE helpdesk.tickets SET status = 'open' WHERE id = :hd;
+\set ON_ERROR_STOP 0
+UPDATE helpdesk.tickets SET status = 'new' WHERE id = :hd;
+\set ON_ERROR_STOP 1
+SELECT source, row_key, what, old_value, new_value FROM workitem.activity_log WHERE source = 'helpdesk.tickets'::regclass;
