@@ -148,12 +148,28 @@ insert_tuple(Target *t, Relation rel, HeapTuple tup)
 			continue;
 		idx = index_open(t->indexes[i], RowExclusiveLock);
 		FormIndexDatum(t->info[i], slot, t->estate, values, isnull);
+#if PG_VERSION_NUM >= 170000
+
+		/*
+		 * PG17 lets an index AM keep state in ii_AmCache from one
+		 * index_insert() to the next until index_insert_cleanup(); BRIN
+		 * (event_at_idx) keeps buffer pins there. Our IndexInfo outlives the
+		 * transaction, so the state is this row's alone: built in per-tuple
+		 * memory (reset below) and cleaned up right after the insert.
+		 */
+		t->info[i]->ii_AmCache = NULL;	/* left over by an error: stale */
+		t->info[i]->ii_Context = econtext->ecxt_per_tuple_memory;
+#endif
 		index_insert(idx, values, isnull, &tup->t_self, rel,
 					 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 #if PG_VERSION_NUM >= 140000
 					 false,
 #endif
 					 t->info[i]);
+#if PG_VERSION_NUM >= 170000
+		index_insert_cleanup(idx, t->info[i]);
+		t->info[i]->ii_AmCache = NULL;	/* a cleanup need not reset it */
+#endif
 		index_close(idx, NoLock);
 	}
 	econtext->ecxt_scantuple = NULL;
