@@ -56,6 +56,29 @@ get(int row, int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
+/*
+ * Run a "what is due" SELECT (ids in its first column; its rows locked)
+ * and make room for the reasons, which the caller fills in.
+ */
+static int
+read_due(SPIPlanPtr plan, Datum *args, const char *what, int64 **ids, char ***reasons)
+{
+	int			n;
+
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading %s failed", what);
+	n = (int) SPI_processed;
+	*ids = palloc(sizeof(int64) * Max(n, 1));
+	*reasons = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		(*ids)[i] = DatumGetInt64(get(i, 1, &isnull));
+	}
+	return n;
+}
+
 /* ----------------------------------------------------------------------
  * Moves: one UPDATE for a whole batch; when that fails, item by item, so
  * that one item that cannot move does not hold back the others.
@@ -295,16 +318,11 @@ run_feedback(TimestampTz at, int budget)
 			"WHERE status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
 			"AND feedback_until OPERATOR(pg_catalog.<=) $1 "
 			"ORDER BY feedback_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
-	if (SPI_execute_plan(plan_feedback, sel, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "workitem.run_timers: reading resolved items failed");
-	n = (int) SPI_processed;
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	reasons = palloc(sizeof(char *) * Max(n, 1));
+	n = read_due(plan_feedback, sel, "resolved items", &ids, &reasons);
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
 
-		ids[i] = DatumGetInt64(get(i, 1, &isnull));
 		reasons[i] = psprintf("feedback window over (%s)",
 							  timestamptz_to_str(DatumGetTimestampTz(get(i, 2, &isnull))));
 	}
@@ -331,18 +349,9 @@ run_splits(TimestampTz at, int budget)
 			"WHERE p.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
 			"AND " NO_OPEN_CHILD("p") " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
-	if (SPI_execute_plan(plan_splits, sel, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "workitem.run_timers: reading split tickets failed");
-	n = (int) SPI_processed;
-	ids = palloc(sizeof(int64) * Max(n, 1));
-	reasons = palloc(sizeof(char *) * Max(n, 1));
+	n = read_due(plan_splits, sel, "split tickets", &ids, &reasons);
 	for (int i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt64(get(i, 1, &isnull));
 		reasons[i] = "all split tickets are done";
-	}
 	return do_moves(&split_done, n, ids, reasons, at);
 }
 
