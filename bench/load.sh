@@ -44,7 +44,7 @@ SQL
 read -r deadlocks internal bad_rows bad_events < <(psql -X -A -t -F ' ' -d "$db" -c "
     SELECT (SELECT count(*) FROM bench_refused WHERE sqlstate = '40P01'),
            (SELECT count(*) FROM bench_refused WHERE sqlstate LIKE 'XX%'),
-           (SELECT count(*) FROM bench_bad_rows), (SELECT count(*) FROM bench_bad_events)")
+           (SELECT count(*) FROM wi_bad_rows), (SELECT count(*) FROM wi_bad_events)")
 status=0
 check() { if [ "$2" = 0 ]; then echo "OK   $1"; else echo "FAIL $1: $2"; status=1; fi; }
 check "no deadlock (40P01)" "$deadlocks"

@@ -66,29 +66,5 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- The checks after a run: rows breaking section 1, and items whose last
--- status event is not their status.
-CREATE VIEW bench_bad_rows AS
-SELECT id, kind, status, wait_type, resolution FROM workitem.item
-WHERE NOT (
-    ((status = 'waiting') = (wait_type IS NOT NULL))
-    AND ((status IN ('resolved', 'closed')) = (resolution IS NOT NULL))
-    AND (kind <> 'action' OR status <> 'draft')
-    AND (wait_type IS NULL
-         OR (kind = 'ticket' AND wait_type IN ('more_info', 'follow_up', 'split', 'case_launched'))
-         OR (kind = 'case' AND wait_type IN ('more_info', 'follow_up', 'paused'))
-         OR (kind = 'action' AND wait_type IN ('more_info', 'follow_up')))
-    AND (resolution IS NULL
-         OR (kind = 'ticket' AND resolution IN ('customer_response', 'no_customer_response',
-                'rejected', 'spam', 'unknown_sender', 'merged', 'split_completed', 'completed'))
-         OR (kind = 'case' AND resolution IN ('completed', 'cancelled', 'merged'))
-         OR (kind = 'action' AND resolution IN ('completed', 'unable_to_complete', 'cancelled'))));
-CREATE VIEW bench_bad_events AS
-SELECT i.id, i.status::text, e.what, e.new_value
-FROM workitem.item i
-LEFT JOIN LATERAL (SELECT what, new_value FROM workitem.event e
-                   WHERE e.item_id = i.id AND e.what IN ('created', 'status')
-                   ORDER BY e.id DESC LIMIT 1) e ON true
-WHERE e.what IS NULL
-   OR CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END
-      IS DISTINCT FROM i.status::text;
+-- The checks after a run (test/lib/invariants.sql): wi_bad_rows, wi_bad_events.
+\ir ../test/lib/invariants.sql

@@ -72,8 +72,8 @@ stop_load() {
 }
 after_crash() {  # after_crash <what> <done before>
     local bad_rows bad_events done_after
-    bad_rows=$(q "SELECT count(*) FROM bench_bad_rows")
-    bad_events=$(q "SELECT count(*) FROM bench_bad_events")
+    bad_rows=$(q "SELECT count(*) FROM wi_bad_rows")
+    bad_events=$(q "SELECT count(*) FROM wi_bad_events")
     done_after=$(q "SELECT count(*) FROM bench_done")
     check $([ "$bad_rows" = 0 ] && echo 1 || echo 0) "$1: every row keeps the invariants of section 1 ($bad_rows bad)"
     check $([ "$bad_events" = 0 ] && echo 1 || echo 0) "$1: the last status event of every item is its status ($bad_events disagree)"

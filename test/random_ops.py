@@ -93,37 +93,8 @@ FIELDS = ["id", "kind", "status", "wait_type", "resolution", "assignee", "title"
           "merged_into", "feedback_window", "require_resolution_note", "days_to_wait",
           "fb_over", "fb_open", "full_row"]
 
-INVARIANTS_SQL = """
-SELECT id, kind, status, wait_type, resolution FROM workitem.item
-WHERE NOT (
-    ((status = 'waiting') = (wait_type IS NOT NULL))
-    AND ((status IN ('resolved', 'closed')) = (resolution IS NOT NULL))
-    AND (kind <> 'action' OR status <> 'draft')
-    AND ((kind = 'action') = (case_id IS NOT NULL))
-    AND (wait_type IS NULL
-         OR (kind = 'ticket' AND wait_type IN ('more_info', 'follow_up', 'split', 'case_launched'))
-         OR (kind = 'case' AND wait_type IN ('more_info', 'follow_up', 'paused'))
-         OR (kind = 'action' AND wait_type IN ('more_info', 'follow_up')))
-    AND (resolution IS NULL
-         OR (kind = 'ticket' AND resolution IN ('customer_response', 'no_customer_response',
-                'rejected', 'spam', 'unknown_sender', 'merged', 'split_completed', 'completed'))
-         OR (kind = 'case' AND resolution IN ('completed', 'cancelled', 'merged'))
-         OR (kind = 'action' AND resolution IN ('completed', 'unable_to_complete', 'cancelled')))
-    AND (status <> 'in_progress' OR assignee IS NOT NULL)
-    AND ((status = 'closed') = (closed_at IS NOT NULL)))
-"""
-
-# The last status event (a "created" or "status" row) of each item.
-LAST_EVENT_SQL = """
-SELECT i.id, i.status::text, e.what, e.new_value
-FROM workitem.item i
-LEFT JOIN LATERAL (SELECT what, new_value FROM workitem.event e
-                   WHERE e.item_id = i.id AND e.what IN ('created', 'status')
-                   ORDER BY e.id DESC LIMIT 1) e ON true
-WHERE e.what IS NULL
-   OR CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END
-      IS DISTINCT FROM i.status::text
-"""
+# The section 1 checks, shared with bench/load.sql and test/crash.sh.
+INVARIANTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "invariants.sql")
 
 
 class Pred:
@@ -204,6 +175,8 @@ class Runner:
         self.conn = psycopg2.connect(dbname=self.dbname)
         self.conn.autocommit = True
         self.q("CREATE EXTENSION workitem")
+        with open(INVARIANTS_FILE) as f:
+            self.q(f.read())
         for cat, (win, note, days) in CATEGORIES.items():
             for kind in (TICKET, CASE):
                 self.q("INSERT INTO workitem.category_config VALUES (%s, %s, %s, %s, %s)",
@@ -731,10 +704,10 @@ class Runner:
                 self.bad("moves", "%s: new action %d in %s" % (name, i, a["status"]))
 
     def check_state(self):
-        bad = self.q(INVARIANTS_SQL)
+        bad = self.q("SELECT * FROM wi_bad_rows")
         if bad:
             self.bad("invariants", "rows breaking section 1: %s" % (bad[:5],))
-        bad = self.q(LAST_EVENT_SQL)
+        bad = self.q("SELECT * FROM wi_bad_events")
         if bad:
             self.bad("last-event", "last status event differs from status: %s" % (bad[:5],))
 
