@@ -641,8 +641,9 @@ get_calendar(text *name)
  * SQL interface
  * ---------------------------------------------------------------------- */
 
-static int64
-interval_usecs(Interval *iv)
+/* An interval of working time in microseconds (a day counts 24 hours). */
+int64
+wi_interval_usecs(Interval *iv)
 {
 	if (iv->month != 0)
 		ereport(ERROR,
@@ -652,8 +653,8 @@ interval_usecs(Interval *iv)
 	return iv->day * DAY_US + iv->time;
 }
 
-static Interval *
-usecs_interval(int64 us)
+Interval *
+wi_usecs_interval(int64 us)
 {
 	Interval   *iv = palloc0(sizeof(Interval));
 
@@ -693,7 +694,7 @@ PG_FUNCTION_INFO_V1(workitem_business_time);
 Datum
 workitem_business_time(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INTERVAL_P(usecs_interval(wi_business_usecs(PG_GETARG_TEXT_PP(0),
+	PG_RETURN_INTERVAL_P(wi_usecs_interval(wi_business_usecs(PG_GETARG_TEXT_PP(0),
 														  PG_GETARG_TIMESTAMPTZ(1),
 														  PG_GETARG_TIMESTAMPTZ(2))));
 }
@@ -703,7 +704,7 @@ Datum
 workitem_business_add(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(wi_business_add(PG_GETARG_TEXT_PP(0), PG_GETARG_TIMESTAMPTZ(1),
-										  interval_usecs(PG_GETARG_INTERVAL_P(2))));
+										  wi_interval_usecs(PG_GETARG_INTERVAL_P(2))));
 }
 
 /* Statement trigger on the calendar tables: every backend drops its cache. */

@@ -87,9 +87,6 @@ move_item(int64 id, const char *set, const char *reason, int nextra, Datum *extr
 					 2 + nextra, types, values, NULL);
 }
 
-#define WAKE "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
-	"ELSE 'in_progress'::workitem.status END, highlighted = true"
-
 /* A new ticket that follows a closed item; returns its id. */
 static int64
 follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
@@ -205,9 +202,9 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 	else if (it.status == WI_WAITING && inbound &&
 			 it.wait_type != WI_SPLIT && it.wait_type != WI_CASE_LAUNCHED)
-		move_item(it.id, WAKE, "reply received", 0, NULL);
+		move_item(it.id, WI_WAKE_SET, "reply received", 0, NULL);
 	else if (it.status == WI_RESOLVED && inbound)
-		move_item(it.id, WAKE, "reply received within the feedback window", 0, NULL);
+		move_item(it.id, WI_WAKE_SET, "reply received within the feedback window", 0, NULL);
 	else if (it.blank_draft && it.kind == WI_TICKET)
 	{
 		Datum		extra[2] = {v[c_subject], v[c_body]};

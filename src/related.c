@@ -189,9 +189,8 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)
 	{
 		if (r == WI_CANCELLED)
-			wi_internal_exec("UPDATE workitem.item SET status = CASE WHEN assignee IS NULL "
-							 "THEN 'to_do'::workitem.status ELSE 'in_progress'::workitem.status END, "
-							 "highlighted = true, change_reason = 'the launched case was cancelled' "
+			wi_internal_exec("UPDATE workitem.item SET " WI_WAKE_SET ", "
+							 "change_reason = 'the launched case was cancelled' "
 							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
 		else
 			wi_internal_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
@@ -418,8 +417,8 @@ workitem_merge(PG_FUNCTION_ARGS)
 
 	/*
 	 * Lock both items in id order: merge(a, b) and merge(b, a) at the same
-	 * time would otherwise each hold one row and wait for the other (the
-	 * target is locked again, by then a no-op, when it is checked).
+	 * time would otherwise each hold one row and wait for the other. The
+	 * target is read (and locked again, a no-op) when it is checked below.
 	 */
 	if (into < id)
 		(void) lock_status(into, &kind, &status, &wait_type);
@@ -428,13 +427,7 @@ workitem_merge(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
 	if (into > id)
-	{
-		WiKind		tkind;
-		WiStatus	tstatus;
-		int			twait;
-
-		(void) lock_status(into, &tkind, &tstatus, &twait);
-	}
+		(void) lock_status(into, &kind, &status, &wait_type);
 	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "

@@ -345,20 +345,20 @@ wi_sla_first_response(int64 item_id)
 static int64
 used_at(text *calendar, Interval *used, bool since_null, TimestampTz since, TimestampTz at)
 {
-	int64		u = used->day * USECS_PER_DAY + used->time;
+	int64		u = wi_interval_usecs(used);
 
 	if (!since_null && at > since)
 		u += wi_business_usecs(calendar, since, at);
 	return u;
 }
 
-static Interval *
-to_interval(int64 us)
+/* "2 h 5 m": the form of the labels, and of the SLA alarms' reasons. */
+char *
+wi_hours_minutes(int64 us)
 {
-	Interval   *iv = palloc0(sizeof(Interval));
+	int64		minutes = (us < 0 ? -us : us) / USECS_PER_MINUTE;
 
-	iv->time = us;
-	return iv;
+	return psprintf(INT64_FORMAT " h " INT64_FORMAT " m", minutes / 60, minutes % 60);
 }
 
 PG_FUNCTION_INFO_V1(workitem_clock_used);
@@ -367,7 +367,7 @@ workitem_clock_used(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(to_interval(used_at(PG_GETARG_TEXT_PP(0), PG_GETARG_INTERVAL_P(1),
+	PG_RETURN_INTERVAL_P(wi_usecs_interval(used_at(PG_GETARG_TEXT_PP(0), PG_GETARG_INTERVAL_P(1),
 											 PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
 											 PG_GETARG_TIMESTAMPTZ(3))));
 }
@@ -387,7 +387,7 @@ workitem_clock_state(PG_FUNCTION_ARGS)
 	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strcmp(state, "running") != 0)
 		PG_RETURN_TEXT_P(cstring_to_text(state));
-	target = PG_GETARG_INTERVAL_P(2)->day * USECS_PER_DAY + PG_GETARG_INTERVAL_P(2)->time;
+	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
 	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), PG_ARGISNULL(4),
 				   PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4), PG_GETARG_TIMESTAMPTZ(6));
 	if (used >= target)
@@ -417,8 +417,7 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 	char	   *state;
 	int64		target,
 				used,
-				left,
-				minutes;
+				left;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(6))
 		PG_RETURN_NULL();
@@ -428,13 +427,12 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 												  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(5)))));
 	if (strcmp(state, "pending") == 0)
 		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
-	target = PG_GETARG_INTERVAL_P(2)->day * USECS_PER_DAY + PG_GETARG_INTERVAL_P(2)->time;
+	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
 	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), true, 0, 0);
 	left = target - used;
-	minutes = (left < 0 ? -left : left) / USECS_PER_MINUTE;
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s " INT64_FORMAT " h " INT64_FORMAT " m %s due date",
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s %s due date",
 											  strcmp(state, "paused") == 0 ? "Due: paused" :
 											  strcmp(state, "met") == 0 ? "Met:" : "Missed:",
-											  minutes / 60, minutes % 60,
+											  wi_hours_minutes(left),
 											  left >= 0 ? "before" : "after")));
 }

@@ -9,13 +9,15 @@
  * the timers at once and no item is moved twice. A batch moves in one
  * statement; if that fails, its items move one by one in subtransactions,
  * so one item that cannot move (a user's trigger or constraint refuses
- * it) is reported and skipped instead of blocking the queue. The moves go through the item trigger like any other, with the
- * actor "system" and a reason, so they are logged and keep the SLA clocks.
+ * it) is reported and skipped instead of blocking the queue. The moves
+ * go through the item trigger like any other, with the actor "system" and
+ * a reason, so they are logged and keep the SLA clocks.
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -32,7 +34,7 @@
 
 /* Plans kept for the life of the backend; the plan cache revalidates them. */
 static SPIPlanPtr plan_waits, plan_feedback, plan_splits, plan_alarms;
-static SPIPlanPtr plan_clock_fired, plan_clock_event;
+static SPIPlanPtr plan_clock_fired, plan_clock_event, plan_warn_at;
 
 static SPIPlanPtr
 prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
@@ -95,8 +97,7 @@ typedef struct Move
 
 static Move wake = {
 	"wake",
-	"status = CASE WHEN i.assignee IS NULL THEN 'to_do'::workitem.status "
-	"ELSE 'in_progress'::workitem.status END, highlighted = true, change_reason = r.reason",
+	WI_WAKE_SET ", change_reason = r.reason",
 	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
 };
@@ -124,7 +125,7 @@ static Move split_done = {
 	"resolution = 'split_completed'::workitem.resolution, change_reason = r.reason",
 	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 	"AND i.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
-	"AND $3 IS NOT NULL AND " NO_OPEN_CHILD("i")
+	"AND " NO_OPEN_CHILD("i")
 };
 
 /*
@@ -359,12 +360,6 @@ run_splits(TimestampTz at, int budget)
  * SLA alarms: each warning threshold and the breach fire once per clock
  * ---------------------------------------------------------------------- */
 
-static int64
-iv_usecs(Interval *iv)
-{
-	return iv->day * USECS_PER_DAY + iv->time;
-}
-
 /* The working time (us) at which fraction f of the target is used. */
 static int64
 threshold(double f, int64 target)
@@ -423,30 +418,20 @@ numeric_array_datum(double *a, int n)
 	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
 }
 
-static char *
-hours_minutes(int64 us)
-{
-	int64		minutes = us / USECS_PER_MINUTE;
-
-	return psprintf(INT64_FORMAT " h " INT64_FORMAT " m", minutes / 60, minutes % 60);
-}
-
 static void
 clock_event(int64 clock_id, int64 item_id, const char *target, int32 cycle,
 			const char *event, int64 used, TimestampTz due_at, const char *reason)
 {
 	Oid			types[8] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
 	TIMESTAMPTZOID, TEXTOID};
-	Interval   *iv = palloc0(sizeof(Interval));
 	Datum		v[8];
 
-	iv->time = used;
 	v[0] = Int64GetDatum(clock_id);
 	v[1] = Int64GetDatum(item_id);
 	v[2] = CStringGetTextDatum(target);
 	v[3] = Int32GetDatum(cycle);
 	v[4] = CStringGetTextDatum(event);
-	v[5] = IntervalPGetDatum(iv);
+	v[5] = IntervalPGetDatum(wi_usecs_interval(used));
 	v[6] = TimestampTzGetDatum(due_at);
 	v[7] = CStringGetTextDatum(reason);
 	prepare(&plan_clock_event,
@@ -490,18 +475,18 @@ run_alarms(TimestampTz at, int budget)
 		HeapTuple	t = tt->vals[i];
 		TupleDesc	d = tt->tupdesc;
 		bool		isnull,
-					breached;
+					breached_null;
 		int64		clock_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
 		int64		item_id = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
 		char	   *target = TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull));
 		int32		cycle = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
 		text	   *calendar = DatumGetTextPP(SPI_getbinval(t, d, 5, &isnull));
-		int64		target_us = iv_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 6, &isnull)));
-		int64		used = iv_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 7, &isnull)));
+		int64		target_us = wi_interval_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 6, &isnull)));
+		int64		used = wi_interval_usecs(DatumGetIntervalP(SPI_getbinval(t, d, 7, &isnull)));
 		TimestampTz since = DatumGetTimestampTz(SPI_getbinval(t, d, 8, &isnull));
 		TimestampTz due_at = DatumGetTimestampTz(SPI_getbinval(t, d, 9, &isnull));
 		Datum		warned_d = SPI_getbinval(t, d, 10, &isnull);
-		Datum		breached_d = SPI_getbinval(t, d, 11, &breached);
+		Datum		breached_d = SPI_getbinval(t, d, 11, &breached_null);
 		Datum		warn_at_d = SPI_getbinval(t, d, 12, &isnull);
 		bool		no_policy = isnull;
 		double	   *warned,
@@ -509,12 +494,12 @@ run_alarms(TimestampTz at, int budget)
 		int			nwarned,
 					nwarn_at = 0;
 		int64		used_now = used + (at > since ? wi_business_usecs(calendar, since, at) : 0);
+		bool		breached = !breached_null;
 		bool		fired = false;
 		Datum		upd[3];
 		char		upd_nulls[3] = {' ', ' ', ' '};
 		WiEvent		ev = {0};
 
-		breached = !breached;	/* SPI_getbinval said whether breached_at is NULL */
 		if (!no_policy)
 			warn_at = numeric_array(warn_at_d, &nwarn_at);
 		warned = numeric_array(warned_d, &nwarned);
@@ -535,7 +520,7 @@ run_alarms(TimestampTz at, int budget)
 			ev.old_value = NULL;
 			ev.new_value = psprintf("%d%%", pct);
 			ev.reason = psprintf("%s target: %d %% of %s used", target, pct,
-								 hours_minutes(target_us));
+								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
 			clock_event(clock_id, item_id, target, cycle, "warning", used_now, due_at, ev.reason);
 			fired = true;
@@ -546,7 +531,7 @@ run_alarms(TimestampTz at, int budget)
 			ev.old_value = NULL;
 			ev.new_value = pstrdup(timestamptz_to_str(due_at));
 			ev.reason = psprintf("%s target of %s missed its due time", target,
-								 hours_minutes(target_us));
+								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
 			clock_event(clock_id, item_id, target, cycle, "breach", used_now, due_at, ev.reason);
 			breached_d = TimestampTzGetDatum(due_at);
@@ -614,28 +599,25 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 	if (strcmp(state, "running") == 0)
 	{
 		text	   *calendar = DatumGetTextPP(SPI_getbinval(tup, d, c_cal, &isnull));
-		int64		target_us = iv_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_target, &isnull)));
-		int64		used = iv_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_used, &isnull)));
+		int64		target_us = wi_interval_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_target, &isnull)));
+		int64		used = wi_interval_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_used, &isnull)));
 		TimestampTz since = DatumGetTimestampTz(SPI_getbinval(tup, d, c_since, &isnull));
 		Datum		policy = SPI_getbinval(tup, d, c_policy, &isnull);
 		bool		no_policy = isnull;
 		Datum		due = SPI_getbinval(tup, d, c_due, &isnull);
 
-		if (!isnull)
-		{
-			(void) SPI_getbinval(tup, d, c_breached, &isnull);
-			if (isnull)
-				next = DatumGetTimestampTz(due);
-		}
+		if (!isnull && heap_attisnull(tup, c_breached, d))
+			next = DatumGetTimestampTz(due);
 		if (!no_policy)
 		{
 			Oid			types[1] = {INT8OID};
 			Datum		args[1] = {policy};
 
+			/* Runs at every start and resume of a clock: a kept plan. */
 			SPI_connect();
-			if (SPI_execute_with_args("SELECT warn_at FROM workitem.sla_policy "
-									  "WHERE id OPERATOR(pg_catalog.=) $1",
-									  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+			prepare(&plan_warn_at, "SELECT warn_at FROM workitem.sla_policy "
+					"WHERE id OPERATOR(pg_catalog.=) $1", 1, types);
+			if (SPI_execute_plan(plan_warn_at, args, NULL, true, 1) != SPI_OK_SELECT)
 				elog(ERROR, "workitem.clock_alarm(): reading the policy failed");
 			if (SPI_processed == 1)
 			{

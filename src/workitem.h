@@ -87,6 +87,13 @@ extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 						   const char *detail) pg_attribute_noreturn();
 
 /* related.c: rules that touch a second item */
+/*
+ * The SET list of an automatic return from a wait (spec section 2): back
+ * to in_progress when assigned, else to_do, flagged until a person moves it.
+ */
+#define WI_WAKE_SET "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
+	"ELSE 'in_progress'::workitem.status END, highlighted = true"
+
 extern uint64 wi_internal_exec(const char *sql, int nargs, Oid *types,
 							   Datum *values, const char *nulls);
 extern void wi_check_case_open(int64 action_id, int64 case_id);
@@ -98,6 +105,8 @@ extern void wi_check_merge_target(int64 id, int64 target);
 /* calendar.c: working time */
 extern int64 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to);
 extern TimestampTz wi_business_add(text *calendar, TimestampTz from, int64 amount);
+extern int64 wi_interval_usecs(Interval *iv);
+extern Interval *wi_usecs_interval(int64 us);
 
 /* sla.c: SLA clocks, kept by the trigger */
 typedef struct WiSlaChange
@@ -120,6 +129,7 @@ typedef struct WiSlaChange
 
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
 extern void wi_sla_first_response(int64 item_id);
+extern char *wi_hours_minutes(int64 us);
 
 /* workitem.c */
 extern char *wi_actor(void);
