@@ -162,6 +162,20 @@ SELECT what, new_value ~ '^\d{4}-' OR new_value ~ '%$' AS value_ok, reason FROM 
 SELECT event, reason FROM workitem.sla_clock_event WHERE item_id = :q1 AND event IN ('warning', 'breach')
  ORDER BY id;
 
+-- a change of priority that selects another policy moves the alarm with
+-- the due time (spec section 3: the due time is recomputed)
+INSERT INTO workitem.sla_policy (name, kind, category, priority, calendar, warn_at)
+VALUES ('timers-p1', 'ticket', 'timers-sla', 'p1', 'timers-cal', '{0.5}') RETURNING id AS pol1 \gset
+INSERT INTO workitem.sla_target (policy_id, target, working_time) VALUES (:pol1, 'resolution', '2 hours');
+SELECT id AS q2 FROM workitem.create_ticket('SLA 2', 'story', 'timers-sla', 'c@x', 'c@x', submit => true) \gset
+SELECT alarm_at = started_at + interval '4 hours' AS alarm_at_half_of_8h FROM workitem.sla_clock WHERE item_id = :q2;
+UPDATE workitem.item SET priority = 'p1' WHERE id = :q2;
+SELECT target_time, alarm_at = started_at + interval '1 hour' AS alarm_at_half_of_2h,
+       due_at = started_at + interval '2 hours' AS due_in_2h
+  FROM workitem.sla_clock WHERE item_id = :q2;
+SELECT workitem.run_timers(now() + interval '61 minutes') AS moved;
+SELECT warned FROM workitem.sla_clock WHERE item_id = :q2;
+
 -- bad input
 SELECT workitem.run_timers(NULL);
 SELECT workitem.run_timers(now(), NULL);
