@@ -32,8 +32,6 @@
  * A row is appended per logged change, so everything that can be worked out
  * once is kept here: only the locks are taken per row.
  */
-#define TARGET_COLS 16
-
 typedef struct Target
 {
 	const char *relname;
@@ -46,8 +44,6 @@ typedef struct Target
 	ExprState **pred;			/* partial indexes: their predicate, prepared once */
 	EState	   *estate;			/* long-lived, for expressions and predicates */
 	TupleTableSlot *slot;		/* reused by every row for its index entries */
-	int			col[TARGET_COLS];	/* column positions by the callers' guess */
-	const char *colname[TARGET_COLS];	/* ... and the name each was found by */
 } Target;
 
 static Target event_target = {"event", "event_id_seq"};
@@ -103,8 +99,6 @@ target_open(Target *t)
 		/* a copy: the slot outlives this relcache entry's descriptor */
 		t->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
 										   &TTSOpsHeapTuple);
-		for (int c = 0; c < TARGET_COLS; c++)
-			t->colname[c] = NULL;
 		t->nindexes = list_length(indexoids);
 		t->indexes = palloc(sizeof(Oid) * (t->nindexes + 1));
 		t->info = palloc(sizeof(IndexInfo *) * (t->nindexes + 1));
@@ -198,37 +192,22 @@ row_begin(RowBuilder *rb, Target *t)
 	memset(rb->nulls, true, sizeof(bool) * rb->desc->natts);
 }
 
-/*
- * Our columns come first and in order; a search is the fallback. The
- * position found is kept by guess until the target is rebuilt: each caller
- * passes the same name (a literal, so the same pointer) for a guess.
- */
+/* Our columns come first and in order; a search is the fallback. */
 static void
 row_set(RowBuilder *rb, int guess, const char *column, Datum value, bool isnull)
 {
-	Target	   *t = rb->target;
 	int			i = guess;
 
-	if (guess < TARGET_COLS && t->colname[guess] == column)
-		i = t->col[guess];
-	else
+	if (i >= rb->desc->natts || TupleDescAttr(rb->desc, i)->attisdropped ||
+		strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) != 0)
 	{
-		if (i >= rb->desc->natts || TupleDescAttr(rb->desc, i)->attisdropped ||
-			strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) != 0)
-		{
-			for (i = 0; i < rb->desc->natts; i++)
-				if (!TupleDescAttr(rb->desc, i)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
-					break;
-			if (i == rb->desc->natts)
-				elog(ERROR, "column \"%s\" of workitem.%s does not exist",
-					 column, RelationGetRelationName(rb->rel));
-		}
-		if (guess < TARGET_COLS)
-		{
-			t->col[guess] = i;
-			t->colname[guess] = column;
-		}
+		for (i = 0; i < rb->desc->natts; i++)
+			if (!TupleDescAttr(rb->desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
+				break;
+		if (i == rb->desc->natts)
+			elog(ERROR, "column \"%s\" of workitem.%s does not exist",
+				 column, RelationGetRelationName(rb->rel));
 	}
 	rb->values[i] = value;
 	rb->nulls[i] = isnull;
@@ -302,18 +281,23 @@ wi_insert_note(int64 item_id, const char *subject, const char *body,
 	row_finish(&rb);
 
 	/*
-	 * A note is a change to the item like any message (spec section 5): log
-	 * it as the message trigger logs the messages it sees, since this row
-	 * does not pass through that trigger.
+	 * A note is a change to the item like any message (spec section 5); this
+	 * row does not pass through the message trigger, so it is logged here.
 	 */
-	{
-		WiEvent		ev = {0};
-
-		ev.item_id = item_id;
-		ev.actor = author;
-		ev.what = "message";
-		ev.new_value = psprintf("internal note #%lld", (long long) id);
-		wi_log_event(&ev);
-	}
+	wi_log_message(item_id, author, "internal", "note", id);
 	return id;
+}
+
+/* The log row of a message or note: what = message, "inbound email #12". */
+void
+wi_log_message(int64 item_id, const char *actor, const char *direction,
+			   const char *channel, int64 message_id)
+{
+	WiEvent		ev = {0};
+
+	ev.item_id = item_id;
+	ev.actor = actor;
+	ev.what = "message";
+	ev.new_value = psprintf("%s %s #%lld", direction, channel, (long long) message_id);
+	wi_log_event(&ev);
 }

@@ -219,14 +219,10 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	if (v[c_dir] == wi_enum_datum_by_name("direction", "outbound"))
 		wi_sla_first_response(item_id);
 
-	ev.item_id = item_id;
-	ev.actor = actor;
-	ev.what = "message";
-	ev.new_value = psprintf("%s %s #%lld",
-							DatumGetCString(DirectFunctionCall1(enum_out, v[c_dir])),
-							DatumGetCString(DirectFunctionCall1(enum_out, v[c_channel])),
-							n[c_id] ? 0LL : (long long) DatumGetInt64(v[c_id]));
-	wi_log_event(&ev);
+	wi_log_message(item_id, actor,
+				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_dir])),
+				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_channel])),
+				   n[c_id] ? 0 : DatumGetInt64(v[c_id]));
 
 	return PointerGetDatum(heap_modify_tuple(tup, d, v, n, repl));
 }
