@@ -482,36 +482,51 @@ date_to_day(Datum d)
 	return (int32) DatumGetDateADT(d);
 }
 
+/*
+ * The time zone of a calendar, by name (WI017 when there is no such
+ * calendar). With `lock`, the calendar row is locked so that it stays
+ * while the caller writes its holidays. The caller is connected to SPI.
+ */
+pg_tz *
+wi_calendar_zone(const char *name, bool lock)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	char	   *zone;
+	pg_tz	   *tz;
+
+	if (SPI_execute_with_args(lock ? "SELECT time_zone FROM workitem.calendar "
+							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE"
+							  : "SELECT time_zone FROM workitem.calendar "
+							  "WHERE name OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, !lock, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading calendar failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_UNKNOWN_CALENDAR),
+				 errmsg("calendar \"%s\" does not exist", name),
+				 errhint("Calendars are rows of workitem.calendar; the built-in one is \"24x7\".")));
+	zone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	tz = pg_tzset(zone);
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("calendar \"%s\": unknown time zone \"%s\"", name, zone)));
+	return tz;
+}
+
 static void
 load_calendar(Calendar *cal)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(cal->name)};
 	MemoryContext old;
-	char	   *zone;
 	Range	   *week[7];
 	int			nweek[7] = {0};
 	bool		isnull;
 
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT time_zone FROM workitem.calendar "
-							  "WHERE name OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading calendar failed");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WI_UNKNOWN_CALENDAR),
-				 errmsg("calendar \"%s\" does not exist", cal->name),
-				 errhint("Calendars are rows of workitem.calendar; the built-in one is \"24x7\".")));
-	zone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-	old = MemoryContextSwitchTo(cal->cxt);
-	cal->tz = pg_tzset(zone);
-	if (cal->tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("calendar \"%s\": unknown time zone \"%s\"", cal->name, zone)));
-	MemoryContextSwitchTo(old);
+	cal->tz = wi_calendar_zone(cal->name, false);
 
 	/* Working hours per weekday */
 	if (SPI_execute_with_args("SELECT weekday, starts, ends FROM workitem.calendar_hours "

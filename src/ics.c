@@ -725,9 +725,6 @@ Datum
 workitem_import_holidays(PG_FUNCTION_ARGS)
 {
 	IcsParser	p = {0};
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	char	   *zone;
 	int			inserted;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -735,7 +732,6 @@ workitem_import_holidays(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("import_holidays needs a calendar and a feed, not NULL")));
 	p.calendar = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	args[0] = PG_GETARG_DATUM(0);
 
 	SPI_connect();
 	/*
@@ -743,21 +739,7 @@ workitem_import_holidays(PG_FUNCTION_ARGS)
 	 * imports into it take turns, so that the check for rows already there
 	 * sees the other's rows.
 	 */
-	if (SPI_execute_with_args("SELECT time_zone FROM workitem.calendar "
-							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading calendar failed");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WI_UNKNOWN_CALENDAR),
-				 errmsg("calendar \"%s\" does not exist", p.calendar),
-				 errhint("Calendars are rows of workitem.calendar; the built-in one is \"24x7\".")));
-	zone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	p.caltz = pg_tzset(zone);
-	if (p.caltz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("calendar \"%s\": unknown time zone \"%s\"", p.calendar, zone)));
+	p.caltz = wi_calendar_zone(p.calendar, true);
 
 	ics_unfold(&p, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	ics_parse(&p);

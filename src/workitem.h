@@ -106,6 +106,8 @@ extern void wi_check_merge_target(int64 id, int64 target);
 extern int64 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to);
 extern TimestampTz wi_business_add(text *calendar, TimestampTz from, int64 amount);
 extern int64 wi_interval_usecs(Interval *iv);
+struct pg_tz;
+extern struct pg_tz *wi_calendar_zone(const char *name, bool lock);
 extern Interval *wi_usecs_interval(int64 us);
 
 /* sla.c: SLA clocks, kept by the trigger */
@@ -155,6 +157,8 @@ typedef struct WiEvent
 } WiEvent;
 
 extern void wi_log_event(const WiEvent *ev);
+extern void wi_log_message(int64 item_id, const char *actor, const char *direction,
+						   const char *channel, int64 message_id);
 extern int64 wi_insert_note(int64 item_id, const char *subject, const char *body,
 							const char *author, bool is_resolution,
 							bool is_description);
