@@ -317,16 +317,11 @@ SELECT workitem.detach('public.wi_hostile_app_evil') \gset
 SET LOCAL search_path = pg_catalog, public;
 SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL,
           'no hostile object ran in the readers, views, history, attach, an attached UPDATE, detach');
--- The timers (src/timers.c), when they exist, with everything due.
-SELECT to_regprocedure('workitem.run_timers(timestamptz,integer)') IS NOT NULL AS has_timers \gset
-\if :has_timers
+-- The timers (src/timers.c), with everything due.
 SET LOCAL search_path = evil, pg_catalog, workitem, public;
 SELECT workitem.run_timers(pg_catalog.now() OPERATOR(pg_catalog.+) interval '30 days', 100000) AS moved \gset
 SET LOCAL search_path = pg_catalog, public;
 SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL, 'no hostile object ran in run_timers');
-\else
-SELECT skip('workitem.run_timers() does not exist', 1);
-\endif
 
 ------------------------------------------------------------------------
 -- Oversized and odd input

@@ -3,8 +3,8 @@
 
 Runs a long, seeded random sequence of operations (every SQL function of
 the API, action INSERTs, plain UPDATEs of status / wait_type / resolution /
-assignee with random values, DELETEs, and workitem.run_timers() when it
-exists) over a few hundred tickets, cases and actions, and after every
+assignee with random values, DELETEs, and workitem.run_timers() at random
+times) over a few hundred tickets, cases and actions, and after every
 step checks:
   - the invariants of spec section 1 on every row;
   - the last status event of every item equals its status;
@@ -137,7 +137,6 @@ class Runner:
         self.step = 0
         self.counts = {}
         self.refusals = {}
-        self.timers = None
         self.timer_calls = 0
         self.crashed = False
         self.steps_done = 0
@@ -189,7 +188,6 @@ class Runner:
         self.q("""INSERT INTO workitem.sla_target (policy_id, target, working_time, business_days, clock_start)
                   SELECT id, 'resolution', interval '8 hours', NULL::int, 'submission' FROM workitem.sla_policy
                   UNION ALL SELECT id, 'first_response', NULL, 2, 'assignment' FROM workitem.sla_policy""")
-        self.timers = self.q("SELECT to_regprocedure('workitem.run_timers(timestamptz, integer)') IS NOT NULL")[0][0]
         self.conn.autocommit = False
 
     def teardown(self):
@@ -389,7 +387,7 @@ class Runner:
              "reopen", "close", "cancel", "record_message", "split", "merge",
              "launch_case", "log_time", "update", "delete", "run_timers"],
             weights=[8, 4, 6, 6, 6, 4, 3, 5, 4, 3, 6, 9, 4, 3, 3, 8, 2, 2, 2, 2, 8, 2,
-                     2 if self.timers else 0])[0]
+                     2])[0]
         extra = {}
         if op == "create_ticket":
             submit = rng.random() < 0.6
@@ -814,9 +812,8 @@ def main():
     tried = {k for k, (s, _r) in run.counts.items() if s > 0}
     wanted = {"create_ticket", "create_case", "insert_action", "submit", "start", "assign", "unassign",
               "wait_more_info", "wait_until", "pause", "resume", "resolve", "reopen", "close", "cancel",
-              "record_message", "split", "merge", "launch_case", "log_time", "update", "delete"}
-    if run.timers:
-        wanted.add("run_timers")
+              "record_message", "split", "merge", "launch_case", "log_time", "update", "delete",
+              "run_timers"}
     enough = run.steps_done >= 300
     check(not enough or wanted <= tried,
           "every operation succeeded at least once (missing: %s)" % sorted(wanted - tried))
@@ -828,7 +825,6 @@ def main():
     print("# operations (succeeded, refused): %s" % ", ".join(
         "%s %d/%d" % (k, s, r) for k, (s, r) in sorted(run.counts.items())))
     print("# refusals by SQLSTATE: %s" % ", ".join("%s %d" % kv for kv in sorted(run.refusals.items())))
-    print("# run_timers: %s" % ("called" if run.timers else "not present, skipped"))
     if not all(c for c, _ in results):
         print("# seed %d failed: replay with test/random_ops.py --seed %d --steps %d"
               % (args.seed, args.seed, args.steps))

@@ -1,8 +1,7 @@
 ------------------------------------------------------------------------
 -- Roles and privileges (issue 6). Sorts last among the 1.1.0 parts, so
 -- every function and table exists by now; the privileges are explicit
--- lists, and what another 1.1.0 part may add is granted only when it
--- exists (to_regprocedure / to_regclass), so this part works either way.
+-- lists.
 --
 --   workitem_reader  USAGE on the schema, SELECT on the views, the pure
 --                    functions, and what the views need (the calendars).
@@ -54,24 +53,6 @@ REVOKE ALL ON ALL TABLES IN SCHEMA workitem FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA workitem FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA workitem TO workitem_reader;
-
--- Grants that name objects another 1.1.0 part may or may not have added.
-CREATE FUNCTION workitem.grant_if_exists(privileges text, kind text, objects text[], grantee name)
-    RETURNS void LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o text;
-BEGIN
-    FOREACH o IN ARRAY objects LOOP
-        IF (kind = 'FUNCTION' AND to_regprocedure(o) IS NOT NULL)
-           OR (kind IN ('TABLE', 'SEQUENCE') AND to_regclass(o) IS NOT NULL) THEN
-            EXECUTE format('GRANT %s ON %s %s TO %I', privileges, kind,
-                           CASE WHEN kind = 'FUNCTION' THEN to_regprocedure(o)::text
-                                ELSE to_regclass(o)::text END, grantee);
-        END IF;
-    END LOOP;
-END $$;
 
 ------------------------------------------------------------------------
 -- workitem_reader
@@ -133,12 +114,7 @@ GRANT EXECUTE ON FUNCTION
     workitem.sla_state(bigint, text, timestamptz),
     workitem.sla_label(bigint, text, timestamptz)
     TO workitem_agent;
--- functions of other 1.1.0 parts, when they are there
-SELECT workitem.grant_if_exists('EXECUTE', 'FUNCTION', ARRAY[
-    'workitem.create_action(bigint,text,text,text,text)',
-    'workitem.create_action(bigint,text,text,text)',
-    'workitem.create_action(bigint,text,text)',
-    'workitem.create_action(bigint,text)'], 'workitem_agent');
+GRANT EXECUTE ON FUNCTION workitem.create_action(bigint, text, text, text, text) TO workitem_agent;
 
 -- Items: every write goes through the trigger (only drafts can be deleted).
 GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;
@@ -170,8 +146,6 @@ GRANT EXECUTE ON FUNCTION
     workitem.detach(regclass),
     workitem.enforce_attached()     -- attach() creates a trigger that calls it
     TO workitem_admin;
-SELECT workitem.grant_if_exists('EXECUTE', 'FUNCTION', ARRAY[
-    'workitem.run_timers(timestamptz,integer)',
-    'workitem.import_holidays(text,text)'], 'workitem_admin');
+GRANT EXECUTE ON FUNCTION workitem.run_timers(timestamptz, integer),
+                           workitem.import_holidays(text, text) TO workitem_admin;
 
-DROP FUNCTION workitem.grant_if_exists(text, text, text[], name);
