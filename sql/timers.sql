@@ -4,6 +4,7 @@
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS workitem_timers;
 CREATE DATABASE workitem_timers;
+\set suite_db :DBNAME
 \c workitem_timers
 SET client_min_messages = warning;
 CREATE EXTENSION workitem;
@@ -185,5 +186,5 @@ SELECT workitem.run_timers(now(), 0);
 -- every automatic move is the system's, with a reason
 SELECT count(*) FILTER (WHERE reason IS NULL) AS without_reason FROM sys_events;
 
-\c contrib_regression
+\c :suite_db
 DROP DATABASE workitem_timers;

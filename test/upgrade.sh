@@ -11,8 +11,7 @@ set -uo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 export PGUSER=${PGUSER:-postgres}
-# the suite's own name: a test of the suite reconnects to it by name
-old=wi_upg_data_$$ reg=contrib_regression fresh=wi_upg_fresh_$$
+old=wi_upg_data_$$ reg=wi_upg_regress_$$ fresh=wi_upg_fresh_$$
 work=$(mktemp -d)
 cleanup() {
     for db in "$old" "$reg" "$fresh"; do "$PGBIN/dropdb" --if-exists "$db" >/dev/null 2>&1; done
