@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The attached trigger's cost in CPU instructions per update (issue 6), the
+# companion of bench/attach.sh: tps on a shared machine drift by more than
+# the targets' 5 and 10 %, instruction counts do not.
+#
+# callgrind counts a single-user backend (postgres --single, one transaction
+# per UPDATE) running N2 and then N1 status updates on random rows of a
+# ROWS-row table with EVENTS rows already in the log; the difference over
+# N2 - N1 is one update without start-up or shutdown. Before each variant
+# the user table is made anew and aged by AGE bare updates. Variants: bare (no
+# trigger), attach() with events off and on, the PL/pgSQL trigger of
+# bench/attach_plpgsql.sql, and two diagnostics that show where an event
+# row's cost lies: the log with its row index only (no primary key, no
+# BRIN), and the log with no index at all. Needs valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/common.sh
+ROWS=${ROWS:-200000}
+EVENTS=${EVENTS:-100000}
+N1=${N1:-500}
+N2=${N2:-2500}
+AGE=${AGE:-20000}
+if ! command -v valgrind >/dev/null; then
+    echo "== installing valgrind from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+fi
+dir=$(mktemp -d /tmp/workitem-cost.XXXXXX)
+chmod 755 "$dir"
+[ "$(id -u)" != 0 ] || chown postgres: "$dir"
+trap 'rm -rf "$dir"' EXIT
+as_server_user "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres \
+    --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
+
+# Statements end with ";" and a blank line (-j); errors end the run.
+single() {
+    as_server_user "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off \
+        -c exit_on_error=on "$@" bench >"$dir/single.log" 2>&1 || { tail -n 20 "$dir/single.log"; exit 1; }
+}
+as_server_user "$PGBIN/postgres" --single -D "$dir/data" -c exit_on_error=on postgres \
+    <<<"CREATE DATABASE bench" >/dev/null 2>&1
+single <<SQL
+CREATE EXTENSION workitem;
+
+$(cat bench/attach_plpgsql.sql)
+
+CREATE TABLE old_log AS SELECT * FROM workitem.event WHERE false;
+
+CREATE TABLE log_index AS
+SELECT c.relname AS name, con.conname AS constraint_name,
+       CASE WHEN con.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+            ELSE format('ALTER TABLE workitem.event ADD CONSTRAINT %I %s', con.conname, pg_get_constraintdef(con.oid))
+       END AS ddl
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+ WHERE i.indrelid = 'workitem.event'::regclass;
+
+INSERT INTO old_log (id, row_key, at, actor, what, old_value, new_value)
+SELECT nextval('workitem.event_id_seq'), (i % $ROWS + 1)::text,
+       now() - ($EVENTS - i) * interval '1 second', 'bench', 'status',
+       'to_do', 'in_progress' FROM generate_series(1, $EVENTS) i;
+
+SQL
+
+# N updates of random rows, each a valid move (to_do <-> in_progress).
+updates() {
+    awk -v n="$1" -v rows="$ROWS" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++)
+        printf "UPDATE tickets SET status = CASE status WHEN %cto_do%c THEN %cin_progress%c ELSE %cto_do%c END WHERE id = %d;\n\n",
+               39, 39, 39, 39, 39, 39, int(rand() * rows) + 1 }'
+}
+# Instructions callgrind collected for a single-user backend running $1 updates.
+collected() {
+    updates "$1" "$2" >"$dir/updates.sql"
+    chmod 644 "$dir/updates.sql"
+    as_server_user valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off -c full_page_writes=off bench \
+        <"$dir/updates.sql" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+# The log keeps the shipped indexes (taken from the catalog above), or for
+# the diagnostics only some. It is emptied and refilled with the same EVENTS
+# rows before each variant, through its indexes as it grows in use: a BRIN
+# index built over existing rows summarizes the last, partial range, which
+# the log's own (built empty, summarized by VACUUM) never has.
+declare -A cost
+variants=(bare c_off c_on plpgsql c_on_rowidx c_on_noidx)
+for v in "${variants[@]}"; do
+    case $v in
+        bare) trig="" ;;
+        c_off) trig="SELECT workitem.attach('tickets', log_events => false);" ;;
+        c_on | c_on_rowidx | c_on_noidx) trig="SELECT workitem.attach('tickets');" ;;
+        plpgsql) trig="CREATE TRIGGER plpgsql_enforce BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION plpgsql_enforce();" ;;
+    esac
+    case $v in
+        c_on_rowidx) keep="name = 'event_row_idx'" ;;
+        c_on_noidx) keep="false" ;;
+        *) keep="true" ;;
+    esac
+    # Every variant starts from the same user table: loaded, then aged by the
+    # same bare updates (a freshly loaded table has full pages, no HOT).
+    single <<SQL
+SELECT workitem.detach(c.oid) FROM pg_class c WHERE c.relname = 'tickets';
+
+DROP TABLE IF EXISTS tickets;
+
+CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text);
+
+INSERT INTO tickets SELECT i, 'to_do', 'row ' || i FROM generate_series(1, $ROWS) i;
+
+VACUUM tickets;
+
+SQL
+    updates "$AGE" 9 | single
+    single <<SQL
+DO \$\$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT * FROM log_index LOOP
+    IF r.constraint_name IS NOT NULL THEN
+      EXECUTE format('ALTER TABLE workitem.event DROP CONSTRAINT IF EXISTS %I', r.constraint_name);
+    ELSE
+      EXECUTE format('DROP INDEX IF EXISTS workitem.%I', r.name);
+    END IF;
+  END LOOP;
+  TRUNCATE workitem.event;
+  FOR r IN SELECT * FROM log_index WHERE $keep LOOP
+    EXECUTE r.ddl;
+  END LOOP;
+END \$\$;
+
+INSERT INTO workitem.event (id, source, row_key, at, actor, what, old_value, new_value)
+SELECT id, 'tickets'::regclass, row_key, at, actor, what, old_value, new_value FROM old_log;
+
+$trig
+
+VACUUM ANALYZE tickets;
+
+VACUUM ANALYZE workitem.event;
+
+CHECKPOINT;
+
+SQL
+    # a first backend after DDL rebuilds the relcache init file: not in a count
+    updates 10 3 | single
+    a=$(collected "$N2" 1)
+    b=$(collected "$N1" 2)
+    cost[$v]=$(( (a - b) / (N2 - N1) ))
+done
+
+echo "callgrind, single-user backend, one UPDATE per transaction on random rows of $ROWS, $EVENTS events in the log"
+printf '%-52s %14s %9s %12s\n' "variant" "instructions" "vs bare" "over bare"
+for v in "${variants[@]}"; do
+    case $v in
+        bare) name="bare UPDATE (no trigger)" ;;
+        c_off) name="attach(), log_events => false" ;;
+        c_on) name="attach(), log_events => true" ;;
+        plpgsql) name="PL/pgSQL trigger + event row" ;;
+        c_on_rowidx) name="  diagnostic: events on, log with its row index only" ;;
+        c_on_noidx) name="  diagnostic: events on, log with no index" ;;
+    esac
+    printf '%-52s %14d %8.1f%% %12d\n' "$name" "${cost[$v]}" \
+        "$(awk "BEGIN{print ${cost[$v]} / ${cost[bare]} * 100}")" "$(( cost[$v] - cost[bare] ))"
+done
