@@ -7,6 +7,7 @@
 # Each update is a valid move (to_do <-> in_progress). Prints tps and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib/attach_variants.bash
 ROWS=${ROWS:-1000000}
 # Short runs, many rounds: on a shared machine a variant's best round and
 # the median of its per-round ratios to bare are steadier than long runs.
@@ -30,7 +31,7 @@ SQL
 script=$(mktemp)
 cat > "$script" <<SQL
 \set id random(1, $ROWS)
-UPDATE tickets SET status = CASE status WHEN 'to_do' THEN 'in_progress' ELSE 'to_do' END WHERE id = :id;
+$(status_update :id)
 SQL
 
 setup() {
@@ -63,12 +64,7 @@ for round in $(seq "$ROUNDS"); do
   order=("${variants[@]}")
   if [ $((round % 2)) = 0 ]; then order=(plpgsql c_on c_off bare); fi
   for v in "${order[@]}"; do
-    case $v in
-      bare) setup "" ;;
-      c_off) setup "SELECT workitem.attach('tickets', log_events => false);" ;;
-      c_on) setup "SELECT workitem.attach('tickets', log_events => true);" ;;
-      plpgsql) setup "CREATE TRIGGER plpgsql_enforce BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION plpgsql_enforce();" ;;
-    esac
+    setup "$(variant_sql $v)"
     start=$(lsn)
     t=$(run "$SECS")
     # WAL per update (full-page images included), from the last round
@@ -89,13 +85,7 @@ median_ratio() {
 echo "pgbench, 2 clients, synchronous_commit ${SYNC_COMMIT:-off}, ${SECS}s x ${ROUNDS} rounds, status updates on random rows of $ROWS"
 printf '%-34s %10s %10s %10s %12s   %s\n' "variant" "best tps" "vs bare" "median" "WAL/update" "each round"
 for v in "${variants[@]}"; do
-  case $v in
-    bare) name="bare UPDATE (no trigger)" ;;
-    c_off) name="attach(), log_events => false" ;;
-    c_on) name="attach(), log_events => true" ;;
-    plpgsql) name="PL/pgSQL trigger + event row" ;;
-  esac
-  printf '%-34s %10.0f %9.1f%% %9.1f%% %10.0f B  %s\n' "$name" "${tps[$v]}" \
+  printf '%-34s %10.0f %9.1f%% %9.1f%% %10.0f B  %s\n' "$(variant_name $v)" "${tps[$v]}" \
     "$(awk "BEGIN{print ${tps[$v]} / ${tps[bare]} * 100}")" "$(median_ratio $v)" "${wal[$v]}" "${all[$v]}"
 done
 printf 'C trigger with events vs PL/pgSQL: %.2fx (best), %.2fx (median)\n' \

@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/common.sh
+source bench/lib/attach_variants.bash
 ROWS=${ROWS:-200000}
 EVENTS=${EVENTS:-100000}
 N1=${N1:-500}
@@ -35,7 +36,7 @@ as_server_user "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres \
 # Statements end with ";" and a blank line (-j); errors end the run.
 single() {
     as_server_user "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off \
-        -c exit_on_error=on "$@" bench >"$dir/single.log" 2>&1 || { tail -n 20 "$dir/single.log"; exit 1; }
+        -c exit_on_error=on bench >"$dir/single.log" 2>&1 || { tail -n 20 "$dir/single.log"; exit 1; }
 }
 as_server_user "$PGBIN/postgres" --single -D "$dir/data" -c exit_on_error=on postgres \
     <<<"CREATE DATABASE bench" >/dev/null 2>&1
@@ -62,11 +63,10 @@ SELECT nextval('workitem.event_id_seq'), (i % $ROWS + 1)::text,
 
 SQL
 
-# N updates of random rows, each a valid move (to_do <-> in_progress).
+# $1 updates of random rows (seed $2), each a statement of its own (-j).
 updates() {
-    awk -v n="$1" -v rows="$ROWS" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++)
-        printf "UPDATE tickets SET status = CASE status WHEN %cto_do%c THEN %cin_progress%c ELSE %cto_do%c END WHERE id = %d;\n\n",
-               39, 39, 39, 39, 39, 39, int(rand() * rows) + 1 }'
+    awk -v n="$1" -v rows="$ROWS" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++) print int(rand() * rows) + 1 }' |
+        sed "s/.*/$(status_update '&')\n/"
 }
 # Instructions callgrind collected for a single-user backend running $1 updates.
 collected() {
@@ -85,12 +85,6 @@ collected() {
 declare -A cost
 variants=(bare c_off c_on plpgsql c_on_rowidx c_on_noidx)
 for v in "${variants[@]}"; do
-    case $v in
-        bare) trig="" ;;
-        c_off) trig="SELECT workitem.attach('tickets', log_events => false);" ;;
-        c_on | c_on_rowidx | c_on_noidx) trig="SELECT workitem.attach('tickets');" ;;
-        plpgsql) trig="CREATE TRIGGER plpgsql_enforce BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION plpgsql_enforce();" ;;
-    esac
     case $v in
         c_on_rowidx) keep="name = 'event_row_idx'" ;;
         c_on_noidx) keep="false" ;;
@@ -131,7 +125,7 @@ END \$\$;
 INSERT INTO workitem.event (id, source, row_key, at, actor, what, old_value, new_value)
 SELECT id, 'tickets'::regclass, row_key, at, actor, what, old_value, new_value FROM old_log;
 
-$trig
+$(variant_sql $v)
 
 VACUUM ANALYZE tickets;
 
@@ -150,14 +144,6 @@ done
 echo "callgrind, single-user backend, one UPDATE per transaction on random rows of $ROWS, $EVENTS events in the log"
 printf '%-52s %14s %9s %12s\n' "variant" "instructions" "vs bare" "over bare"
 for v in "${variants[@]}"; do
-    case $v in
-        bare) name="bare UPDATE (no trigger)" ;;
-        c_off) name="attach(), log_events => false" ;;
-        c_on) name="attach(), log_events => true" ;;
-        plpgsql) name="PL/pgSQL trigger + event row" ;;
-        c_on_rowidx) name="  diagnostic: events on, log with its row index only" ;;
-        c_on_noidx) name="  diagnostic: events on, log with no index" ;;
-    esac
-    printf '%-52s %14d %8.1f%% %12d\n' "$name" "${cost[$v]}" \
+    printf '%-52s %14d %8.1f%% %12d\n' "$(variant_name $v)" "${cost[$v]}" \
         "$(awk "BEGIN{print ${cost[$v]} / ${cost[bare]} * 100}")" "$(( cost[$v] - cost[bare] ))"
 done
