@@ -112,16 +112,6 @@ follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-static int
-attno(TupleDesc d, const char *name)
-{
-	int			n = SPI_fnumber(d, name);
-
-	if (n <= 0)
-		elog(ERROR, "workitem.on_message: column \"%s\" not found", name);
-	return n - 1;
-}
-
 PG_FUNCTION_INFO_V1(workitem_on_message);
 Datum
 workitem_on_message(PG_FUNCTION_ARGS)
@@ -153,13 +143,13 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	n = palloc(sizeof(bool) * d->natts);
 	repl = palloc0(sizeof(bool) * d->natts);
 	heap_deform_tuple(tup, d, v, n);
-	c_id = attno(d, "id");
-	c_item = attno(d, "item_id");
-	c_dir = attno(d, "direction");
-	c_channel = attno(d, "channel");
-	c_subject = attno(d, "subject");
-	c_body = attno(d, "body");
-	c_author = attno(d, "author");
+	c_id = wi_attno(d, "id", "workitem.on_message");
+	c_item = wi_attno(d, "item_id", "workitem.on_message");
+	c_dir = wi_attno(d, "direction", "workitem.on_message");
+	c_channel = wi_attno(d, "channel", "workitem.on_message");
+	c_subject = wi_attno(d, "subject", "workitem.on_message");
+	c_body = wi_attno(d, "body", "workitem.on_message");
+	c_author = wi_attno(d, "author", "workitem.on_message");
 
 	if (n[c_item] || n[c_dir] || n[c_channel])
 		ereport(ERROR,

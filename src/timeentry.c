@@ -16,16 +16,6 @@
 
 #include "workitem.h"
 
-static int
-col(TupleDesc d, const char *name)
-{
-	int			n = SPI_fnumber(d, name);
-
-	if (n <= 0)
-		elog(ERROR, "workitem.on_time_entry: column \"%s\" not found", name);
-	return n - 1;
-}
-
 PG_FUNCTION_INFO_V1(workitem_on_time_entry);
 Datum
 workitem_on_time_entry(PG_FUNCTION_ARGS)
@@ -52,12 +42,12 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	n = palloc(sizeof(bool) * d->natts);
 	repl = palloc0(sizeof(bool) * d->natts);
 	heap_deform_tuple(td->tg_trigtuple, d, v, n);
-	c_id = col(d, "id");
-	c_item = col(d, "item_id");
-	c_resource = col(d, "resource");
-	c_duration = col(d, "duration");
-	c_note = col(d, "note");
-	c_started = col(d, "started_at");
+	c_id = wi_attno(d, "id", "workitem.on_time_entry");
+	c_item = wi_attno(d, "item_id", "workitem.on_time_entry");
+	c_resource = wi_attno(d, "resource", "workitem.on_time_entry");
+	c_duration = wi_attno(d, "duration", "workitem.on_time_entry");
+	c_note = wi_attno(d, "note", "workitem.on_time_entry");
+	c_started = wi_attno(d, "started_at", "workitem.on_time_entry");
 
 	if (n[c_item] || n[c_duration])
 		ereport(ERROR,

@@ -581,19 +581,19 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 	if (wi_loading_dump(td))
 		return PointerGetDatum(tup);
 	d = RelationGetDescr(td->tg_relation);
-	c_state = SPI_fnumber(d, "state");
-	c_policy = SPI_fnumber(d, "policy_id");
-	c_cal = SPI_fnumber(d, "calendar");
-	c_target = SPI_fnumber(d, "target_time");
-	c_used = SPI_fnumber(d, "used");
-	c_since = SPI_fnumber(d, "since");
-	c_due = SPI_fnumber(d, "due_at");
-	c_warned = SPI_fnumber(d, "warned");
-	c_breached = SPI_fnumber(d, "breached_at");
-	c_alarm = SPI_fnumber(d, "alarm_at");
-	if (c_alarm <= 0 || c_state <= 0 || c_policy <= 0 || c_cal <= 0 || c_target <= 0 ||
-		c_used <= 0 || c_since <= 0 || c_due <= 0 || c_warned <= 0 || c_breached <= 0)
-		elog(ERROR, "workitem.clock_alarm(): workitem.sla_clock lacks a column it needs");
+	/* 1-based, as SPI_getbinval takes them */
+#define CLOCK_COL(name) (wi_attno(d, name, "workitem.clock_alarm") + 1)
+	c_state = CLOCK_COL("state");
+	c_policy = CLOCK_COL("policy_id");
+	c_cal = CLOCK_COL("calendar");
+	c_target = CLOCK_COL("target_time");
+	c_used = CLOCK_COL("used");
+	c_since = CLOCK_COL("since");
+	c_due = CLOCK_COL("due_at");
+	c_warned = CLOCK_COL("warned");
+	c_breached = CLOCK_COL("breached_at");
+	c_alarm = CLOCK_COL("alarm_at");
+#undef CLOCK_COL
 
 	state = TextDatumGetCString(SPI_getbinval(tup, d, c_state, &isnull));
 	if (strcmp(state, "running") == 0)

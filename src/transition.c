@@ -70,22 +70,6 @@ cols_invalidate(Datum arg, Oid relid)
 		cols_relid = InvalidOid;
 }
 
-static int
-attno(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return i;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("workitem.enforce_transition: column \"%s\" not found", name)));
-	return -1;
-}
-
 static void
 load_cols(Relation rel)
 {
@@ -98,7 +82,7 @@ load_cols(Relation rel)
 		CacheRegisterRelcacheCallback(cols_invalidate, (Datum) 0);
 		relcache_callback_set = true;
 	}
-#define COL(f) cols.f = attno(d, #f)
+#define COL(f) cols.f = wi_attno(d, #f, "workitem.enforce_transition")
 	COL(id); COL(kind); COL(status); COL(wait_type); COL(wait_reason);
 	COL(wait_until); COL(close_if_no_reply); COL(resolution);
 	COL(resolution_note); COL(title); COL(description); COL(category);
@@ -111,7 +95,7 @@ load_cols(Relation rel)
 	COL(closed_at); COL(change_reason);
 #undef COL
 	for (int i = 0; i < (int) NLOGGED; i++)
-		logged_attno[i] = attno(d, logged_columns[i]);
+		logged_attno[i] = wi_attno(d, logged_columns[i], "workitem.enforce_transition");
 	cols_relid = RelationGetRelid(rel);
 }
 

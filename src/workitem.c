@@ -77,6 +77,26 @@ _PG_init(void)
 		wi_register_timer_workers();
 }
 
+/*
+ * The 0-based position of our column "name" in a table of ours; "who" names
+ * the trigger in the error, which only a hand-altered schema can raise.
+ */
+int
+wi_attno(TupleDesc d, const char *name, const char *who)
+{
+	for (int i = 0; i < d->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(d, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s: column \"%s\" not found", who, name)));
+	return -1;
+}
+
 /* The acting resource: the engine, else workitem.actor if set, else the session user. */
 char *
 wi_actor(void)

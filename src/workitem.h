@@ -5,6 +5,7 @@
 #define WORKITEM_H
 
 #include "postgres.h"
+#include "access/tupdesc.h"
 #include "utils/timestamp.h"
 
 /* SQLSTATEs of class WI (documented in README.md). */
@@ -60,6 +61,7 @@ typedef enum WiEnumType
 
 /* enums.c: label <-> OID for the extension's enum types, cached per backend */
 extern Oid	wi_namespace(void);
+extern int	wi_attno(TupleDesc d, const char *name, const char *who);
 extern Oid	wi_enum_typoid(WiEnumType t);
 extern int	wi_enum_index(WiEnumType t, Datum value);
 extern Datum wi_enum_datum(WiEnumType t, int index);
