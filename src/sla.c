@@ -258,15 +258,14 @@ reopen_policy(int64 policy_id)
  * Bring the item's clocks up to date with the move the trigger is
  * allowing. Returns the item's policy (0: none), for sla_policy_id.
  */
-int64
-wi_sla_on_change(const WiSlaChange *ch)
+static int64
+on_change(const WiSlaChange *ch)
 {
 	SlaItem		it = {ch->id, ch->now, ch->assigned};
 	int64		policy = ch->policy_id;
 	bool		was_done = ch->from == WI_RESOLVED || ch->from == WI_CLOSED;
 	bool		is_done = ch->to == WI_RESOLVED || ch->to == WI_CLOSED;
 
-	SPI_connect();
 	if (ch->submitted)
 	{
 		policy = match_policy(ch);
@@ -282,10 +281,7 @@ wi_sla_on_change(const WiSlaChange *ch)
 		policy = p != 0 ? p : policy;
 	}
 	if (policy == 0)
-	{
-		SPI_finish();
 		return 0;
-	}
 
 	if (ch->assigned && !ch->was_assigned)
 		start_pending(&it);
@@ -322,6 +318,19 @@ wi_sla_on_change(const WiSlaChange *ch)
 		else if (stopped_before && !stopped_now)
 			resume_clocks(&it, NULL, "wait ended");
 	}
+	return policy;
+}
+
+int64
+wi_sla_on_change(const WiSlaChange *ch)
+{
+	WiSavedUser user;
+	int64		policy;
+
+	SPI_connect();
+	wi_become_owner(&user);
+	policy = on_change(ch);
+	wi_restore_user(&user);
 	SPI_finish();
 	return policy;
 }
@@ -332,8 +341,12 @@ wi_sla_first_response(int64 item_id)
 {
 	SlaItem		it = {item_id, GetCurrentTransactionStartTimestamp(), false};
 
+	WiSavedUser user;
+
 	SPI_connect();
+	wi_become_owner(&user);
 	stop_clocks(&it, "first_response", "first outbound message");
+	wi_restore_user(&user);
 	SPI_finish();
 }
 

@@ -683,7 +683,13 @@ workitem_run_timers(PG_FUNCTION_ARGS)
 		if (done < max_items)
 			done += run_splits(at, max_items - done);
 		if (done < max_items)
+		{
+			WiSavedUser user;
+
+			wi_become_owner(&user);
 			done += run_alarms(at, max_items - done);
+			wi_restore_user(&user);
+		}
 	}
 	PG_FINALLY();
 	{

@@ -489,6 +489,7 @@ resolution_note(Ctx *c, bool required)
 	Datum		args[2];
 	int			ret;
 	bool		found;
+	WiSavedUser user;
 
 	if (!c->new.n[cols.resolution_note] && changed(c, cols.resolution_note) &&
 		!blank(c, cols.resolution_note))
@@ -503,6 +504,7 @@ resolution_note(Ctx *c, bool required)
 	args[0] = Int64GetDatum(c->id);
 	args[1] = c->has_old ? c->old.v[cols.status_changed_at] : TimestampTzGetDatum(c->now);
 	SPI_connect();
+	wi_become_owner(&user);
 	ret = SPI_execute_with_args(
 								"UPDATE workitem.message SET is_resolution = true "
 								"WHERE id OPERATOR(pg_catalog.=) ("
@@ -517,6 +519,7 @@ resolution_note(Ctx *c, bool required)
 		elog(ERROR, "workitem: marking the resolution message failed: %s",
 			 SPI_result_code_string(ret));
 	found = SPI_processed > 0;
+	wi_restore_user(&user);
 	SPI_finish();
 	if (!found)
 		ereport(ERROR,

@@ -8,7 +8,9 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "catalog/pg_namespace.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "workitem.h"
 
@@ -95,6 +97,35 @@ wi_attno(TupleDesc d, const char *name, const char *who)
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("%s: column \"%s\" not found", who, name)));
 	return -1;
+}
+
+/*
+ * SLA clocks, their log and the resolution-note mark are the engine's
+ * bookkeeping, written by our triggers through SPI. Those statements run
+ * as the owner of schema workitem, the way PostgreSQL's RI triggers run as
+ * the table's owner: agents then need no write grant on them, and cannot
+ * forge a clock by hand. An error restores the user with its
+ * (sub)transaction; the statements are schema- and operator-qualified.
+ */
+void
+wi_become_owner(WiSavedUser *save)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(wi_namespace()));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema workitem");
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	GetUserIdAndSecContext(&save->userid, &save->sec_context);
+	/* not a restricted operation: the clocks' FK checks are deferred triggers */
+	SetUserIdAndSecContext(owner, save->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+wi_restore_user(const WiSavedUser *save)
+{
+	SetUserIdAndSecContext(save->userid, save->sec_context);
 }
 
 /* The acting resource: the engine, else workitem.actor if set, else the session user. */

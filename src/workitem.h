@@ -62,6 +62,14 @@ typedef enum WiEnumType
 /* enums.c: label <-> OID for the extension's enum types, cached per backend */
 extern Oid	wi_namespace(void);
 extern int	wi_attno(TupleDesc d, const char *name, const char *who);
+
+typedef struct WiSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} WiSavedUser;
+extern void wi_become_owner(WiSavedUser *save);
+extern void wi_restore_user(const WiSavedUser *save);
 extern Oid	wi_enum_typoid(WiEnumType t);
 extern int	wi_enum_index(WiEnumType t, Datum value);
 extern Datum wi_enum_datum(WiEnumType t, int index);

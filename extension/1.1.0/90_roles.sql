@@ -118,19 +118,17 @@ GRANT EXECUTE ON FUNCTION workitem.create_action(bigint, text, text, text, text)
 
 -- Items: every write goes through the trigger (only drafts can be deleted).
 GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;
--- Messages: written once; the trigger marks the resolution note.
+-- Messages: written once. The trigger marks the resolution note, and keeps
+-- the SLA clocks and their log, as the schema's owner (wi_become_owner() in
+-- src/workitem.c): agents read them and cannot write them by hand.
 GRANT SELECT, INSERT ON workitem.message TO workitem_agent;
-GRANT UPDATE (is_resolution) ON workitem.message TO workitem_agent;
 GRANT SELECT, INSERT ON workitem.time_entry TO workitem_agent;
--- SLA clocks, kept by the item trigger in the mover's transaction
-GRANT SELECT, INSERT, UPDATE ON workitem.sla_clock TO workitem_agent;
-GRANT SELECT, INSERT ON workitem.sla_clock_event TO workitem_agent;
+GRANT SELECT ON workitem.sla_clock, workitem.sla_clock_event TO workitem_agent;
 -- configuration, read at submit and by the SLA clocks
 GRANT SELECT ON workitem.category_config, workitem.sla_policy, workitem.sla_target,
                 workitem.attached_table
       TO workitem_agent;
-GRANT USAGE ON SEQUENCE workitem.item_id_seq, workitem.message_id_seq, workitem.time_entry_id_seq,
-                        workitem.sla_clock_id_seq, workitem.sla_clock_event_id_seq
+GRANT USAGE ON SEQUENCE workitem.item_id_seq, workitem.message_id_seq, workitem.time_entry_id_seq
       TO workitem_agent;
 
 ------------------------------------------------------------------------
