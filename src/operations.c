@@ -145,10 +145,6 @@ op_update(Op *op, const char *set)
 	return result;
 }
 
-#define BACK_FROM_WAIT \
-	"status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
-	"ELSE 'in_progress'::workitem.status END"
-
 PG_FUNCTION_INFO_V1(workitem_submit);
 Datum
 workitem_submit(PG_FUNCTION_ARGS)
@@ -277,7 +273,7 @@ workitem_resume(PG_FUNCTION_ARGS)
 		wi_refuse_move(op.id, op.kind, op.status,
 					   op.assigned ? WI_IN_PROGRESS : WI_TO_DO,
 					   "Only a waiting item is resumed.");
-	PG_RETURN_DATUM(op_update(&op, BACK_FROM_WAIT));
+	PG_RETURN_DATUM(op_update(&op, WI_BACK_FROM_WAIT));
 }
 
 PG_FUNCTION_INFO_V1(workitem_resolve);
@@ -316,7 +312,7 @@ workitem_reopen(PG_FUNCTION_ARGS)
 						 ? "Closed is final: a new message for it starts a follow-up item."
 						 : "Only a resolved item is reopened.")));
 	op_arg(&op, fcinfo, 1, TEXTOID);
-	PG_RETURN_DATUM(op_update(&op, BACK_FROM_WAIT ", change_reason = $2"));
+	PG_RETURN_DATUM(op_update(&op, WI_BACK_FROM_WAIT ", change_reason = $2"));
 }
 
 PG_FUNCTION_INFO_V1(workitem_close);

@@ -103,7 +103,7 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 				  "'draft'::workitem.status THEN status ELSE 'to_do'::workitem.status END, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
 				  "WHERE id OPERATOR(pg_catalog.=) $1 "
-				  "AND status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[])",
+				  "AND " WI_STILL_OPEN("status"),
 				  2, types, values, nulls);
 	SPI_finish();
 }
@@ -177,13 +177,12 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 		if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM workitem.item "
 								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
 								  "AND id OPERATOR(pg_catalog.<>) $2 "
-								  "AND status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[])",
+								  "AND " WI_STILL_OPEN("status"),
 								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: counting split tickets failed");
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
-			wi_internal_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
-							 "resolution = 'split_completed'::workitem.resolution, "
-							 "change_reason = 'all split tickets are done' "
+			wi_internal_exec("UPDATE workitem.item SET " WI_SPLIT_DONE_SET ", "
+							 "change_reason = '" WI_SPLIT_DONE_REASON "' "
 							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
 	}
 	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)

@@ -340,7 +340,6 @@ void
 wi_sla_first_response(int64 item_id)
 {
 	SlaItem		it = {item_id, GetCurrentTransactionStartTimestamp(), false};
-
 	WiSavedUser user;
 
 	SPI_connect();
@@ -355,14 +354,31 @@ wi_sla_first_response(int64 item_id)
  * ---------------------------------------------------------------------- */
 
 /* Working time used by the moment at (NULL since: stopped, used is final). */
-static int64
-used_at(text *calendar, Interval *used, bool since_null, TimestampTz since, TimestampTz at)
+int64
+wi_clock_used_at(text *calendar, int64 used, bool since_null, TimestampTz since, TimestampTz at)
 {
-	int64		u = wi_interval_usecs(used);
-
 	if (!since_null && at > since)
-		u += wi_business_usecs(calendar, since, at);
-	return u;
+		used += wi_business_usecs(calendar, since, at);
+	return used;
+}
+
+/* The non-NULL elements of a numeric[] (warn_at, warned) as doubles. */
+double *
+wi_numeric_array(Datum a, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *out;
+	int			k = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(a), NUMERICOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	out = palloc(sizeof(double) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		if (!nulls[i])
+			out[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i]));
+	*n = k;
+	return out;
 }
 
 /* "2 h 5 m": the form of the labels, and of the SLA alarms' reasons. */
@@ -380,9 +396,10 @@ workitem_clock_used(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(wi_usecs_interval(used_at(PG_GETARG_TEXT_PP(0), PG_GETARG_INTERVAL_P(1),
-											 PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
-											 PG_GETARG_TIMESTAMPTZ(3))));
+	PG_RETURN_INTERVAL_P(wi_usecs_interval(
+							 wi_clock_used_at(PG_GETARG_TEXT_PP(0), wi_interval_usecs(PG_GETARG_INTERVAL_P(1)),
+											  PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
+											  PG_GETARG_TIMESTAMPTZ(3))));
 }
 
 /* running | paused | warning | breached | met | missed (| pending) */
@@ -401,21 +418,17 @@ workitem_clock_state(PG_FUNCTION_ARGS)
 	if (strcmp(state, "running") != 0)
 		PG_RETURN_TEXT_P(cstring_to_text(state));
 	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
-	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), PG_ARGISNULL(4),
+	used = wi_clock_used_at(PG_GETARG_TEXT_PP(1), wi_interval_usecs(PG_GETARG_INTERVAL_P(3)), PG_ARGISNULL(4),
 				   PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4), PG_GETARG_TIMESTAMPTZ(6));
 	if (used >= target)
 		PG_RETURN_TEXT_P(cstring_to_text("breached"));
 	if (!PG_ARGISNULL(5))
 	{
-		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(5);
-		Datum	   *elems;
-		bool	   *nulls;
 		int			n;
+		double	   *warn_at = wi_numeric_array(PG_GETARG_DATUM(5), &n);
 
-		deconstruct_array(a, NUMERICOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		for (int i = 0; i < n; i++)
-			if (!nulls[i])
-				lowest = Min(lowest, DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i])));
+			lowest = Min(lowest, warn_at[i]);
 	}
 	if (target > 0 && (double) used / (double) target >= lowest)
 		PG_RETURN_TEXT_P(cstring_to_text("warning"));
@@ -441,7 +454,7 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 	if (strcmp(state, "pending") == 0)
 		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
 	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
-	used = used_at(PG_GETARG_TEXT_PP(1), PG_GETARG_INTERVAL_P(3), true, 0, 0);
+	used = wi_interval_usecs(PG_GETARG_INTERVAL_P(3));	/* stopped: used is final */
 	left = target - used;
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s %s due date",
 											  strcmp(state, "paused") == 0 ? "Due: paused" :

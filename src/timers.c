@@ -95,18 +95,19 @@ typedef struct Move
 	SPIPlanPtr	batch;
 } Move;
 
+#define WAIT_OVER "i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status " \
+	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
+
 static Move wake = {
 	"wake",
 	WI_WAKE_SET ", change_reason = r.reason",
-	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
-	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
+	WAIT_OVER
 };
 static Move close_no_reply = {
 	"close, no reply",
 	"status = 'closed'::workitem.status, "
 	"resolution = 'no_customer_response'::workitem.resolution, change_reason = r.reason",
-	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
-	"AND i.wait_until OPERATOR(pg_catalog.<=) $3"
+	WAIT_OVER
 };
 static Move close_feedback = {
 	"close, feedback window over",
@@ -117,12 +118,11 @@ static Move close_feedback = {
 
 #define NO_OPEN_CHILD(p) "NOT EXISTS (SELECT 1 FROM workitem.item c " \
 	"WHERE c.parent_id OPERATOR(pg_catalog.=) " p ".id " \
-	"AND c.status::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::pg_catalog.text[]))"
+	"AND " WI_STILL_OPEN("c.status") ")"
 
 static Move split_done = {
 	"resolve split",
-	"status = 'resolved'::workitem.status, "
-	"resolution = 'split_completed'::workitem.resolution, change_reason = r.reason",
+	WI_SPLIT_DONE_SET ", change_reason = r.reason",
 	"i.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 	"AND i.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
 	"AND " NO_OPEN_CHILD("i")
@@ -352,7 +352,7 @@ run_splits(TimestampTz at, int budget)
 			"AND " NO_OPEN_CHILD("p") " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
 	n = read_due(plan_splits, sel, "split tickets", &ids, &reasons);
 	for (int i = 0; i < n; i++)
-		reasons[i] = "all split tickets are done";
+		reasons[i] = WI_SPLIT_DONE_REASON;
 	return do_moves(&split_done, n, ids, reasons, at);
 }
 
@@ -379,24 +379,6 @@ moment(text *calendar, TimestampTz since, int64 used, int64 thr)
 	if (thr <= used)
 		return since;
 	return wi_business_add(calendar, since, thr - used);
-}
-
-static double *
-numeric_array(Datum a, int *n)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	double	   *out;
-	int			k = 0;
-
-	deconstruct_array(DatumGetArrayTypeP(a), NUMERICOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, n);
-	out = palloc(sizeof(double) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		if (!nulls[i])
-			out[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i]));
-	*n = k;
-	return out;
 }
 
 static bool
@@ -493,7 +475,7 @@ run_alarms(TimestampTz at, int budget)
 				   *warn_at = NULL;
 		int			nwarned,
 					nwarn_at = 0;
-		int64		used_now = used + (at > since ? wi_business_usecs(calendar, since, at) : 0);
+		int64		used_now = wi_clock_used_at(calendar, used, false, since, at);
 		bool		breached = !breached_null;
 		bool		fired = false;
 		Datum		upd[3];
@@ -501,8 +483,8 @@ run_alarms(TimestampTz at, int budget)
 		WiEvent		ev = {0};
 
 		if (!no_policy)
-			warn_at = numeric_array(warn_at_d, &nwarn_at);
-		warned = numeric_array(warned_d, &nwarned);
+			warn_at = wi_numeric_array(warn_at_d, &nwarn_at);
+		warned = wi_numeric_array(warned_d, &nwarned);
 		warned = repalloc(warned, sizeof(double) * (nwarned + nwarn_at + 1));
 
 		ev.item_id = item_id;
@@ -624,8 +606,8 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 				Datum		w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 				int			nwarn = 0,
 							nwarned = 0;
-				double	   *warn = isnull ? NULL : numeric_array(w, &nwarn);
-				double	   *warned = numeric_array(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
+				double	   *warn = isnull ? NULL : wi_numeric_array(w, &nwarn);
+				double	   *warned = wi_numeric_array(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
 
 				for (int k = 0; k < nwarn; k++)
 					if (!contains(warned, nwarned, warn[k]))

@@ -101,8 +101,18 @@ extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
  * The SET list of an automatic return from a wait (spec section 2): back
  * to in_progress when assigned, else to_do, flagged until a person moves it.
  */
-#define WI_WAKE_SET "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
-	"ELSE 'in_progress'::workitem.status END, highlighted = true"
+/* A wait over: back to in_progress if assigned, else to_do (spec section 2). */
+#define WI_BACK_FROM_WAIT "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
+	"ELSE 'in_progress'::workitem.status END"
+#define WI_WAKE_SET WI_BACK_FROM_WAIT ", highlighted = true"
+
+/* A split is done when its tickets are (related.c, at each child's end; timers.c). */
+#define WI_SPLIT_DONE_SET "status = 'resolved'::workitem.status, " \
+	"resolution = 'split_completed'::workitem.resolution"
+#define WI_SPLIT_DONE_REASON "all split tickets are done"
+
+/* The condition that an item's status column col is neither resolved nor closed. */
+#define WI_STILL_OPEN(col) col " OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::workitem.status[])"
 
 extern uint64 wi_internal_exec(const char *sql, int nargs, Oid *types,
 							   Datum *values, const char *nulls);
@@ -141,6 +151,9 @@ typedef struct WiSlaChange
 
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
 extern void wi_sla_first_response(int64 item_id);
+extern int64 wi_clock_used_at(text *calendar, int64 used, bool since_null, TimestampTz since,
+							   TimestampTz at);
+extern double *wi_numeric_array(Datum a, int *n);
 extern char *wi_hours_minutes(int64 us);
 
 /* workitem.c */
