@@ -15,7 +15,6 @@ CREATE TEMP VIEW sys_events AS
   SELECT item_id, what, old_value, new_value,
          regexp_replace(reason, '\d{4}-\d\d-\d\d [0-9:.+]+', '<time>', 'g') AS reason
     FROM workitem.event WHERE actor = 'system';
-CREATE TEMP TABLE t AS SELECT now() AS t0;
 
 INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
 VALUES ('ticket', 'timers', '2 days', 3), ('case', 'timers', '2 days', 3);
@@ -33,7 +32,7 @@ SELECT workitem.run_timers(now() + interval '59 minutes') AS moved;
 SELECT workitem.run_timers(now() + interval '61 minutes') AS moved;
 SELECT id = :f1 AS f1, status, assignee, highlighted, wait_type, wait_until FROM workitem.item
  WHERE id IN (:f1, :f2) ORDER BY id;
-SELECT item_id = :f1 AS f1, what, old_value, new_value = 'in_progress' OR new_value = 'to_do' AS back,
+SELECT item_id = :f1 AS f1, what, old_value, new_value,
        reason FROM sys_events WHERE what = 'status' ORDER BY item_id;
 -- idempotent: nothing left to do
 SELECT workitem.run_timers(now() + interval '61 minutes') AS moved;
@@ -163,6 +162,39 @@ SELECT what, new_value ~ '^\d{4}-' OR new_value ~ '%$' AS value_ok, reason FROM 
 SELECT event, reason FROM workitem.sla_clock_event WHERE item_id = :q1 AND event IN ('warning', 'breach')
  ORDER BY id;
 
+-- days to wait run out on an assigned item: back to in_progress, not to_do
+SELECT pg_temp.ticket() AS e1 \gset
+SELECT status, assignee FROM workitem.start(:e1);
+SELECT status FROM workitem.wait_more_info(:e1, 1);
+SELECT workitem.run_timers(now() + interval '1 day 1 minute') AS moved;
+SELECT status, assignee, highlighted, wait_type FROM workitem.item WHERE id = :e1;
+SELECT what, old_value, new_value, reason FROM sys_events WHERE item_id = :e1 AND what = 'status';
+-- highlighted lasts until the next status change by a person: a change of
+-- priority is not one
+UPDATE workitem.item SET priority = 'p2' WHERE id = :e1;
+SELECT status, priority, highlighted FROM workitem.item WHERE id = :e1;
+
+-- close if no reply: only an inbound message counts as a reply, an outbound
+-- one sent during the wait does not keep the item open
+SELECT pg_temp.ticket() AS o1 \gset
+SELECT status FROM workitem.wait_more_info(:o1, 1, close_if_no_reply => true);
+SELECT workitem.record_message(:o1, 'outbound', 'email', 'Re: Timer', 'a reminder') > 0 AS stored;
+SELECT status, wait_type FROM workitem.item WHERE id = :o1;
+SELECT workitem.run_timers(now() + interval '1 day 1 minute') AS moved;
+SELECT status, resolution, closed_at IS NOT NULL AS closed FROM workitem.item WHERE id = :o1;
+
+-- only more_info stops the SLA clock by default: in a follow_up wait it runs,
+-- keeps its alarm, and warns and breaches while the item waits
+SELECT id AS q3 FROM workitem.create_ticket('SLA 3', 'story', 'timers-sla', 'c@x', 'c@x', submit => true) \gset
+SELECT status, wait_type FROM workitem.wait_until(:q3, now() + interval '5 days', 'call back on Monday');
+SELECT state, alarm_at = started_at + interval '4 hours' AS alarm_at_half
+  FROM workitem.sla_clock WHERE item_id = :q3;
+SELECT workitem.run_timers(now() + interval '9 hours') AS moved;
+SELECT warned, breached_at = due_at AS breached_at_due, due_at = started_at + interval '8 hours' AS due_in_8h
+  FROM workitem.sla_clock WHERE item_id = :q3;
+SELECT status, wait_type FROM workitem.item WHERE id = :q3;
+SELECT what, reason FROM sys_events WHERE item_id = :q3 ORDER BY what, new_value;
+
 -- a change of priority that selects another policy moves the alarm with
 -- the due time (spec section 3: the due time is recomputed)
 INSERT INTO workitem.sla_policy (name, kind, category, priority, calendar, warn_at)
@@ -176,6 +208,17 @@ SELECT target_time, alarm_at = started_at + interval '1 hour' AS alarm_at_half_o
   FROM workitem.sla_clock WHERE item_id = :q2;
 SELECT workitem.run_timers(now() + interval '61 minutes') AS moved;
 SELECT warned FROM workitem.sla_clock WHERE item_id = :q2;
+
+-- a paused case and a ticket whose case was launched wait until a person
+-- (or the case) ends the wait: no timer ends them, however late it runs
+SELECT id AS c2 FROM workitem.create_case('Paused case', category => 'timers', submit => true) \gset
+SELECT status, wait_type, wait_until FROM workitem.pause(:c2, 'waiting for the budget');
+SELECT pg_temp.ticket() AS l1 \gset
+SELECT workitem.launch_case(:l1, 'Replace the router') IS NOT NULL AS launched;
+SELECT status, wait_type, wait_until FROM workitem.item WHERE id = :l1;
+SELECT workitem.run_timers(now() + interval '400 days') IS NOT NULL AS ran;
+SELECT id = :c2 AS c2, status, wait_type, highlighted FROM workitem.item WHERE id IN (:c2, :l1) ORDER BY id;
+SELECT count(*) AS system_events FROM sys_events WHERE item_id IN (:c2, :l1);
 
 -- bad input
 SELECT workitem.run_timers(NULL);

@@ -11,14 +11,18 @@
 --    launch case, actions, SLA clocks, calendars, attach) is run once with
 --    a clean search_path and once with the hostile one; everything it
 --    leaves (items, events, messages, clocks, time entries, results) must
---    be the same, and no hostile object may have run.
+--    be the same, and no hostile object may have run: every hostile
+--    object calls evil.log, which both inserts into evil.calls (readable,
+--    but rolled back with any subtransaction that fails) and takes a value
+--    of the sequence evil.hits (never rolled back, so a call made on an
+--    error path is seen too).
 -- 2. Oversized and odd input: 1 MB titles, odd Unicode, timestamps at the
 --    edges, intervals of months and years, negative and huge days: a clear
 --    error with a specific SQLSTATE or a correct result, never a crash or
 --    a wrong state.
 -- All in one transaction, rolled back.
 BEGIN;
-SELECT plan(49);
+SELECT plan(51);
 SET LOCAL timezone = 'UTC';
 
 ------------------------------------------------------------------------
@@ -61,9 +65,13 @@ CREATE SCHEMA evil AUTHORIZATION wi_hostile_user;
 CREATE TABLE evil.calls (what text);
 ALTER TABLE evil.calls OWNER TO wi_hostile_user;
 GRANT INSERT, SELECT ON evil.calls TO PUBLIC;
+CREATE SEQUENCE evil.hits;
+ALTER SEQUENCE evil.hits OWNER TO wi_hostile_user;
+GRANT USAGE, SELECT ON evil.hits TO PUBLIC;
 SET LOCAL ROLE wi_hostile_user;
 CREATE FUNCTION evil.log(w text) RETURNS boolean LANGUAGE sql
-    AS $$ INSERT INTO evil.calls VALUES (w) RETURNING true $$;
+    AS $$ SELECT pg_catalog.nextval('evil.hits'::pg_catalog.regclass);
+          INSERT INTO evil.calls VALUES (w) RETURNING true $$;
 -- Functions that lie and leave a trace.
 CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql
     AS $$ SELECT CASE WHEN evil.log('now()') THEN timestamptz '2001-01-01' END $$;
@@ -126,7 +134,10 @@ SELECT now() AS hostile_now, 'a'::text = 'b' AS hostile_eq \gset
 SET LOCAL search_path = pg_catalog, public;
 SELECT is(:'hostile_now'::timestamptz, '2001-01-01'::timestamptz, 'the hostile now() wins on the hostile search_path');
 SELECT ok(:'hostile_eq'::boolean, 'the hostile = wins on the hostile search_path');
+SELECT is((SELECT last_value FROM evil.hits WHERE is_called), (SELECT pg_catalog.count(*) FROM evil.calls),
+          'each hostile call is counted in evil.hits as well as logged in evil.calls');
 DELETE FROM evil.calls;
+SELECT last_value AS hits_before FROM evil.hits \gset
 
 ------------------------------------------------------------------------
 -- The story, run once per search_path. Its own SQL is qualified
@@ -322,6 +333,8 @@ SET LOCAL search_path = evil, pg_catalog, workitem, public;
 SELECT workitem.run_timers(pg_catalog.now() OPERATOR(pg_catalog.+) interval '30 days', 100000) AS moved \gset
 SET LOCAL search_path = pg_catalog, public;
 SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL, 'no hostile object ran in run_timers');
+SELECT is((SELECT last_value FROM evil.hits), :hits_before::bigint,
+          'evil.hits never moved: no hostile object ran, not even in a subtransaction that was rolled back');
 
 ------------------------------------------------------------------------
 -- Oversized and odd input

@@ -4,7 +4,7 @@
 -- gives, business_time before and after, re-import, and malformed feeds
 -- refused whole with the line at fault.
 BEGIN;
-SELECT plan(48);
+SELECT plan(46);
 SET LOCAL timezone = 'UTC';
 
 INSERT INTO workitem.calendar (name, time_zone) VALUES ('ics_paris', 'Europe/Paris');
@@ -198,7 +198,6 @@ SELECT results_eq($$SELECT day, starts, ends FROM workitem.calendar_holiday
                   'P1DT1H from Saturday 12:00 ends Sunday 13:00 (a nominal day, then an hour)');
 
 -- Malformed feeds: refused whole, with the calendar, the line and its text
-CREATE TEMP TABLE before AS SELECT count(*) AS n FROM workitem.calendar_holiday;
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VEVENT\nDTSTART;VALUE=DATE:20261225\nEND:VEVENT\n'),
           '22P02 | calendar "ics_paris": invalid iCalendar feed at line 1: the feed must start with BEGIN:VCALENDAR | Line 1: BEGIN:VEVENT',
           'no BEGIN:VCALENDAR');
@@ -244,14 +243,12 @@ SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTA
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260101\nDTEND;VALUE=DATE:20280101\nEND:VEVENT\nEND:VCALENDAR\n'),
           '22023 | calendar "ics_paris": invalid iCalendar feed at line 2: an event of 730 days (at most 366) | Line 2: BEGIN:VEVENT',
           'an event of two years');
--- A good event before the bad line is not imported either
+-- A good event, then a bad line: the error names the bad line. (That nothing
+-- is inserted cannot be seen here: feed_error's EXCEPTION block rolls back
+-- whatever the call inserted.)
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260815\nEND:VEVENT\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261301\nEND:VEVENT\nEND:VCALENDAR\n'),
           '22P02 | calendar "ics_paris": invalid iCalendar feed at line 6: "20261301" is not a valid date (YYYYMMDD) | Line 6: DTSTART;VALUE=DATE:20261301',
           'a feed with a good event, then a bad one');
-SELECT is((SELECT count(*) FROM workitem.calendar_holiday), (SELECT n FROM before),
-          'refused feeds inserted nothing');
-SELECT is((SELECT count(*)::int FROM workitem.calendar_holiday WHERE day = '2026-08-15'), 0,
-          'not even the good event before the bad line');
 
 -- Unknown calendar, NULL arguments
 SELECT throws_ok($$SELECT workitem.import_holidays('nowhere', E'BEGIN:VCALENDAR\nEND:VCALENDAR\n')$$,

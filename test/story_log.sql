@@ -1,7 +1,8 @@
 -- The activity log of one ticket's full story through the operations:
 -- create, submit, start, assign, wait_more_info, resume, resolve with a
--- note, reopen, resolve, close. Each step's result, then the exact
--- sequence of (what, old_value, new_value, actor, reason) rows.
+-- note, reopen, resolve again (by another person), close. Each step's
+-- result, then the exact sequence of (what, old_value, new_value, actor,
+-- reason) rows.
 BEGIN;
 SELECT plan(16);
 SET LOCAL timezone = 'UTC';
@@ -39,11 +40,14 @@ SET LOCAL workitem.actor = 'carol';
 SELECT is((SELECT row(status, resolution)::text FROM workitem.reopen(pg_temp.t(), 'refund missing')),
           row('in_progress', NULL)::text, 'carol reopens it: in_progress (bob still assigned)');
 
-SET LOCAL workitem.actor = 'bob';
+-- dora resolves it the second time: the first resolution stays bob's
+SET LOCAL workitem.actor = 'dora';
 SELECT is((SELECT status FROM workitem.resolve(pg_temp.t(), 'customer_response')),
-          'resolved'::workitem.status, 'bob resolves it again');
+          'resolved'::workitem.status, 'dora resolves it again');
+SET LOCAL workitem.actor = 'bob';
 SELECT is((SELECT row(status, resolution, first_resolved_by, resolved_by)::text FROM workitem.close(pg_temp.t())),
-          row('closed', 'customer_response', 'bob', 'bob')::text, 'bob closes it');
+          row('closed', 'customer_response', 'bob', 'dora')::text,
+          'bob closes it: first resolved by bob, last resolved by dora');
 
 -- The notes the story made: the description at submission, the resolution note
 SELECT results_eq(
@@ -81,8 +85,8 @@ SELECT results_eq(
         ('resolution',      NULL,                'customer_response', 'bob',   NULL),
         ('status',          'resolved',          'in_progress',       'carol', 'refund missing'),
         ('resolution',      'customer_response', NULL,                'carol', 'refund missing'),
-        ('status',          'in_progress',       'resolved',          'bob',   NULL),
-        ('resolution',      NULL,                'customer_response', 'bob',   NULL),
+        ('status',          'in_progress',       'resolved',          'dora',  NULL),
+        ('resolution',      NULL,                'customer_response', 'dora',  NULL),
         ('status',          'resolved',          'closed',            'bob',   NULL)
       ) v(what, old_value, new_value, actor, reason)$$,
     'the exact sequence of the activity log');

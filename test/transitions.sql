@@ -6,7 +6,7 @@
 -- in the expected status; refused ones must fail with their SQLSTATE and
 -- change nothing (neither the row nor the activity log).
 BEGIN;
-SELECT plan(339);
+SELECT plan(340);
 SET LOCAL workitem.actor = 'tester';
 
 -- The table of spec section 2, one row per kind and from-status: the
@@ -240,11 +240,19 @@ SELECT throws_ok(format($$UPDATE workitem.item SET status = 'resolved', resoluti
                         pg_temp.item_in('action', 'in_progress')),
                  'WI014', NULL, 'unable_to_complete needs a reason');
 -- Reopening clears the resolution; resolving a second time keeps the first
+CREATE TEMP TABLE reopened AS SELECT pg_temp.item_in('ticket', 'resolved') AS id;
+CREATE TEMP TABLE first_resolution AS
+SELECT first_resolved_at FROM workitem.item WHERE id = (SELECT id FROM reopened);
 SELECT is(row(r.status, r.resolution, r.resolved_at IS NULL),
           row('to_do'::workitem.status, NULL::workitem.resolution, true),
           'a reopened ticket with no assignee is to_do, without its resolution')
-FROM (SELECT pg_temp.item_in('ticket', 'resolved') id) x,
-     LATERAL workitem.reopen(x.id, 'not fixed') r;
+FROM reopened x, LATERAL workitem.reopen(x.id, 'not fixed') r;
+SET LOCAL workitem.actor = 'dora';
+SELECT is(row(r.status, r.resolved_by, r.first_resolved_at, r.first_resolved_by),
+          row('resolved'::workitem.status, 'dora'::text, f.first_resolved_at, 'tester'::text),
+          'resolved again by dora: first_resolved_at and first_resolved_by (tester) are kept')
+FROM reopened x, first_resolution f, LATERAL workitem.resolve(x.id, 'customer_response') r;
+SET LOCAL workitem.actor = 'tester';
 
 SELECT * FROM finish();
 ROLLBACK;
