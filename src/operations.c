@@ -338,9 +338,9 @@ workitem_cancel(PG_FUNCTION_ARGS)
 	op_begin(&op, fcinfo);
 	/*
 	 * Cancelling an item that is already closed (say, an action its case's
-	 * cancelling closed) is refused like any other change of a closed item:
-	 * as a plain UPDATE it would change no column and pass silently, and
-	 * the reason given would be lost.
+	 * cancelling closed) is refused, with or without a reason: with no
+	 * reason the UPDATE would change no column of a cancelled item, and the
+	 * trigger would let it pass.
 	 */
 	if (op.status == WI_CLOSED)
 		ereport(ERROR,

@@ -655,6 +655,13 @@ restore_owned_columns(Ctx *c)
 static void
 refuse_closed_change(Ctx *c)
 {
+	/* A reason changes no column, but it asks for a change, and would be lost. */
+	if (c->reason != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_CLOSED),
+				 errmsg("item %lld: a closed %s never changes", (long long) c->id, kind_name(c->kind)),
+				 errdetail("The change came with the reason \"%s\".", c->reason),
+				 errhint("A new message for a closed item starts a follow-up item.")));
 	for (int i = 0; i < c->desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(c->desc, i);

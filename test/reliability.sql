@@ -1,6 +1,6 @@
 -- Regression tests for the bugs test/random_ops.py found (issue 7).
 BEGIN;
-SELECT plan(16);
+SELECT plan(20);
 
 -- 1. split() or launch_case() of a ticket that already waits on its split
 --    tickets or its launched case used to be accepted: the engine's own
@@ -33,12 +33,22 @@ SELECT is((SELECT resolution::text FROM workitem.item WHERE id = :s), 'split_com
 --    was closed as cancelled (no column changed), dropping the reason;
 --    every other change of a closed item is refused. Now WI009.
 SELECT id AS k FROM workitem.create_case('Case', 'd', NULL, NULL, true) \gset
-INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :k, 'Step') RETURNING id AS a \gset
+INSERT INTO workitem.item (kind, case_id, title, assignee) VALUES ('action', :k, 'Step', 'ann') RETURNING id AS a \gset
 SELECT workitem.cancel(:k, 'withdrawn') \gset
 SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :a), 'WI009', NULL,
                  'cancelling an action closed by its case''s cancelling is refused');
 SELECT throws_ok(format($$SELECT workitem.cancel(%s, 'again')$$, :k), 'WI009', NULL,
                  'cancelling a cancelled case again is refused');
+SELECT throws_ok(format($$SELECT workitem.cancel(%s, NULL)$$, :k), 'WI009', NULL,
+                 '... with no reason too');
+-- A reason alone changes no column of a closed item, but asks for a change
+-- that would be lost: refused by the trigger, for any operation or UPDATE.
+SELECT throws_ok(format($$SELECT workitem.assign(%s, 'ann', 'hand over')$$, :a), 'WI009', NULL,
+                 'assign() of a closed item to its own assignee, with a reason, is refused');
+SELECT throws_ok(format($$UPDATE workitem.item SET change_reason = 'note' WHERE id = %s$$, :k), 'WI009', NULL,
+                 'an UPDATE of a closed item that only gives a reason is refused');
+SELECT lives_ok(format($$UPDATE workitem.item SET title = title WHERE id = %s$$, :k),
+                'an UPDATE of a closed item that changes nothing, with no reason, still passes');
 
 -- 3. An action of a draft case resolved unable_to_complete: the engine
 --    moved the case to to_do, which submitted it, and a draft case with
