@@ -27,31 +27,32 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "workitem.h"
 
 PGDLLEXPORT void workitem_timer_main(Datum arg);
 
-/* Database names are case-sensitive: split on commas, trim, keep case. */
+/* Database names are case-sensitive: SplitGUCList trims and keeps case. */
 void
 wi_register_timer_workers(void)
 {
 	char	   *list = pstrdup(wi_timer_databases ? wi_timer_databases : "");
-	char	   *tok;
-	char	   *save = NULL;
+	List	   *names;
+	ListCell   *lc;
 
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	if (!SplitGUCList(list, ',', &names))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("workitem.timer_databases: invalid list \"%s\"", wi_timer_databases)));
+		return;
+	}
+	foreach(lc, names)
 	{
 		BackgroundWorker w = {0};
-		char	   *end;
+		char	   *tok = lfirst(lc);
 
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (*tok == '\0')
-			continue;
 		if (strlen(tok) >= NAMEDATALEN)
 		{
 			ereport(WARNING,
@@ -69,7 +70,6 @@ wi_register_timer_workers(void)
 		strlcpy(w.bgw_extra, tok, BGW_EXTRALEN);
 		RegisterBackgroundWorker(&w);
 	}
-	pfree(list);
 }
 
 /*

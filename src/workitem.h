@@ -27,7 +27,6 @@
 #define ERRCODE_WI_INVALID_MERGE			MAKE_SQLSTATE('W','I','0','1','6')
 #define ERRCODE_WI_UNKNOWN_CALENDAR			MAKE_SQLSTATE('W','I','0','1','7')
 #define ERRCODE_WI_NO_WORKING_HOURS			MAKE_SQLSTATE('W','I','0','1','8')
-#define ERRCODE_WI_BAD_CALENDAR_FEED		MAKE_SQLSTATE('W','I','0','1','9')
 #define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
 
 /* Enum values as small integers, in the order of the SQL labels. */
