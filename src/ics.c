@@ -457,6 +457,11 @@ static void
 ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 		  bool has_duration, int dur_days, int64 dur_usecs, char *name)
 {
+	DateADT		d1,
+				d2;
+	TimeADT		t1,
+				t2;
+
 	if (!start->set)
 		ics_error(p, ERRCODE_INVALID_TEXT_REPRESENTATION, begin->lineno, begin->text,
 				  "VEVENT without DTSTART");
@@ -467,35 +472,25 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 
 	if (start->is_date)
 	{
-		/* Whole days; DTEND is exclusive, one day when absent. */
-		DateADT		first = ics_date(start);
-		DateADT		last = first + 1;
-
+		/* Whole days, from midnight to midnight; DTEND is exclusive, one day when absent. */
+		d1 = ics_date(start);
+		d2 = d1 + 1;
 		if (dtend->set)
-			last = ics_date(dtend);
+			d2 = ics_date(dtend);
 		else if (has_duration)
-			last = first + dur_days + (dur_usecs > 0 ? 1 : 0);
-		if (last < first)
+			d2 = d1 + dur_days + (dur_usecs > 0 ? 1 : 0);
+		if (d2 < d1)
 			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dtend->line->lineno,
 					  dtend->line->text, "DTEND is before DTSTART");
-		if (last == first)
-			last = first + 1;	/* a zero-length all-day event still names its day */
-		if (last - first > ICS_MAX_EVENT_DAYS)
-			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, begin->lineno, begin->text,
-					  psprintf("an event of %d days (at most %d)", (int) (last - first),
-							   ICS_MAX_EVENT_DAYS));
-		for (DateADT d = first; d < last; d++)
-			add_row(p, d, false, 0, false, 0, name);
+		if (d2 == d1)
+			d2 = d1 + 1;		/* a zero-length all-day event still names its day */
+		t1 = t2 = 0;
 	}
 	else
 	{
 		/* Moments: the closed part of each local day they cover. */
 		TimestampTz from = ics_instant(p, start);
 		TimestampTz to;
-		DateADT		d1,
-					d2;
-		TimeADT		t1,
-					t2;
 
 		if (dtend->set)
 			to = ics_instant(p, dtend);
@@ -516,27 +511,27 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 			return;				/* an instant closes nothing */
 		ics_local(p, from, &d1, &t1);
 		ics_local(p, to, &d2, &t2);
-		if (d2 - d1 > ICS_MAX_EVENT_DAYS)
-			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, begin->lineno, begin->text,
-					  psprintf("an event of %d days (at most %d)", (int) (d2 - d1),
-							   ICS_MAX_EVENT_DAYS));
-		if (d1 == d2)
-		{
-			/* When the clocks go back, the end can read earlier than the start. */
-			TimeADT		lo = Min(t1, t2),
-						hi = Max(t1, t2);
-
-			if (lo < hi)
-				add_row(p, d1, lo != 0, lo, true, hi, name);
-			return;
-		}
-		/* First day from t1 to its end, whole days between, last day to t2. */
-		add_row(p, d1, t1 != 0, t1, false, 0, name);
-		for (DateADT d = d1 + 1; d < d2; d++)
-			add_row(p, d, false, 0, false, 0, name);
-		if (t2 != 0)
-			add_row(p, d2, false, 0, true, t2, name);
 	}
+	if (d2 - d1 > ICS_MAX_EVENT_DAYS)
+		ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, begin->lineno, begin->text,
+				  psprintf("an event of %d days (at most %d)", (int) (d2 - d1),
+						   ICS_MAX_EVENT_DAYS));
+	if (d1 == d2)
+	{
+		/* When the clocks go back, the end can read earlier than the start. */
+		TimeADT		lo = Min(t1, t2),
+					hi = Max(t1, t2);
+
+		if (lo < hi)
+			add_row(p, d1, lo != 0, lo, true, hi, name);
+		return;
+	}
+	/* First day from t1 to its end, whole days between, last day to t2. */
+	add_row(p, d1, t1 != 0, t1, false, 0, name);
+	for (DateADT d = d1 + 1; d < d2; d++)
+		add_row(p, d, false, 0, false, 0, name);
+	if (t2 != 0)
+		add_row(p, d2, false, 0, true, t2, name);
 }
 
 /* Parse the whole feed into p->rows, or refuse it. */
