@@ -577,8 +577,16 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 	c_alarm = CLOCK_COL("alarm_at");
 #undef CLOCK_COL
 
-	state = TextDatumGetCString(SPI_getbinval(tup, d, c_state, &isnull));
-	if (strcmp(state, "running") == 0)
+	/*
+	 * NOT NULL and CHECK constraints are tested after BEFORE triggers: a row
+	 * that lacks what an alarm needs gets none here, and is refused there.
+	 */
+	state = heap_attisnull(tup, c_state, d) ? "" :
+		TextDatumGetCString(SPI_getbinval(tup, d, c_state, &isnull));
+	if (strcmp(state, "running") == 0 &&
+		!heap_attisnull(tup, c_cal, d) && !heap_attisnull(tup, c_target, d) &&
+		!heap_attisnull(tup, c_used, d) && !heap_attisnull(tup, c_since, d) &&
+		!heap_attisnull(tup, c_warned, d))
 	{
 		text	   *calendar = DatumGetTextPP(SPI_getbinval(tup, d, c_cal, &isnull));
 		int64		target_us = wi_interval_usecs(DatumGetIntervalP(SPI_getbinval(tup, d, c_target, &isnull)));

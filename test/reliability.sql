@@ -1,6 +1,6 @@
 -- Regression tests for the bugs test/random_ops.py found (issue 7).
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 -- 1. split() or launch_case() of a ticket that already waits on its split
 --    tickets or its launched case used to be accepted: the engine's own
@@ -70,6 +70,16 @@ SELECT throws_ok(format($$ INSERT INTO workitem.sla_target (policy_id, target, w
 SELECT lives_ok(format($$ INSERT INTO workitem.sla_target (policy_id, target, working_time)
                           VALUES (%s, 'resolution', '40 days 2 hours') $$, :mp),
                 'forty days of working time are fine');
+
+-- 6. The clock_alarm trigger read a running clock's columns without
+--    looking for NULLs, and crashed the backend on a row its table's NOT
+--    NULL constraints (tested after BEFORE triggers) refuse anyway.
+SELECT throws_ok($$INSERT INTO workitem.sla_clock (item_id, target, state, since, due_at)
+                   VALUES (1, 'resolution', 'running', now(), now())$$, '23502', NULL,
+                 'a running clock without calendar or target is refused, not a crash');
+SELECT throws_ok($$INSERT INTO workitem.sla_clock (item_id, target, calendar, target_time)
+                   VALUES (1, 'resolution', '24x7', '1 hour')$$, '23502', NULL,
+                 'a clock without a state is refused, not a crash');
 
 SELECT * FROM finish();
 ROLLBACK;
