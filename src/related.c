@@ -417,7 +417,8 @@ workitem_merge(PG_FUNCTION_ARGS)
 	/*
 	 * Lock both items in id order: merge(a, b) and merge(b, a) at the same
 	 * time would otherwise each hold one row and wait for the other. The
-	 * target is read (and locked again, a no-op) when it is checked below.
+	 * trigger locks the target when it checks it, after this item: in
+	 * order already when the target's id is the higher.
 	 */
 	if (into < id)
 		(void) lock_status(into, &kind, &status, &wait_type);
@@ -425,8 +426,6 @@ workitem_merge(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
-	if (into > id)
-		(void) lock_status(into, &kind, &status, &wait_type);
 	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
