@@ -111,9 +111,14 @@ check $([ $? = 0 ] && echo 1 || echo 0) "the server log shows the backend killed
 after_crash "backend killed" "${done_before:-0}"
 
 # 2. kill -9 the postmaster in the middle of the load
+done_start=$(q "SELECT count(*) FROM bench_done")
 load
 sleep 4
 done_before=$(q "SELECT count(*) FROM bench_done")
+# As for the first crash: an empty count (the query failed) must not pass
+# as 0 committed, and this load must have committed something of its own.
+check $([ -n "$done_start" ] && [ "${done_before:-0}" -gt "$done_start" ] && echo 1 || echo 0) \
+    "load running again: $done_before operations committed ($done_start before this load)"
 pm=$(head -n 1 "$dir/data/postmaster.pid")
 children=$(pgrep -P "$pm" | tr '\n' ' ')
 kill -9 "$pm"

@@ -109,7 +109,9 @@ check "the roles keep their privileges" same \
 
 # A plain SQL dump replayed by psql loads the same way (COPY ... FROM stdin).
 "$PGBIN/createdb" "$plain"
-"$PGBIN/pg_dump" "$src" 2>/dev/null >"$work/db.sql"
+f0=$failed
+check "pg_dump (plain format) succeeds" "$PGBIN/pg_dump" -f "$work/db.sql" "$src" 2>"$work/plain-dump.err"
+[ "$failed" = "$f0" ] || sed 's/^/# /' "$work/plain-dump.err"
 check "a plain-format dump replays through psql without errors" \
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$plain" -f "$work/db.sql" -o /dev/null
 all_sql="SELECT string_agg(x, ' ' ORDER BY x) FROM (SELECT 'item:' || md5(string_agg(t::text, ',' ORDER BY t.id)) x FROM workitem.item t

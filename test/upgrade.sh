@@ -118,7 +118,10 @@ check "the roles exist and have their privileges after the upgrade" same \
 "$PGBIN/dropdb" --if-exists "$reg" >/dev/null 2>&1
 check "an empty 1.0.0 database for the suite" create_old "$reg"
 check "... upgraded" q "$reg" -c "SET client_min_messages = warning; ALTER EXTENSION workitem UPDATE"
-tests=$(cd "$ROOT" && ls sql/*.sql | sed 's|^sql/||; s|\.sql$||' | sort)
+# Not timers: sql/timers.sql makes a database of its own (workitem_timers)
+# with a fresh CREATE EXTENSION and runs there, so it would not test the
+# upgraded database at all; it runs in the ordinary suite.
+tests=$(cd "$ROOT" && ls sql/*.sql | sed 's|^sql/||; s|\.sql$||' | grep -vx timers | sort)
 mkdir -p "$work/regress"
 (cd "$ROOT" && "$PGBIN/../lib/pgxs/src/test/regress/pg_regress" --inputdir=. --outputdir="$work/regress" \
     --bindir="$PGBIN" --use-existing --dbname="$reg" $tests) >"$work/regress.log" 2>&1

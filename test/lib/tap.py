@@ -16,6 +16,20 @@ def check(cond, what):
         _failures += 1
 
 
+def skip(what, reason):
+    """One numbered test line that did not run: "ok N - what # SKIP reason"
+    (tools/test.sh counts these apart)."""
+    global _count
+    _count += 1
+    print("ok %d - %s # SKIP %s" % (_count, what, reason))
+    sys.stdout.flush()
+
+
+def failures():
+    """How many tests have failed so far."""
+    return _failures
+
+
 def done():
     """Print the plan; return the exit status (1 if any test failed)."""
     print("1..%d" % _count)
