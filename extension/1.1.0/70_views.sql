@@ -97,9 +97,8 @@ LEFT JOIN workitem.item i ON i.id = c.item_id
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.attached_table a ON a.tbl = c.source
 -- attached tables log their own labels mapped to ours; anything else is skipped
-WHERE c.to_label IN ('draft', 'to_do', 'in_progress', 'waiting', 'resolved', 'closed')
-  AND (c.from_label IS NULL
-       OR c.from_label IN ('draft', 'to_do', 'in_progress', 'waiting', 'resolved', 'closed'));
+WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
+  AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
 COMMENT ON VIEW workitem.transitions IS
     'One row per status change (and per creation, with from_status NULL) of items and attached rows, with the time spent in the status left.';
 
