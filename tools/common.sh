@@ -4,7 +4,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGVERSION=${PGVERSION:-15}
-PGBIN=/usr/lib/postgresql/$PGVERSION/bin
+PGBIN=${PGBIN:-/usr/lib/postgresql/$PGVERSION/bin}
 PG_CONFIG=$PGBIN/pg_config
 PORT=${WORKITEM_PORT:-55432}
 export PATH="$PGBIN:$PATH"
