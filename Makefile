@@ -3,15 +3,15 @@
 EXTENSION = workitem
 MODULE_big = workitem
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
-# Each release's SQL is kept in parts, one file per concern: extension/1.0.0/
-# builds the base install script, each later extension/X.Y.Z/ the upgrade
-# script from the release before. The first release is frozen; CREATE
-# EXTENSION runs the base script and then the upgrades, so a fresh install
-# and an upgraded one are the same thing.
-INSTALL_SQL = extension/workitem--1.0.0.sql
-UPGRADE_SQL = extension/workitem--1.0.0--1.1.0.sql
-DATA = $(INSTALL_SQL) $(UPGRADE_SQL)
-EXTRA_CLEAN = $(INSTALL_SQL) $(UPGRADE_SQL)
+# extension/current/*.sql: the whole schema of the current version, one file
+# per concern, joined in name order into the install script. extension/upgrade/:
+# the 1.0.0 install script and every upgrade script since, frozen once released.
+# A new release: bump default_version in workitem.control, add its upgrade
+# script, edit the current parts.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" workitem.control)
+INSTALL_SQL = extension/workitem--$(EXTVERSION).sql
+DATA = $(INSTALL_SQL) $(wildcard extension/upgrade/workitem--*.sql)
+EXTRA_CLEAN = $(INSTALL_SQL)
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -19,22 +19,16 @@ ifeq ($(WERROR),1)
 PG_CFLAGS += -Werror
 endif
 
-# Prefer PostgreSQL 15 (the target) when it is installed.
-ifeq ($(origin PG_CONFIG),undefined)
-PG_CONFIG := $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
-endif
+PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-all: $(INSTALL_SQL) $(UPGRADE_SQL)
-$(INSTALL_SQL): $(sort $(wildcard extension/1.0.0/*.sql))
-	{ printf '%s\n' '-- workitem 1.0.0 install script, built from extension/1.0.0/*.sql' \
-	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $^; } > $@
-$(UPGRADE_SQL): $(sort $(wildcard extension/1.1.0/*.sql))
-	{ printf '%s\n' '-- workitem 1.0.0 to 1.1.0, built from extension/1.1.0/*.sql' \
-	  '\echo Use "ALTER EXTENSION workitem UPDATE" to load this file. \quit'; cat $^; } > $@
+all: $(INSTALL_SQL)
+$(INSTALL_SQL): $(sort $(wildcard extension/current/*.sql)) workitem.control
+	{ printf '%s\n' '-- workitem $(EXTVERSION) install script, built from extension/current/*.sql' \
+	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $(filter %.sql,$^); } > $@
 
 .PHONY: demo test bench prove
 demo:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upgrade from the first release: CREATE EXTENSION workitem VERSION '1.0.0',
 # data through the 1.0.0 API, ALTER EXTENSION workitem UPDATE. Then the
-# version is 1.1.0, the data is intact, the operations work on the old
+# version is the current one (workitem.control), the data is intact, the operations work on the old
 # rows, the pg_regress suite passes against an upgraded database, and an
 # upgraded database, data and all, has the schema of a fresh CREATE
 # EXTENSION (members, columns, constraints, indexes, triggers, functions
@@ -11,6 +11,7 @@ set -uo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 export PGUSER=${PGUSER:-postgres}
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT/workitem.control")
 old=wi_upg_data_$$ reg=wi_upg_regress_$$ fresh=wi_upg_fresh_$$
 work=$(mktemp -d)
 cleanup() {
@@ -80,7 +81,7 @@ fingerprint() {   # fingerprint <db> <label>: one line per table; the rows in $w
 fingerprint "$old" before >"$work/before"
 
 check "ALTER EXTENSION workitem UPDATE succeeds" q "$old" -c "SET client_min_messages = warning; ALTER EXTENSION workitem UPDATE"
-check "the version is now 1.1.0" same "$(q "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'workitem'")" 1.1.0
+check "the version is now $current" same "$(q "$old" -c "SELECT extversion FROM pg_extension WHERE extname = 'workitem'")" "$current"
 fingerprint "$old" after >"$work/after"
 check "every table's rows are intact ($(wc -l <"$work/before") tables, $(wc -l <"$work/before.rows") rows)" \
     diff -q "$work/before" "$work/after"
@@ -135,10 +136,9 @@ for t in $tests; do
     fi
 done
 
-# The upgraded database, with its data, against a fresh install. Both run
-# the 1.0.0 script and then the upgrade, so an empty upgraded database is
-# the same by construction; what may differ is what the upgrade does to
-# tables that have rows.
+# The upgraded database, with its data, against a fresh install: the fresh
+# one runs extension/current/*.sql, the upgraded one 1.0.0 and every upgrade
+# script since, so a change made in one and forgotten in the other differs.
 check "a fresh CREATE EXTENSION workitem" "$PGBIN/createdb" "$fresh"
 q "$fresh" -c "SET client_min_messages = warning; CREATE EXTENSION workitem"
 # What the extension is, read from the catalogs (user objects left out):
@@ -149,8 +149,8 @@ SELECT 'member ' || pg_describe_object(classid, objid, objsubid)
   FROM pg_depend WHERE deptype = 'e'
    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'workitem')
 UNION ALL
-SELECT format('column %s.%s %s %s %s %s', table_name, column_name, data_type, collation_name,
-              is_nullable, column_default)
+SELECT format('column %s.%s %s %s %s %s %s', table_name, ordinal_position, column_name, data_type,
+              collation_name, is_nullable, column_default)
   FROM information_schema.columns WHERE table_schema = 'workitem'
 UNION ALL
 SELECT format('constraint %s %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
@@ -167,6 +167,18 @@ SELECT format('function %s %s %s', oid::regprocedure, md5(pg_get_functiondef(oid
 UNION ALL
 SELECT format('acl %s %s', oid::regclass, relacl)
   FROM pg_class WHERE relnamespace = 'workitem'::regnamespace
+UNION ALL
+SELECT format('view %s %s', oid::regclass, md5(pg_get_viewdef(oid)))
+  FROM pg_class WHERE relnamespace = 'workitem'::regnamespace AND relkind = 'v'
+UNION ALL
+SELECT format('type %s %s', oid::regtype, (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder)
+                                           FROM pg_enum WHERE enumtypid = t.oid))
+  FROM pg_type t WHERE typnamespace = 'workitem'::regnamespace AND typtype = 'e'
+UNION ALL
+SELECT format('comment %s %s', pg_describe_object(classoid, objoid, objsubid), md5(description))
+  FROM pg_description WHERE classoid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+   AND (objoid IN (SELECT oid FROM pg_class WHERE relnamespace = 'workitem'::regnamespace)
+        OR objoid IN (SELECT oid FROM pg_proc WHERE pronamespace = 'workitem'::regnamespace))
 ORDER BY 1;
 SQL
 }

@@ -53,7 +53,8 @@ CREATE TABLE workitem.time_entry (
     started_at  timestamptz NOT NULL DEFAULT now(),
     duration    interval NOT NULL CHECK (duration > interval '0'),
     note        text,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT time_entry_duration_finite CHECK (pg_catalog.isfinite(duration))
 );
 CREATE INDEX time_entry_item_idx ON workitem.time_entry (item_id);
 CREATE INDEX time_entry_resource_idx ON workitem.time_entry (resource, started_at);

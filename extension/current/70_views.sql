@@ -6,16 +6,6 @@
 -- columns read the calendar tables, which workitem_reader may read).
 ------------------------------------------------------------------------
 
--- The activity log, readable: workitem.event itself has no privilege
--- granted to anybody (only the C code writes it), and history() reads it
--- through this view.
-CREATE VIEW workitem.activity_log AS
-SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-       e.old_value, e.new_value, e.reason
-FROM workitem.event e;
-COMMENT ON VIEW workitem.activity_log IS
-    'The activity log (workitem.event), read-only: one row per changed field of an item or of a row of an attached table.';
-
 -- One row per item: where it stands now, and its two SLA targets.
 CREATE VIEW workitem.items AS
 SELECT i.id, i.kind, i.status, i.wait_type, i.wait_until, i.wait_reason,

@@ -35,7 +35,16 @@ CREATE TABLE workitem.sla_target (
     clock_start   text NOT NULL DEFAULT 'submission'
                   CHECK (clock_start IN ('submission', 'assignment')),
     PRIMARY KEY (policy_id, target),
-    CHECK ((working_time IS NULL) <> (business_days IS NULL))
+    CHECK ((working_time IS NULL) <> (business_days IS NULL)),
+    -- a month of working time has no fixed length: refused when the policy
+    -- is written, not at every submission that matches it
+    CONSTRAINT sla_target_working_time_no_months
+        CHECK (working_time IS NULL
+               OR (pg_catalog.date_part('month', working_time) = 0
+                   AND pg_catalog.date_part('year', working_time) = 0)),
+    -- PostgreSQL 17 has infinite intervals
+    CONSTRAINT sla_target_working_time_finite
+        CHECK (working_time IS NULL OR pg_catalog.isfinite(working_time))
 );
 
 -- One clock per item, target and cycle; the highest cycle is the current one.
@@ -57,11 +66,21 @@ CREATE TABLE workitem.sla_clock (
     stopped_at  timestamptz,
     warned      numeric[] NOT NULL DEFAULT '{}',
     breached_at timestamptz,
+    -- when the clock next needs run_timers(): its first unfired warning
+    -- threshold, or its due time if not breached yet; NULL when nothing is
+    -- left. Kept by the trigger clock_alarm, so every writer keeps it right.
+    alarm_at    timestamptz,
     UNIQUE (item_id, target, cycle),
     CHECK ((state = 'running') = (since IS NOT NULL)),
     CHECK ((state = 'running') = (due_at IS NOT NULL))
 );
 CREATE INDEX sla_clock_due_idx ON workitem.sla_clock (due_at) WHERE state = 'running';
+CREATE INDEX sla_clock_alarm_idx ON workitem.sla_clock (alarm_at) WHERE alarm_at IS NOT NULL;
+
+CREATE FUNCTION workitem.clock_alarm() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workitem_clock_alarm' LANGUAGE C;
+CREATE TRIGGER clock_alarm BEFORE INSERT OR UPDATE ON workitem.sla_clock
+    FOR EACH ROW EXECUTE FUNCTION workitem.clock_alarm();
 
 -- Every start, pause, resume, stop and recomputation, for "why is the due time what it is".
 CREATE TABLE workitem.sla_clock_event (
@@ -78,7 +97,9 @@ CREATE TABLE workitem.sla_clock_event (
 );
 CREATE INDEX sla_clock_event_item_idx ON workitem.sla_clock_event (item_id, id);
 
-ALTER TABLE workitem.item ADD COLUMN sla_policy_id bigint REFERENCES workitem.sla_policy (id) ON DELETE SET NULL;
+-- the policy an item matched at submission
+ALTER TABLE workitem.item ADD CONSTRAINT item_sla_policy_id_fkey
+    FOREIGN KEY (sla_policy_id) REFERENCES workitem.sla_policy (id) ON DELETE SET NULL;
 
 SELECT pg_catalog.pg_extension_config_dump('workitem.sla_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('workitem.sla_policy_id_seq', '');

@@ -13,17 +13,3 @@ COMMENT ON FUNCTION workitem.run_timers(timestamptz, integer) IS
 -- Split parents, found without a scan of all waiting items.
 CREATE INDEX item_split_wait_idx ON workitem.item (id)
     WHERE status = 'waiting' AND wait_type = 'split';
-
--- When a running clock next needs run_timers(): its first unfired warning
--- threshold or its due time if not breached yet; NULL when nothing is left.
--- Kept by a trigger so that every writer of clocks keeps it right.
-ALTER TABLE workitem.sla_clock ADD COLUMN alarm_at timestamptz;
-CREATE INDEX sla_clock_alarm_idx ON workitem.sla_clock (alarm_at) WHERE alarm_at IS NOT NULL;
-
-CREATE FUNCTION workitem.clock_alarm() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'workitem_clock_alarm' LANGUAGE C;
-CREATE TRIGGER clock_alarm BEFORE INSERT OR UPDATE ON workitem.sla_clock
-    FOR EACH ROW EXECUTE FUNCTION workitem.clock_alarm();
-
--- Clocks running when 1.0.0 was updated get their alarm now.
-UPDATE workitem.sla_clock SET state = state WHERE state = 'running';

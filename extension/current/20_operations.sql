@@ -71,7 +71,9 @@ CREATE FUNCTION workitem.submit(id bigint) RETURNS workitem.item
 CREATE FUNCTION workitem.start(id bigint, resource text DEFAULT NULL) RETURNS workitem.item
     AS 'MODULE_PATHNAME', 'workitem_start' LANGUAGE C VOLATILE;
 
-CREATE FUNCTION workitem.assign(id bigint, resource text) RETURNS workitem.item
+-- reassigning work in progress puts it back to to_do: the reason is logged
+CREATE FUNCTION workitem.assign(id bigint, resource text, reason text DEFAULT NULL)
+    RETURNS workitem.item
     AS 'MODULE_PATHNAME', 'workitem_assign' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION workitem.unassign(id bigint, reason text DEFAULT NULL) RETURNS workitem.item
@@ -106,9 +108,45 @@ CREATE FUNCTION workitem.close(id bigint) RETURNS workitem.item
 CREATE FUNCTION workitem.cancel(id bigint, reason text) RETURNS workitem.item
     AS 'MODULE_PATHNAME', 'workitem_cancel' LANGUAGE C VOLATILE;
 
+-- history() reads the view workitem.activity_log, not workitem.event, on
+-- which its callers have no privilege (same rows, same order).
 CREATE FUNCTION workitem.history(id bigint)
     RETURNS SETOF workitem.event
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT * FROM workitem.event e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+                 e.old_value, e.new_value, e.reason
+          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
 
+
+------------------------------------------------------------------------
+-- Actions: create_action() is a convenience over a plain INSERT. The
+-- rules (created in to_do, refused while the case waits, is resolved or
+-- closed, unknown case) live in the C trigger, so both are held to the
+-- same checks; only the NULL case is caught here, to say which argument.
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.create_action(case_id bigint, title text,
+                                       description text DEFAULT NULL,
+                                       assignee text DEFAULT NULL,
+                                       priority text DEFAULT NULL)
+    RETURNS workitem.item
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result workitem.item;
+BEGIN
+    IF create_action.case_id IS NULL THEN
+        RAISE EXCEPTION 'case_id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'An action belongs to a case: pass the id of an open case.';
+    END IF;
+    INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority)
+    VALUES ('action'::workitem.kind, create_action.case_id, create_action.title,
+            create_action.description, create_action.assignee, create_action.priority)
+    RETURNING i.* INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION workitem.create_action(bigint, text, text, text, text) IS
+    'Inserts an action of a case, in to_do; returns the new item.';

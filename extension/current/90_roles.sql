@@ -1,7 +1,6 @@
 ------------------------------------------------------------------------
--- Roles and privileges (issue 6). Sorts last among the 1.1.0 parts, so
--- every function and table exists by now; the privileges are explicit
--- lists.
+-- Roles and privileges. Sorts last, so every function and table exists
+-- by now; the privileges are explicit lists.
 --
 --   workitem_reader  USAGE on the schema, SELECT on the views, the pure
 --                    functions, and what the views need (the calendars).
@@ -33,16 +32,6 @@ BEGIN
         GRANT workitem_agent TO workitem_admin;
     END IF;
 END $roles$;
-
--- history() read workitem.event as the caller, who has no privilege on it:
--- it reads the view workitem.activity_log instead (same rows, same order).
-CREATE OR REPLACE FUNCTION workitem.history(id bigint)
-    RETURNS SETOF workitem.event
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-                 e.old_value, e.new_value, e.reason
-          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
 
 ------------------------------------------------------------------------
 -- Start from nothing: no function is executable by PUBLIC, then grant back.

@@ -1,6 +1,0 @@
--- workitem 1.0.0 -> 1.1.0: assign() with a reason, create_action(),
--- import_holidays(), a check on SLA targets, timers and the background
--- worker (run_timers, SLA alarms), a cheaper attached-event path, the BI
--- views, and the roles and grants. Everything new since the first release
--- goes in extension/1.1.0/ (one file per concern); extension/1.0.0/ is
--- frozen.
