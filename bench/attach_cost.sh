@@ -23,15 +23,11 @@ N2=${N2:-2500}
 AGE=${AGE:-20000}
 if ! command -v valgrind >/dev/null; then
     echo "== installing valgrind from Debian"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+    apt_install valgrind
 fi
 dir=$(mktemp -d /tmp/workitem-cost.XXXXXX)
-chmod 755 "$dir"
-[ "$(id -u)" != 0 ] || chown postgres: "$dir"
 trap 'rm -rf "$dir"' EXIT
-as_server_user "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres \
-    --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; exit 1; }
+cluster_init "$dir"
 
 # Statements end with ";" and a blank line (-j); errors end the run.
 single() {

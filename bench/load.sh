@@ -20,16 +20,8 @@ createdb "$db"
 psql -X -q -d "$db" -v ON_ERROR_STOP=1 -v items="$ITEMS" -f bench/load.sql >/dev/null
 psql -X -q -d "$db" -c "VACUUM ANALYZE"
 max=$(psql -X -A -t -d "$db" -c "SELECT max(id) FROM workitem.item")
-script=$(mktemp)
-trap 'rm -f "$script"' EXIT
-cat >"$script" <<SQL
-\set id random(1, $max)
-\set id2 random(1, $max)
-\set op random(1, 20)
-SELECT bench_op(:op, :id, :id2);
-SQL
 echo "pgbench: $CLIENTS clients, ${SECS}s, $ITEMS tickets and cases (+ actions; $max items), 20 operations at random"
-out=$(pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" -f "$script" "$db" 2>&1) || { echo "$out" | tail -n 20; exit 1; }
+out=$(pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" -D max="$max" -f bench/lib/ops.pgbench "$db" 2>&1) || { echo "$out" | tail -n 20; exit 1; }
 tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 echo "tps = $tps (one operation per transaction)"
 psql -X -q -d "$db" -P footer=off <<'SQL'

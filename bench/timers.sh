@@ -13,29 +13,10 @@ psql -X -q -d $db -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION workitem;
 SET workitem.actor = 'bench';
-INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
-VALUES ('ticket', 'b', '1 day', 1), ('case', 'b', '1 day', 1);
 INSERT INTO workitem.sla_policy (name) VALUES ('bench');
 INSERT INTO workitem.sla_target (policy_id, target, working_time) VALUES (1, 'resolution', '30 days');
--- DUE items through the real trigger: a quarter each follow-up, more info,
--- more info closing if no reply, resolved; a fifth are cases, a third assigned.
-CREATE FUNCTION pg_temp.make_due(n int) RETURNS void LANGUAGE plpgsql AS \$\$
-DECLARE lo bigint := coalesce((SELECT max(id) FROM workitem.item), 0);
-BEGIN
-  INSERT INTO workitem.item (kind, status, title, description, category, primary_contact, requester, assignee)
-  SELECT CASE WHEN g % 5 = 0 THEN 'case' ELSE 'ticket' END::workitem.kind, 'to_do', 'Item ' || g,
-         'due', 'b', 'c@x', 'c@x', CASE WHEN g % 3 = 0 THEN 'agent' END
-    FROM generate_series(1, n) g;
-  UPDATE workitem.item SET status = 'waiting', wait_type = 'follow_up', wait_until = now() + interval '1 hour'
-   WHERE id > lo AND id % 4 = 0;
-  UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info', wait_until = now() + interval '1 day'
-   WHERE id > lo AND id % 4 = 1;
-  UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info', wait_until = now() + interval '1 day',
-         close_if_no_reply = true WHERE id > lo AND id % 4 = 2 AND kind = 'ticket';
-  UPDATE workitem.item SET status = 'resolved',
-         resolution = CASE kind WHEN 'case' THEN 'completed' ELSE 'customer_response' END::workitem.resolution
-   WHERE id > lo AND (id % 4 = 3 OR (id % 4 = 2 AND kind = 'case'));
-END \$\$;
+-- pg_temp.make_due(n): n due items of mixed kinds and waits, through the real trigger
+\i test/lib/due_items.sql
 CREATE TEMP TABLE r (what text, ms numeric, items bigint);
 
 SELECT pg_temp.make_due($DUE) \g /dev/null

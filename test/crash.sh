@@ -12,31 +12,25 @@
 # About 20 s.
 set -uo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+source "$ROOT/tools/cluster.sh"
 export PATH="$PGBIN:$PATH"
 port=${CRASH_PORT:-$(( ${PGPORT:-55422} + 100 ))}
 dir=$(mktemp -d /tmp/workitem-crash.XXXXXX)
-chmod 755 "$dir"
-[ "$(id -u)" != 0 ] || chown postgres: "$dir"
-export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+cluster_env "$dir" "$port"
 unset PGSERVICE PGOPTIONS
 n=0 failed=0
 check() {  # check <0|1 = passed> <description>
     n=$((n + 1))
     if [ "$1" = 1 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
 }
-as_server_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 bench_pid=
 cleanup() {
     [ -z "$bench_pid" ] || kill "$bench_pid" 2>/dev/null
-    as_server_user pg_ctl -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+    cluster_stop "$dir" immediate
     rm -rf "$dir"
 }
 trap cleanup EXIT
-start() {
-    as_server_user pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-k $dir -p $port -c listen_addresses='' -c shared_preload_libraries=workitem -c workitem.timer_interval=100ms" start >/dev/null 2>&1
-}
+start() { cluster_start "$dir" "$port" 2>/dev/null; }
 q() { psql -X -A -t -q -c "$1" 2>/dev/null; }
 wait_ready() {  # the server accepts connections again within 60 s
     for _ in $(seq 120); do
@@ -45,10 +39,8 @@ wait_ready() {  # the server accepts connections again within 60 s
     done
     return 1
 }
-script=$dir/ops.sql
 
-as_server_user initdb -D "$dir/data" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
-    >"$dir/initdb.log" 2>&1 && start &&
+cluster_init "$dir" "shared_preload_libraries = 'workitem'" "workitem.timer_interval = '100ms'" 2>/dev/null && start &&
     psql -X -q -v ON_ERROR_STOP=1 -v items=2000 -f "$ROOT/bench/load.sql" >/dev/null 2>"$dir/setup.err" &&
     psql -X -q -v ON_ERROR_STOP=1 -c "UPDATE workitem.item SET feedback_window = '2 seconds' WHERE kind <> 'action'" \
         2>>"$dir/setup.err"
@@ -58,11 +50,9 @@ if [ "$failed" = 1 ]; then
     echo "1..$n"; exit 1
 fi
 max=$(q "SELECT max(id) FROM workitem.item")
-printf '\\set id random(1, %s)\n\\set id2 random(1, %s)\n\\set op random(1, 20)\nSELECT bench_op(:op, :id, :id2);\n' \
-    "$max" "$max" >"$script"
 
 load() {  # pgbench in the background for at most 60 s
-    pgbench -n -c 4 -j 4 -T 60 -f "$script" >"$dir/pgbench.log" 2>&1 &
+    pgbench -n -c 4 -j 4 -T 60 -D max="$max" -f "$ROOT/bench/lib/ops.pgbench" >"$dir/pgbench.log" 2>&1 &
     bench_pid=$!
 }
 stop_load() {

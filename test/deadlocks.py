@@ -20,9 +20,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done  # noqa: E402
-
-
+from tap import check, done, scratch_db  # noqa: E402
 
 
 def connect(db):
@@ -53,11 +51,7 @@ def attempt(conn, sql, args, out, key, barrier=None):
 
 
 def main():
-    db = "workitem_deadlocks_%d" % os.getpid()
-    admin = psycopg2.connect(dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute('CREATE DATABASE "%s"' % db)
-    try:
+    with scratch_db("workitem_deadlocks") as db:
         setup = connect(db)
         one(setup, "CREATE EXTENSION workitem; SELECT 1")
 
@@ -134,9 +128,6 @@ def main():
         s1.close()
         s2.close()
         setup.close()
-    finally:
-        admin.cursor().execute('DROP DATABASE IF EXISTS "%s"' % db)
-        admin.close()
     return done()
 
 

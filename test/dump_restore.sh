@@ -6,17 +6,16 @@
 set -uo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 export PGUSER=${PGUSER:-postgres}
-src=wi_dump_src_$$ dst=wi_dump_dst_$$ plain=wi_dump_plain_$$
+source "$(dirname "$0")/lib/tap.sh"
+scratch_db src wi_dump_src
+scratch_db dst wi_dump_dst
+scratch_db plain wi_dump_plain
 work=$(mktemp -d)
 cleanup() {
-    "$PGBIN/dropdb" --if-exists "$src" >/dev/null 2>&1
-    "$PGBIN/dropdb" --if-exists "$dst" >/dev/null 2>&1
-    "$PGBIN/dropdb" --if-exists "$plain" >/dev/null 2>&1
+    drop_scratch_dbs
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-source "$(dirname "$0")/lib/tap.sh"
 
 "$PGBIN/createdb" "$src" && "$PGBIN/createdb" "$dst" || { echo "not ok 1 - create databases"; echo "1..1"; exit 1; }
 

@@ -39,7 +39,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done, failures, skip  # noqa: E402
+from tap import check, create_scratch_db, done, drop_scratch_db, failures, skip  # noqa: E402
 
 TICKET, CASE, ACTION = "ticket", "case", "action"
 STATUSES = ["draft", "to_do", "in_progress", "waiting", "resolved", "closed"]
@@ -169,13 +169,7 @@ class Runner:
         return items, counts
 
     def setup(self):
-        self.dbname = "workitem_random_%d" % os.getpid()
-        admin = psycopg2.connect(dbname="postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s"' % self.dbname)
-            cur.execute('CREATE DATABASE "%s"' % self.dbname)
-        admin.close()
+        self.dbname = create_scratch_db("workitem_random")
         self.conn = psycopg2.connect(dbname=self.dbname)
         self.conn.autocommit = True
         self.q("CREATE EXTENSION workitem")
@@ -200,11 +194,7 @@ class Runner:
             self.conn.close()
         except Exception:
             pass
-        admin = psycopg2.connect(dbname="postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s"' % self.dbname)
-        admin.close()
+        drop_scratch_db(self.dbname)
 
     # -- random choices -------------------------------------------------
     def pick(self, items, kinds=None, pred=None):

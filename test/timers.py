@@ -3,7 +3,8 @@
 mixed kinds and waits: every item is moved exactly once (counted in the
 activity log), nothing stays due, and the two counts add up.
 
-Uses its own database on the server named by the PG* environment."""
+Uses its own database (test/lib/tap.py's scratch_db) on the server named by
+the PG* environment; the items are test/lib/due_items.sql's."""
 import os
 import sys
 import threading
@@ -11,11 +12,9 @@ import threading
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done  # noqa: E402
+from tap import check, create_scratch_db, done, drop_scratch_db, read_lib  # noqa: E402
 
 N = int(os.environ.get("TIMERS_ITEMS", "10000"))
-DB = "workitem_timers_race"
-
 
 
 def connect(dbname):
@@ -24,36 +23,16 @@ def connect(dbname):
     return conn
 
 
-admin = connect(os.environ.get("PGDATABASE", "postgres"))
-with admin.cursor() as cur:
-    cur.execute("DROP DATABASE IF EXISTS " + DB)
-    cur.execute("CREATE DATABASE " + DB)
+DB = create_scratch_db("workitem_timers_race")
 
 setup = connect(DB)
 with setup.cursor() as cur:
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION workitem")
     cur.execute("SET workitem.actor = 'agent'")
-    cur.execute("""INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
-                   VALUES ('ticket', 'race', '1 day', 1), ('case', 'race', '1 day', 1)""")
-    # A quarter each: follow-up, more info, more info closing, resolved.
-    cur.execute("""INSERT INTO workitem.item (kind, status, title, description, category,
-                       primary_contact, requester, assignee)
-                   SELECT CASE WHEN g %% 5 = 0 THEN 'case' ELSE 'ticket' END::workitem.kind,
-                          'to_do', 'Item ' || g, 'due', 'race', 'c@x', 'c@x',
-                          CASE WHEN g %% 3 = 0 THEN 'agent' END
-                     FROM generate_series(1, %s) g""", (N,))
-    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'follow_up',
-                          wait_until = now() + interval '1 hour' WHERE id % 4 = 0""")
-    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info',
-                          wait_until = now() + interval '1 day' WHERE id % 4 = 1""")
-    cur.execute("""UPDATE workitem.item SET status = 'waiting', wait_type = 'more_info',
-                          wait_until = now() + interval '1 day', close_if_no_reply = true
-                    WHERE id % 4 = 2""")
-    cur.execute("""UPDATE workitem.item SET status = 'resolved',
-                          resolution = CASE kind WHEN 'case' THEN 'completed'
-                                       ELSE 'customer_response' END::workitem.resolution
-                    WHERE id % 4 = 3""")
+    # A quarter each (id % 4): follow-up, more info, more info closing, resolved.
+    cur.execute(read_lib("due_items.sql"))
+    cur.execute("SELECT pg_temp.make_due(%s)", (N,))
     cur.execute("SELECT max(id) FROM workitem.event")
     last_event = cur.fetchone()[0]
     cur.execute("ANALYZE workitem.item")
@@ -121,6 +100,5 @@ with setup.cursor() as cur:
     check(cur.fetchone()[0] == 0, "a further run finds nothing to do")
 setup.close()
 
-with admin.cursor() as cur:
-    cur.execute("DROP DATABASE " + DB)
+drop_scratch_db(DB)
 sys.exit(done())

@@ -12,15 +12,16 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 export PGUSER=${PGUSER:-postgres}
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$ROOT/workitem.control")
-old=wi_upg_data_$$ reg=wi_upg_regress_$$ fresh=wi_upg_fresh_$$
+source "$(dirname "$0")/lib/tap.sh"
+scratch_db old wi_upg_data
+scratch_db reg wi_upg_regress
+scratch_db fresh wi_upg_fresh
 work=$(mktemp -d)
 cleanup() {
-    for db in "$old" "$reg" "$fresh"; do "$PGBIN/dropdb" --if-exists "$db" >/dev/null 2>&1; done
+    drop_scratch_dbs
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-source "$(dirname "$0")/lib/tap.sh"
 create_old() {  # a database with workitem 1.0.0
     "$PGBIN/createdb" "$1" && q "$1" -c "SET client_min_messages = warning; CREATE EXTENSION workitem VERSION '1.0.0'"
 }
@@ -116,7 +117,6 @@ check "the roles exist and have their privileges after the upgrade" same \
                            AND NOT has_table_privilege('workitem_agent', 'workitem.event', 'DELETE')")" t
 
 # The pg_regress suite, against a database upgraded from 1.0.0.
-"$PGBIN/dropdb" --if-exists "$reg" >/dev/null 2>&1
 check "an empty 1.0.0 database for the suite" create_old "$reg"
 check "... upgraded" q "$reg" -c "SET client_min_messages = warning; ALTER EXTENSION workitem UPDATE"
 # Not timers: sql/timers.sql makes a database of its own (workitem_timers)

@@ -13,18 +13,7 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done  # noqa: E402
-
-DB = "workitem_views_%d" % os.getpid()
-
-
-
-def admin_exec(sql):
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+from tap import check, done, scratch_db  # noqa: E402
 
 
 # What a BI tool sees: (column, type) in order.
@@ -73,22 +62,21 @@ EXPECTED = {
 
 
 def main():
-    admin_exec("CREATE DATABASE %s" % DB)
-    conn = None
-    try:
-        conn = psycopg2.connect(dbname=DB)
-        conn.autocommit = True
-        story(conn)
-    except Exception as e:  # a failure of the story itself is a failed test
-        check(False, "the story runs to the end (%s)" % str(e).strip().replace("\n", " "))
-    finally:
-        if conn is not None:
-            conn.close()
-        admin_exec("DROP DATABASE IF EXISTS %s" % DB)
+    with scratch_db("workitem_views") as db:
+        conn = None
+        try:
+            conn = psycopg2.connect(dbname=db)
+            conn.autocommit = True
+            story(conn, db)
+        except Exception as e:  # a failure of the story itself is a failed test
+            check(False, "the story runs to the end (%s)" % str(e).strip().replace("\n", " "))
+        finally:
+            if conn is not None:
+                conn.close()
     return done()
 
 
-def story(conn):
+def story(conn, db):
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
     cur.execute("CREATE EXTENSION workitem")
@@ -230,7 +218,7 @@ def story(conn):
     bi_role = "wi_bi_%d" % os.getpid()
     cur.execute("CREATE ROLE %s LOGIN IN ROLE workitem_reader" % bi_role)
     try:
-        bi = psycopg2.connect(dbname=DB, user=bi_role)
+        bi = psycopg2.connect(dbname=db, user=bi_role)
         bi.autocommit = True
         with bi.cursor() as bcur:
             bcur.execute("SELECT count(*) FROM workitem.items")

@@ -5,27 +5,19 @@
 # Prints TAP. Needs PGBIN (set by tools/test.sh) and runs the server as
 # postgres when run as root.
 set -uo pipefail
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+source "$ROOT/tools/cluster.sh"
 PORT=$(( ${PGPORT:-55432} + 200 ))
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 dir=$(mktemp -d /tmp/workitem-worker.XXXXXX)
-chmod 755 "$dir"; [ "$(id -u)" != 0 ] || chown postgres: "$dir"
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$dir"; }
+cleanup() { cluster_stop "$dir" immediate; rm -rf "$dir"; }
 trap cleanup EXIT
-as_pg "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres >/dev/null 2>&1 || { echo "not ok 1 - initdb"; exit 1; }
-cat >>"$dir/data/postgresql.conf" <<EOF
-shared_preload_libraries = 'workitem'
-workitem.timer_interval = '300ms'
-workitem.timer_databases = 'postgres'
-autovacuum = off
-listen_addresses = ''
-unix_socket_directories = '$dir'
-port = $PORT
-EOF
-as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+# In postgresql.conf, so that ALTER SYSTEM and a reload can change them below.
+cluster_init "$dir" "shared_preload_libraries = 'workitem'" "workitem.timer_interval = '300ms'" \
+    "workitem.timer_databases = 'postgres'" "autovacuum = off" >/dev/null 2>&1 || { echo "not ok 1 - initdb"; exit 1; }
+cluster_start "$dir" "$PORT"
 q() { "$PGBIN/psql" -X -q -At -h "$dir" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
 
 # waits for a condition (SQL returning t), up to $2 seconds
@@ -91,7 +83,7 @@ ok $? "idle runs write nothing (xid horizon and WAL position unchanged: $before 
 
 # SIGTERM (a fast shutdown) stops it at once and cleanly.
 start=$(date +%s)
-as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w -t 20 stop >/dev/null
+cluster_stop "$dir" fast -t 20
 ok $? "the server stops with the worker running"
 [ $(( $(date +%s) - start )) -le 10 ]
 ok $? "within 10 seconds"

@@ -1,4 +1,5 @@
-# Shared by tools/*.sh: dependencies, build, and a throwaway cluster.
+# Shared by tools/*.sh: dependencies, build, and a throwaway cluster
+# (the cluster functions themselves are in tools/cluster.sh).
 # Source it; it sets -euo pipefail.
 set -euo pipefail
 
@@ -9,14 +10,7 @@ PG_CONFIG=$PGBIN/pg_config
 PORT=${WORKITEM_PORT:-55432}
 export PATH="$PGBIN:$PATH"
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-# The server refuses to run as root: run its commands as postgres then.
-as_server_user() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+source "$ROOT/tools/cluster.sh"
 
 ensure_deps() {
     local missing=()
@@ -29,8 +23,7 @@ ensure_deps() {
     command -v gcc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "== installing from Debian: ${missing[*]}"
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        apt_install "${missing[@]}"
     fi
 }
 
@@ -44,27 +37,19 @@ build_install() {
     ) 9>"${TMPDIR:-/tmp}/workitem-build.lock"
 }
 
+# The throwaway cluster of make test, make bench and make demo: a temp dir,
+# removed at exit (KEEP_CLUSTER=1 keeps it); WORKITEM_PG_OPTS adds server options.
 stop_cluster() {
     [ -n "${CLUSTER_DIR:-}" ] || return 0
-    as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    cluster_stop "$CLUSTER_DIR" || true
     if [ "${KEEP_CLUSTER:-0}" != 1 ]; then rm -rf "$CLUSTER_DIR"; fi
     CLUSTER_DIR=
 }
 
-# A temporary cluster listening only on a socket in its own directory.
 start_cluster() {
     CLUSTER_DIR=$(mktemp -d /tmp/workitem.XXXXXX)
-    chmod 755 "$CLUSTER_DIR"
-    [ "$(id -u)" != 0 ] || chown postgres: "$CLUSTER_DIR"
     trap stop_cluster EXIT
-    if ! as_server_user "$PGBIN/initdb" -D "$CLUSTER_DIR/data" --auth=trust --username=postgres \
-            --encoding=UTF8 --locale=C.UTF-8 >"$CLUSTER_DIR/initdb.log" 2>&1; then
-        cat "$CLUSTER_DIR/initdb.log"; return 1
-    fi
-    if ! as_server_user "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
-            -o "-k $CLUSTER_DIR -p $PORT -c listen_addresses='' ${WORKITEM_PG_OPTS:-}" start >/dev/null; then
-        tail -n 30 "$CLUSTER_DIR/server.log"; return 1
-    fi
-    export PGHOST=$CLUSTER_DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+    cluster_init "$CLUSTER_DIR" && cluster_start "$CLUSTER_DIR" "$PORT" "${WORKITEM_PG_OPTS:-}" || return 1
+    cluster_env "$CLUSTER_DIR" "$PORT"
     echo "== throwaway cluster: PostgreSQL $PGVERSION on socket $CLUSTER_DIR, port $PORT"
 }

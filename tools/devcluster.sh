@@ -9,19 +9,12 @@ case "${1:-start}" in
 start)
     ensure_deps >&2
     build_install >&2
-    if [ ! -d "$dir/data" ]; then
-        mkdir -p "$dir"; chmod 755 "$dir"
-        [ "$(id -u)" != 0 ] || chown postgres: "$dir"
-        as_server_user "$PGBIN/initdb" -D "$dir/data" --auth=trust --username=postgres \
-            --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    fi
-    as_server_user "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 ||
-        as_server_user "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-k $dir -p $PORT -c listen_addresses='' ${WORKITEM_PG_OPTS:-}" start >&2
+    [ -d "$dir/data" ] || cluster_init "$dir"
+    cluster_running "$dir" || cluster_start "$dir" "$PORT" "${WORKITEM_PG_OPTS:-}"
     echo "export PGHOST=$dir PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres PATH=$PGBIN:\$PATH"
     ;;
 stop)
-    as_server_user "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+    cluster_stop "$dir" >&2 || true
     rm -rf "$dir"
     ;;
 esac
