@@ -48,6 +48,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_duration = wi_attno(d, "duration", "workitem.on_time_entry");
 	c_note = wi_attno(d, "note", "workitem.on_time_entry");
 	c_started = wi_attno(d, "started_at", "workitem.on_time_entry");
+	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "time entry");
 
 	if (n[c_item] || n[c_duration])
 		ereport(ERROR,
