@@ -4,7 +4,7 @@
 -- nothing, while the engine itself, workitem_admin (logged) and the
 -- tables' owner (restores, migrations) keep the way they need.
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE wi_eo_agent LOGIN IN ROLE workitem_agent;
@@ -140,6 +140,12 @@ SELECT is((SELECT status::text FROM workitem.resolve(pg_temp.id('t2'), 'complete
           'agent: resolves with the message it sent');
 SELECT is((SELECT array_agg(body ORDER BY id) FROM workitem.message WHERE item_id = pg_temp.id('t2') AND is_resolution),
           ARRAY['the answer'], '... which the engine marked is_resolution');
+SELECT throws_ok(format($$INSERT INTO workitem.time_entry (item_id, resource, duration, created_at)
+                          VALUES (%s, 'anna', '1 hour', '2099-01-01')$$, pg_temp.id('t2')), '42501', NULL,
+                 'agent: a time entry recorded in the future is refused');
+SELECT lives_ok(format($$INSERT INTO workitem.time_entry (item_id, resource, duration, started_at)
+                         VALUES (%s, 'anna', '1 hour', now() - interval '1 day')$$, pg_temp.id('t2')),
+                'agent: when the work started is the agent''s to say');
 RESET ROLE;
 SELECT lives_ok(format($$INSERT INTO workitem.message (item_id, direction, channel, body, at, is_resolution)
                          VALUES (%s, 'internal', 'note', 'migrated', '2020-01-01', true)$$, pg_temp.id('t2')),
