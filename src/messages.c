@@ -112,6 +112,50 @@ follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/*
+ * What a message says about itself is the engine's: the resolution-note
+ * and description marks, and when it was recorded (a note dated in the
+ * future would count as "since the last status change" for ever). A
+ * row from anybody but the table's owner leaves them at their defaults.
+ */
+static void
+check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, int64 item_id)
+{
+	static const char *const flags[2] = {"is_resolution", "is_description"};
+	int			c_at = wi_attno(d, "at", "workitem.on_message");
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		forged_at = !n[c_at] && DatumGetTimestampTz(v[c_at]) != now;
+	int			forged_flag = -1;
+	char	   *recorded;
+	char	   *given;
+
+	for (int i = 0; i < 2; i++)
+	{
+		int			col = wi_attno(d, flags[i], "workitem.on_message");
+
+		if (forged_flag < 0 && !n[col] && DatumGetBool(v[col]))
+			forged_flag = i;
+	}
+	if ((forged_flag < 0 && !forged_at) || wi_owns_table(rel))
+		return;
+	if (forged_flag >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("message for item %lld: %s is set only by the engine",
+						(long long) item_id, flags[forged_flag]),
+				 errhint(forged_flag == 0
+						 ? "Resolving the item marks its resolution note: pass the note to workitem.resolve(), or record an outbound message or note first."
+						 : "Submitting the item makes its description the first note.")));
+	/* timestamptz_to_str() returns a static buffer: one copy per value */
+	recorded = pstrdup(timestamptz_to_str(now));
+	given = pstrdup(timestamptz_to_str(DatumGetTimestampTz(v[c_at])));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("message for item %lld: at is the time the message is recorded (%s), not %s",
+					(long long) item_id, recorded, given),
+			 errhint("Leave at out; a date the message carries belongs in its subject or body.")));
+}
+
 PG_FUNCTION_INFO_V1(workitem_on_message);
 Datum
 workitem_on_message(PG_FUNCTION_ARGS)
@@ -156,6 +200,8 @@ workitem_on_message(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("a message needs an item, a direction and a channel")));
 	item_id = DatumGetInt64(v[c_item]);
+	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "message");
+	check_provenance(td->tg_relation, d, v, n, item_id);
 	inbound = v[c_dir] == wi_enum_datum_by_name("direction", "inbound");
 	if (n[c_author])
 	{

@@ -131,12 +131,13 @@ wi_allowed_resolutions_text(WiKind kind)
 	return list_bits(WI_ENUM_RESOLUTION, resolutions[kind]);
 }
 
+/* The wait types a person may choose: split and case_launched are the engine's. */
+#define CHOOSABLE_WAITS(kind) (wait_types[kind] & ~(B(WI_SPLIT) | B(WI_CASE_LAUNCHED)))
+
 char *
 wi_allowed_wait_types_text(WiKind kind)
 {
-	/* Only what a person may choose. */
-	return list_bits(WI_ENUM_WAIT_TYPE,
-					 wait_types[kind] & ~(B(WI_SPLIT) | B(WI_CASE_LAUNCHED)));
+	return list_bits(WI_ENUM_WAIT_TYPE, CHOOSABLE_WAITS(kind));
 }
 
 /* SQL: workitem.can_transition(kind, from, to) */
@@ -192,7 +193,7 @@ workitem_allowed_wait_types(PG_FUNCTION_ARGS)
 {
 	WiKind		kind = wi_enum_index(WI_ENUM_KIND, PG_GETARG_DATUM(0));
 
-	return srf_bits(fcinfo, WI_ENUM_WAIT_TYPE, wait_types[kind]);
+	return srf_bits(fcinfo, WI_ENUM_WAIT_TYPE, CHOOSABLE_WAITS(kind));
 }
 
 PG_FUNCTION_INFO_V1(workitem_allowed_resolutions);

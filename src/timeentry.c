@@ -25,7 +25,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_resource, c_duration, c_note, c_id, c_started;
+	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created;
 	Interval   *dur;
 	int64		item_id;
 	WiEvent		ev = {0};
@@ -48,6 +48,17 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_duration = wi_attno(d, "duration", "workitem.on_time_entry");
 	c_note = wi_attno(d, "note", "workitem.on_time_entry");
 	c_started = wi_attno(d, "started_at", "workitem.on_time_entry");
+	c_created = wi_attno(d, "created_at", "workitem.on_time_entry");
+	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "time entry");
+	/* When the entry was recorded is the engine's (started_at is the caller's). */
+	if (!n[c_created] && DatumGetTimestampTz(v[c_created]) != GetCurrentTransactionStartTimestamp() &&
+		!wi_owns_table(td->tg_relation))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("time entry for item %lld: created_at is the time the entry is recorded, not %s",
+						n[c_item] ? 0LL : (long long) DatumGetInt64(v[c_item]),
+						DatumGetCString(DirectFunctionCall1(timestamptz_out, v[c_created]))),
+				 errhint("Leave created_at out; when the work started goes in started_at.")));
 
 	if (n[c_item] || n[c_duration])
 		ereport(ERROR,

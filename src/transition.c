@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "port/pg_bitutils.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -121,6 +122,7 @@ typedef struct Ctx
 	char	   *reason;
 	TimestampTz now;
 	bool		internal;
+	uint8		rules_set;		/* rule columns set by this statement (by an admin) */
 } Ctx;
 
 static Row
@@ -625,6 +627,62 @@ reopen(Ctx *c)
 }
 
 /* ----------------------------------------------------------------------
+ * Rule columns: copied from category_config at submission, then the
+ * engine's. Only an administrator sets them (issue 18), and it is logged.
+ * ---------------------------------------------------------------------- */
+
+#define NRULECOLS 3
+
+static int
+rule_col(int i)
+{
+	return i == 0 ? cols.feedback_window : i == 1 ? cols.require_resolution_note : cols.days_to_wait;
+}
+
+/*
+ * Which rule columns this statement sets (an INSERT giving a value, an
+ * UPDATE changing it); refused unless the user is an administrator. Three
+ * datum comparisons for every other row: no query, no catalog lookup.
+ */
+static uint8
+guard_rule_columns(Ctx *c, Relation rel)
+{
+	uint8		set = 0;
+
+	for (int i = 0; i < NRULECOLS; i++)
+		if (c->has_old ? changed(c, rule_col(i)) : !c->new.n[rule_col(i)])
+			set |= 1 << i;
+	if (set != 0 && !wi_is_admin(rel))
+	{
+		int			col = rule_col(pg_rightmost_one_pos32(set));
+		char	   *v = value_text(c, &c->new, col);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("item %lld: %s is copied from workitem.category_config at submission; only workitem_admin may set it",
+						(long long) c->id, NameStr(TupleDescAttr(c->desc, col)->attname)),
+				 errdetail("Value given: %s.", v ? v : "NULL"),
+				 errhint("Ask an administrator: such a change is logged.")));
+	}
+	return set;
+}
+
+/* The administrator's changes, after the move's rows (feedback_window is in logged_columns). */
+static void
+log_rule_columns(Ctx *c)
+{
+	for (int i = 0; i < NRULECOLS; i++)
+	{
+		int			col = rule_col(i);
+
+		if (!(c->rules_set & (1 << i)) || (c->has_old && col == cols.feedback_window))
+			continue;
+		log_event(c, NameStr(TupleDescAttr(c->desc, col)->attname),
+				  c->has_old ? value_text(c, &c->old, col) : NULL, value_text(c, &c->new, col));
+	}
+}
+
+/* ----------------------------------------------------------------------
  * The trigger
  * ---------------------------------------------------------------------- */
 
@@ -894,6 +952,7 @@ enforce(Ctx *c)
 	}
 	update_sla(c);
 	log_changes(c);
+	log_rule_columns(c);
 
 	/* Moves of a second item that this move causes. */
 	if ((c->to == WI_RESOLVED || c->to == WI_CLOSED) &&
@@ -971,11 +1030,13 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 					 errmsg("a new item needs a kind (ticket, case or action)")));
 		c.kind = wi_enum_index(WI_ENUM_KIND, c.new.v[cols.kind]);
 		c.id = c.new.n[cols.id] ? 0 : DatumGetInt64(c.new.v[cols.id]);
+		wi_check_drawn_id(rel, cols.id, c.new.v[cols.id], c.new.n[cols.id], "item");
 	}
 
 	/* The reason is for the log only; it is never stored on the item. */
 	c.reason = text_or_null(&c.new, cols.change_reason);
 	set_null(&c, cols.change_reason);
+	c.rules_set = guard_rule_columns(&c, rel);
 
 	enforce(&c);
 

@@ -6,6 +6,7 @@
 
 #include "postgres.h"
 #include "access/tupdesc.h"
+#include "utils/relcache.h"
 #include "utils/timestamp.h"
 
 /* SQLSTATEs of class WI (documented in README.md). */
@@ -66,6 +67,7 @@ typedef struct WiSavedUser
 {
 	Oid			userid;
 	int			sec_context;
+	int			guc_level;		/* the nest level of the safe search_path */
 } WiSavedUser;
 extern void wi_become_owner(WiSavedUser *save);
 extern void wi_restore_user(const WiSavedUser *save);
@@ -94,6 +96,11 @@ struct TriggerData;
 extern bool wi_loading_dump(struct TriggerData *td);
 extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 						   const char *detail) pg_attribute_noreturn();
+
+/* guard.c: who may write what the engine owns */
+extern bool wi_owns_table(Relation rel);
+extern bool wi_is_admin(Relation rel);
+extern void wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *what);
 
 /* related.c: rules that touch a second item */
 /*

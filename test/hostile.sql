@@ -16,13 +16,18 @@
 --    but rolled back with any subtransaction that fails) and takes a value
 --    of the sequence evil.hits (never rolled back, so a call made on an
 --    error path is seen too).
+--    The story runs a third time under the hostile path as a login member
+--    of workitem_agent: the triggers then switch to the schema's owner for
+--    the SLA clocks and the resolution note, and that SQL must not see the
+--    agent's search_path (a spy trigger on sla_clock records it); the
+--    attacks of issue 18 are refused with 42501.
 -- 2. Oversized and odd input: 1 MB titles, odd Unicode, timestamps at the
 --    edges, intervals of months and years, negative and huge days: a clear
 --    error with a specific SQLSTATE or a correct result, never a crash or
 --    a wrong state.
 -- All in one transaction, rolled back.
 BEGIN;
-SELECT plan(51);
+SELECT plan(61);
 SET LOCAL timezone = 'UTC';
 
 ------------------------------------------------------------------------
@@ -47,15 +52,23 @@ VALUES ('hostile_cal', '2026-12-25', NULL, NULL, 'Christmas'), ('hostile_cal', '
 -- A user table with its own labels, attached once per run.
 CREATE TABLE public.wi_hostile_app_clean (id int PRIMARY KEY, status text NOT NULL DEFAULT 'new', owner text);
 CREATE TABLE public.wi_hostile_app_evil (LIKE public.wi_hostile_app_clean INCLUDING ALL);
+CREATE TABLE public.wi_hostile_app_agent (LIKE public.wi_hostile_app_clean INCLUDING ALL);
 INSERT INTO public.wi_hostile_app_clean VALUES (1, 'new', NULL), (2, 'open', NULL);
 INSERT INTO public.wi_hostile_app_evil VALUES (1, 'new', NULL), (2, 'open', NULL);
+INSERT INTO public.wi_hostile_app_agent VALUES (1, 'new', NULL), (2, 'open', NULL);
 SELECT workitem.attach(t, label_map => '{"new": "draft", "open": "to_do", "working": "in_progress",
                        "pending": "waiting", "solved": "resolved", "closed": "closed"}',
                        assignee_column => 'owner')
-FROM unnest(ARRAY['public.wi_hostile_app_clean', 'public.wi_hostile_app_evil']::regclass[]) t;
+FROM unnest(ARRAY['public.wi_hostile_app_clean', 'public.wi_hostile_app_evil', 'public.wi_hostile_app_agent']::regclass[]) t;
 
 -- What each run records besides the rows it leaves.
 CREATE TEMP TABLE results (n serial, tag text, what text, value text);
+
+-- The victim of the third run: an agent that logs in (issue 18).
+CREATE ROLE wi_hostile_agent LOGIN IN ROLE workitem_agent;
+GRANT SELECT, INSERT ON results TO wi_hostile_agent;
+GRANT USAGE ON SEQUENCE results_n_seq TO wi_hostile_agent;
+GRANT SELECT, UPDATE ON public.wi_hostile_app_agent TO wi_hostile_agent;
 
 ------------------------------------------------------------------------
 -- The hostile user and its objects (all rolled back at the end)
@@ -125,6 +138,8 @@ CREATE AGGREGATE evil.max(integer) (SFUNC = evil.max_step, STYPE = integer, INIT
 CREATE DOMAIN evil.text AS pg_catalog.text CHECK (evil.log('domain text'));
 CREATE DOMAIN evil.timestamptz AS pg_catalog.timestamptz CHECK (evil.log('domain timestamptz'));
 CREATE DOMAIN evil.jsonb AS pg_catalog.jsonb CHECK (evil.log('domain jsonb'));
+-- offered to everybody, so that a victim with the schema first on its path reaches them
+GRANT USAGE ON SCHEMA evil TO PUBLIC;
 RESET ROLE;
 
 -- The attack works on plain SQL: under the hostile path, "now()" and "="
@@ -311,6 +326,77 @@ SELECT is((SELECT string_agg(value, ' | ' ORDER BY n) FROM results WHERE tag = '
           'the refusals inside the story carry the same SQLSTATEs');
 SELECT is((SELECT max(cycle) FROM workitem.sla_clock WHERE item_id = :evil_first AND target = 'resolution'), 2,
           'the reopen started a second SLA cycle (max(cycle) is the real max)');
+
+------------------------------------------------------------------------
+-- The third run: a member of workitem_agent, under the hostile path.
+-- A spy trigger on sla_clock records who runs the SQL that writes the
+-- clocks and with which search_path: the triggers run it as the schema's
+-- owner (the agent may not write clocks), and the agent's path, which puts
+-- its schema first, must not come with it (issue 18, item 10).
+------------------------------------------------------------------------
+CREATE TABLE public.wi_hostile_spied (who text, path text);
+CREATE FUNCTION public.wi_hostile_spy() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.wi_hostile_spied (who, path) VALUES (current_user, pg_catalog.current_setting('search_path'));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER wi_hostile_spy AFTER INSERT OR UPDATE ON workitem.sla_clock
+    FOR EACH ROW EXECUTE FUNCTION public.wi_hostile_spy();
+-- Each attack of issue 18, run as the agent under the hostile path; the SQLSTATE is kept.
+CREATE FUNCTION pg_temp.attempt(what pg_catalog.text, stmt pg_catalog.text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    st pg_catalog.text := 'accepted';
+BEGIN
+    BEGIN
+        EXECUTE stmt;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE;
+    END;
+    INSERT INTO pg_temp.results (tag, what, value) VALUES ('agent attacks', what, st);
+END $$;
+
+SET LOCAL ROLE wi_hostile_agent;
+SET LOCAL search_path = evil, pg_catalog, workitem, public;
+SELECT pg_temp.story('agent') AS agent_first \gset
+SELECT pg_catalog.max(id) AS agent_last FROM workitem.item \gset
+SELECT pg_temp.attempt('run the timers', 'SELECT workitem.run_timers(pg_catalog.now())');
+SELECT pg_temp.attempt('forge a resolution note', pg_catalog.format(
+    $$INSERT INTO workitem.message (item_id, direction, channel, body, is_resolution) VALUES (%s, 'internal', 'note', 'forged', true)$$,
+    :agent_first OPERATOR(pg_catalog.+) 12));
+SELECT pg_temp.attempt('date a note in the future', pg_catalog.format(
+    $$INSERT INTO workitem.message (item_id, direction, channel, body, at) VALUES (%s, 'internal', 'note', 'later', '2099-01-01')$$,
+    :agent_first OPERATOR(pg_catalog.+) 12));
+SELECT pg_temp.attempt('squat an id', $$INSERT INTO workitem.item (id, kind, title) VALUES (900000001, 'case', 'squat')$$);
+SELECT pg_temp.attempt('waive the resolution note', pg_catalog.format(
+    'UPDATE workitem.item SET require_resolution_note = false WHERE id OPERATOR(pg_catalog.=) %s', :agent_first OPERATOR(pg_catalog.+) 12));
+SELECT pg_temp.attempt('rewrite a clock', pg_catalog.format(
+    $$UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) %s$$, :agent_first OPERATOR(pg_catalog.+) 12));
+SELECT pg_temp.attempt('move the id sequence', $$SELECT pg_catalog.setval('workitem.item_id_seq', 900000000)$$);
+SELECT pg_temp.attempt('disable the trigger', 'ALTER TABLE workitem.item DISABLE TRIGGER zz_workitem_enforce');
+RESET ROLE;
+SET LOCAL search_path = pg_catalog, public;
+DROP TRIGGER wi_hostile_spy ON workitem.sla_clock;
+
+SELECT cmp_ok(:agent_last - :agent_first, '>=', 14, 'agent: the story created its items');
+SELECT is(pg_temp.left_behind(:agent_first, :agent_last, 'agent'), pg_temp.left_behind(:clean_first, :clean_last, 'clean'),
+          'agent: items, events, messages, SLA clocks, time entries, attached rows and results are the same under attack');
+SELECT cmp_ok((SELECT count(*)::int FROM public.wi_hostile_spied), '>', 10, 'agent: the story wrote SLA clocks (the spy saw them)');
+SELECT is((SELECT string_agg(DISTINCT concat(who, ' / ', path), '; ') FROM public.wi_hostile_spied),
+          (SELECT concat(nspowner::regrole, ' / pg_catalog, pg_temp') FROM pg_namespace WHERE nspname = 'workitem'),
+          'agent: the clocks were written as the schema''s owner, with search_path pg_catalog, pg_temp, not the agent''s');
+SELECT results_eq($$SELECT what, value FROM results WHERE tag = 'agent attacks' ORDER BY n$$,
+                  $$VALUES ('run the timers', '42501'), ('forge a resolution note', '42501'), ('date a note in the future', '42501'),
+                           ('squat an id', '42501'), ('waive the resolution note', '42501'), ('rewrite a clock', '42501'),
+                           ('move the id sequence', '42501'), ('disable the trigger', '42501')$$,
+                  'agent: every attack of issue 18 is refused with 42501');
+SELECT is((SELECT count(*)::int FROM workitem.message WHERE item_id = :agent_first + 12 AND body IN ('forged', 'later')), 0,
+          'agent: no forged message was stored');
+SELECT is((SELECT (require_resolution_note, status::text) FROM workitem.item WHERE id = :agent_first + 12),
+          ROW(true, 'waiting'::text), 'agent: the waiting ticket keeps its rule and status');
+SELECT is((SELECT count(*)::int FROM workitem.item WHERE id = 900000001), 0, 'agent: no squatted item');
+SELECT is((SELECT string_agg(DISTINCT what, ', ') FROM evil.calls), NULL,
+          'agent: no hostile function, operator, aggregate or type ran, as the agent or as the owner');
+SELECT is((SELECT last_value FROM evil.hits), :hits_before::bigint, 'agent: evil.hits never moved');
 
 -- Whatever else the extension offers runs clean under attack too:
 -- the readers, the views, and the timers when they exist.
