@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A Citus cluster on loopback for test/citus.sh (and bench/, by hand): source
 # it. Sets no shell options. Needs ROOT and PGBIN; PG_CONFIG defaults to
 # $PGBIN/pg_config. Citus itself is not part of the project: it is built from
@@ -8,7 +9,7 @@ PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
 CITUS_VERSION=${CITUS_VERSION:-13.2.2}
 CITUS_ARCHIVE=${CITUS_ARCHIVE:-$ROOT/../shared/vendor/citus-$CITUS_VERSION.tar.gz}
 # Debian packages Citus's configure and build need besides the server headers.
-CITUS_BUILD_DEPS=(build-essential autoconf flex bison liblz4-dev libzstd-dev libcurl4-openssl-dev
+CITUS_BUILD_DEPS=(build-essential liblz4-dev libzstd-dev libcurl4-openssl-dev
     libkrb5-dev libssl-dev libselinux1-dev libpam0g-dev libxslt1-dev libxml2-dev libreadline-dev zlib1g-dev)
 
 citus_installed() {
