@@ -30,11 +30,13 @@ $(INSTALL_SQL): $(sort $(wildcard extension/current/*.sql)) workitem.control
 	{ printf '%s\n' '-- workitem $(EXTVERSION) install script, built from extension/current/*.sql' \
 	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $(filter %.sql,$^); } > $@
 
-.PHONY: demo test bench prove
+.PHONY: demo test test-citus bench prove
 demo:
 	tools/demo.sh
 test:
 	tools/test.sh
+test-citus:
+	tools/citus.sh
 bench:
 	tools/bench.sh
 prove:
