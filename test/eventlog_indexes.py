@@ -2,12 +2,13 @@
 """The activity log's own index insertion (src/eventlog.c) with indexes
 another session adds to workitem.event, over two real connections:
 
-1. An index committed while session A's UPDATE of an attached table waits
-   for a row lock: A's trigger (its cache filled) takes no relation lock
-   between the wait and the log append, so the append must take the log's
-   lock before trusting its cached index list (taking the lock is where
-   the new index's invalidation is accepted). The new index must hold A's
-   log rows.
+1. An index made and committed while session A's UPDATE of an attached
+   table waits for a row lock: A's trigger (its caches filled) takes no
+   relation lock between the wait and the log append, so the append must
+   take the log's lock before trusting its cached index list (taking the
+   lock is where the new index's invalidation is accepted). The new index
+   must hold A's log row (before the fix it did not: 1 row through the
+   index, 2 in the heap).
 2. CREATE INDEX CONCURRENTLY on workitem.event while A's transaction has
    written to it: the index exists but is not ready for inserts
    (indisready false) when A next appends; the append must skip it, as
@@ -98,7 +99,6 @@ with a.cursor() as cur:  # fills A's caches
     cur.execute("UPDATE public.indexes_attached SET status = 'to_do' WHERE id = 1")
 with b.cursor() as cur:
     cur.execute("SELECT 1 FROM public.indexes_attached WHERE id = 1 FOR UPDATE")
-    cur.execute("CREATE INDEX event_race_idx ON workitem.event ((what || '#race'))")
 outcome = {}
 
 
@@ -114,6 +114,11 @@ def run_a():
 t = threading.Thread(target=run_a)
 t.start()
 waited = blocked(watch, a_pid)
+# made once A's statement has begun and waits: A has accepted no
+# invalidation since (CREATE INDEX sends one at once for its change of
+# pg_class, and one at commit)
+with b.cursor() as cur:
+    cur.execute("CREATE INDEX event_race_idx ON workitem.event ((what || '#race'))")
 b.commit()
 t.join(60)
 check(waited and outcome.get("ok"), "A's UPDATE waited for B's row lock, then logged its move (%r)"
