@@ -4,7 +4,7 @@
 -- the log; a move whose log row breaks one is refused and changes nothing.
 -- Also the notes (workitem.message), appended the same way.
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 SET LOCAL workitem.actor = 'shape';
 
 ALTER TABLE workitem.event ADD COLUMN tenant text NOT NULL DEFAULT 'acme';
@@ -64,6 +64,15 @@ SELECT is((SELECT status::text FROM workitem.submit((SELECT id FROM excl_item)))
           'the first status row passes the exclusion constraint');
 SELECT throws_ok($$SELECT workitem.start((SELECT id FROM excl_item))$$, '23P01', NULL,
                  'a second one is refused by it');
+
+ALTER TABLE workitem.event DROP CONSTRAINT one_status_row;
+
+-- 5. a generated column would be left NULL: refused, with the reason
+SET LOCAL workitem.actor = 'shape';
+ALTER TABLE workitem.event ADD COLUMN shout text GENERATED ALWAYS AS (upper(what)) STORED;
+SELECT throws_ok($$UPDATE workitem.item SET title = 'Shape 2' WHERE id = (SELECT id FROM shape_item)$$,
+                 '0A000', 'workitem.event has a generated column "shout", which the activity log cannot fill',
+                 'a generated column on the log is refused');
 
 SELECT * FROM finish();
 ROLLBACK;
