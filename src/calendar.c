@@ -97,20 +97,22 @@ typedef struct Calendar
  * it: the invalidation callback only marks entries invalid, never frees,
  * since it runs wherever invalidations are accepted, in the middle of a
  * load's SPI queries too. A load builds a calendar in a context of its own,
- * checks that no invalidation came meanwhile (else loads again) and puts it
- * in; the contexts of invalid entries are deleted only when a load starts,
- * when no calendar is being read. Everything lives under one context.
+ * checks that no invalidation came meanwhile (else loads again) and only
+ * then enters it (a failed load leaves nothing); the contexts of invalid
+ * entries are deleted only when a load starts, when no calendar is being
+ * read. Everything lives under one context.
  */
 typedef struct CalendarEntry
 {
 	char		name[NAMEDATALEN];	/* hash key */
 	bool		valid;
-	Calendar   *cal;			/* NULL until loaded; in cal->cxt */
+	Calendar   *cal;			/* in cal->cxt */
 } CalendarEntry;
 
 static HTAB *calendars = NULL;
 static MemoryContext calendars_cxt = NULL;
 static Oid	calendar_relid = InvalidOid;
+static bool load_invalidated;	/* set by an invalidation during a load */
 
 static void
 invalidate_calendars(Datum arg, Oid relid)
@@ -123,6 +125,7 @@ invalidate_calendars(Datum arg, Oid relid)
 		hash_seq_init(&seq, calendars);
 		while ((e = hash_seq_search(&seq)) != NULL)
 			e->valid = false;
+		load_invalidated = true;
 	}
 }
 
@@ -644,7 +647,7 @@ get_calendar(text *name)
 		CacheRegisterRelcacheCallback(invalidate_calendars, (Datum) 0);
 	}
 	e = hash_search(calendars, key, HASH_FIND, NULL);
-	if (e != NULL && e->valid && e->cal != NULL)
+	if (e != NULL && e->valid)
 		return e->cal;
 
 	/* looked up again: the extension may have been dropped and created anew */
@@ -655,8 +658,7 @@ get_calendar(text *name)
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (!e->valid)
 		{
-			if (e->cal != NULL)
-				MemoryContextDelete(e->cal->cxt);
+			MemoryContextDelete(e->cal->cxt);
 			hash_search(calendars, e->name, HASH_REMOVE, NULL);
 		}
 
@@ -669,19 +671,17 @@ get_calendar(text *name)
 		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "workitem calendar",
 												  ALLOCSET_SMALL_SIZES);
 		Calendar   *cal = MemoryContextAllocZero(cxt, sizeof(Calendar));
-		bool		found;
 
 		memcpy(cal->name, key, NAMEDATALEN);
 		cal->cxt = cxt;
-		e = hash_search(calendars, key, HASH_ENTER, &found);
-		if (!found)
-			e->cal = NULL;
-		e->valid = true;		/* cleared by an invalidation during the load */
+		load_invalidated = false;
 		load_calendar(cal);
-		if (e->valid)
+		if (!load_invalidated)
 		{
-			MemoryContextSetParent(cxt, calendars_cxt);
+			e = hash_search(calendars, key, HASH_ENTER, NULL);
+			e->valid = true;
 			e->cal = cal;
+			MemoryContextSetParent(cxt, calendars_cxt);
 			return cal;
 		}
 		MemoryContextDelete(cxt);
