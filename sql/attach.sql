@@ -74,3 +74,24 @@ SELECT workitem.attach('helpdesk.regional');
 INSERT INTO helpdesk.regional VALUES (1, 'eu', 'to_do');
 UPDATE helpdesk.regional SET status = 'draft';
 SELECT source, row_key, what, new_value FROM workitem.event WHERE source = 'helpdesk.regional'::regclass;
+
+-- A label map of any size: every one of 120 labels is known to the
+-- trigger, the 65th and the last as well as the first
+CREATE TABLE helpdesk.many (id int PRIMARY KEY, status text NOT NULL);
+SELECT workitem.attach('helpdesk.many',
+       label_map => (SELECT jsonb_object_agg(format('s%s', i),
+                                             (enum_range(NULL::workitem.status))[1 + i % 6])
+                       FROM generate_series(1, 120) i));
+SELECT count(*) AS labels FROM jsonb_object_keys((SELECT label_map FROM workitem.attached
+                                                   WHERE tbl = 'helpdesk.many'::regclass));
+INSERT INTO helpdesk.many VALUES (1, 's6'), (2, 's120'), (3, 's66');
+UPDATE helpdesk.many SET status = 's67' WHERE id = 1;
+UPDATE helpdesk.many SET status = 's115' WHERE id = 2;
+UPDATE helpdesk.many SET status = 's116' WHERE id = 2;
+UPDATE helpdesk.many SET status = 's1' WHERE id = 3;
+SELECT row_key, what, old_value, new_value FROM workitem.event
+ WHERE source = 'helpdesk.many'::regclass ORDER BY id;
+-- a label that is not in the map is still refused (its hint lists all 120)
+\set VERBOSITY terse
+UPDATE helpdesk.many SET status = 's121' WHERE id = 3;
+\set VERBOSITY default

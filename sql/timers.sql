@@ -209,6 +209,25 @@ SELECT target_time, alarm_at = started_at + interval '1 hour' AS alarm_at_half_o
 SELECT workitem.run_timers(now() + interval '61 minutes') AS moved;
 SELECT warned FROM workitem.sla_clock WHERE item_id = :q2;
 
+-- a threshold that is no float8 (1/3) fires once: it is kept exactly in
+-- warned, so the next run finds it there and neither warns again nor keeps
+-- the clock's alarm on it
+INSERT INTO workitem.sla_policy (name, kind, category, calendar, warn_at)
+VALUES ('timers-third', 'ticket', 'timers-third', 'timers-cal', ARRAY[1/3::numeric]) RETURNING id AS pol3 \gset
+INSERT INTO workitem.sla_target (policy_id, target, working_time) VALUES (:pol3, 'resolution', '9 hours');
+SELECT id AS q4 FROM workitem.create_ticket('SLA 4', 'story', 'timers-third', 'c@x', 'c@x', submit => true) \gset
+SELECT workitem.run_timers(now() + interval '3 hours 1 minute') AS moved;
+SELECT workitem.run_timers(now() + interval '3 hours 2 minutes') AS moved;
+SELECT count(*) AS warnings FROM sys_events WHERE item_id = :q4 AND what = 'sla_warning';
+SELECT warned = ARRAY[1/3::numeric] AS warned_exactly, alarm_at = due_at AS alarm_at_due
+  FROM workitem.sla_clock WHERE item_id = :q4;
+-- a clock warned before the fix holds the threshold as float8 made it: no
+-- second warning either
+UPDATE workitem.sla_clock SET warned = ARRAY[(1/3::numeric)::float8::numeric] WHERE item_id = :q4
+RETURNING warned, alarm_at = due_at AS alarm_at_due;
+SELECT workitem.run_timers(now() + interval '3 hours 3 minutes') AS moved;
+SELECT count(*) AS warnings FROM sys_events WHERE item_id = :q4 AND what = 'sla_warning';
+
 -- a paused case and a ticket whose case was launched wait until a person
 -- (or the case) ends the wait: no timer ends them, however late it runs
 SELECT id AS c2 FROM workitem.create_case('Paused case', category => 'timers', submit => true) \gset

@@ -31,8 +31,6 @@
 
 #include "workitem.h"
 
-#define MAX_LABELS 64
-
 /* One column the trigger reads: its position and whether it holds our enum. */
 typedef struct Col
 {
@@ -40,9 +38,9 @@ typedef struct Col
 	bool		is_enum;		/* workitem enum type, else text */
 } Col;
 
+/* What the trigger knows of one attached table: built once, then read only. */
 typedef struct Attached
 {
-	Oid			tgoid;			/* hash key */
 	Oid			relid;			/* the attached table (a partition's root) */
 	char	   *table;
 	WiKind		kind;
@@ -51,26 +49,69 @@ typedef struct Attached
 				wait_type,
 				resolution,
 				assignee;
-	int			nlabels;		/* the table's labels and our statuses */
-	char	   *labels[MAX_LABELS];
-	int			label_len[MAX_LABELS];
-	WiStatus	label_status[MAX_LABELS];
+	int			nlabels;		/* the table's labels and our statuses: as many as the map has */
+	char	  **labels;
+	int		   *label_len;
+	WiStatus   *label_status;
 	char	   *status_label[WI_NSTATUSES]; /* ours -> the table's, for moves we make */
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
 	FmgrInfo	pk_out[INDEX_MAX_KEYS]; /* their output functions */
 } Attached;
 
+/*
+ * The cache, by trigger OID, as PostgreSQL's own caches do it: the
+ * invalidation callback only marks entries invalid and never frees, since
+ * it runs wherever invalidations are accepted, in the middle of a load
+ * too. A load builds into a context of its own, then checks that nothing
+ * invalidated the entry meanwhile (else builds again) and puts it in;
+ * contexts of invalid entries are deleted only at the start of a load,
+ * when none is being read. All of it lives under one context, so a reload
+ * replaces memory instead of adding to CacheMemoryContext.
+ */
+typedef struct AttachedEntry
+{
+	Oid			tgoid;			/* hash key */
+	Oid			trigrel;		/* the table the trigger is on */
+	Oid			root;			/* the attached table; InvalidOid while loading */
+	bool		valid;
+	Attached   *a;				/* NULL until loaded */
+	MemoryContext cxt;			/* holds *a */
+} AttachedEntry;
+
 static HTAB *attached = NULL;
+static MemoryContext attached_cxt = NULL;
 
 static void
-flush_attached(Datum arg, Oid relid)
+invalidate_attached(Datum arg, Oid relid)
 {
-	if (attached != NULL)
-	{
-		hash_destroy(attached);
-		attached = NULL;
-	}
+	HASH_SEQ_STATUS seq;
+	AttachedEntry *e;
+
+	if (attached == NULL)
+		return;
+	hash_seq_init(&seq, attached);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (relid == InvalidOid || relid == e->trigrel || relid == e->root ||
+			e->root == InvalidOid)
+			e->valid = false;
+}
+
+/* Frees what invalidated entries hold; only where no entry is being read. */
+static void
+sweep_attached(void)
+{
+	HASH_SEQ_STATUS seq;
+	AttachedEntry *e;
+
+	hash_seq_init(&seq, attached);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (!e->valid)
+		{
+			if (e->cxt != NULL)
+				MemoryContextDelete(e->cxt);
+			hash_search(attached, &e->tgoid, HASH_REMOVE, NULL);
+		}
 }
 
 static Col
@@ -110,53 +151,30 @@ status_of_name(const char *label)
 	return -1;
 }
 
+/* Builds what the trigger needs, all in the current memory context. */
 static Attached *
-load_attached(TriggerData *td)
+build_attached(TriggerData *td, AttachedEntry *e)
 {
 	Trigger    *tg = td->tg_trigger;
 	Relation	rel = td->tg_relation;
 	char	   *table = RelationGetRelationName(rel);
 	Attached   *a;
-	bool		found;
-	MemoryContext old;
 	List	   *indexes;
 	ListCell   *lc;
-
-	if (attached == NULL)
-	{
-		HASHCTL		ctl = {0};
-		static bool callback_set = false;
-
-		if (!callback_set)
-		{
-			CacheRegisterRelcacheCallback(flush_attached, (Datum) 0);
-			callback_set = true;
-		}
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(Attached);
-		ctl.hcxt = CacheMemoryContext;
-		attached = hash_create("workitem attached tables", 16, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	a = hash_search(attached, &tg->tgoid, HASH_FIND, NULL);
-	if (a != NULL)
-		return a;
 
 	if (tg->tgnargs != 7)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.enforce_attached() on %s needs 7 arguments; use workitem.attach()", table)));
 
-	old = MemoryContextSwitchTo(CacheMemoryContext);
 	a = palloc0(sizeof(Attached));
-	a->tgoid = tg->tgoid;
 	/* A partition's rows are logged and named under the attached table. */
 	a->relid = rel->rd_rel->relispartition
 		? llast_oid(get_partition_ancestors(RelationGetRelid(rel)))
 		: RelationGetRelid(rel);
-	a->table = MemoryContextStrdup(CacheMemoryContext,
-								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(a->relid)),
-															  get_rel_name(a->relid)));
+	e->root = a->relid;
+	a->table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(a->relid)),
+										  get_rel_name(a->relid));
 	a->kind = wi_enum_index(WI_ENUM_KIND,
 							DirectFunctionCall2(enum_in, CStringGetDatum(tg->tgargs[1]),
 												ObjectIdGetDatum(wi_enum_typoid(WI_ENUM_KIND))));
@@ -166,22 +184,33 @@ load_attached(TriggerData *td)
 	a->resolution = find_col(RelationGetDescr(rel), tg->tgargs[5], wi_enum_typoid(WI_ENUM_RESOLUTION), table);
 	a->assignee = find_col(RelationGetDescr(rel), tg->tgargs[6], InvalidOid, table);
 
-	/* The table's labels: from the map, else ours as they are. */
+	/* The table's labels: from the map (every one of them), else ours as they are. */
 	for (int s = 0; s < WI_NSTATUSES; s++)
 		a->status_label[s] = NULL;
 	if (tg->tgargs[2][0] != '\0')
 	{
-		Jsonb	   *map = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(tg->tgargs[2])));
-		JsonbIterator *it = JsonbIteratorInit(&map->root);
+		/* parsed in scratch memory: only the labels are kept */
+		MemoryContext keep = CurrentMemoryContext;
+		MemoryContext scratch = AllocSetContextCreate(keep, "workitem label map",
+													  ALLOCSET_DEFAULT_SIZES);
+		Jsonb	   *map;
+		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
 		char	   *key = NULL;
+		int			room;
 
+		MemoryContextSwitchTo(scratch);
+		map = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(tg->tgargs[2])));
+		it = JsonbIteratorInit(&map->root);
+		room = JB_ROOT_IS_OBJECT(map) ? Max(JB_ROOT_COUNT(map), 1) : 1;
+		a->labels = MemoryContextAlloc(keep, sizeof(char *) * room);
+		a->label_status = MemoryContextAlloc(keep, sizeof(WiStatus) * room);
 		while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 		{
 			if (tok == WJB_KEY)
 				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE && key != NULL && v.type == jbvString && a->nlabels < MAX_LABELS)
+			else if (tok == WJB_VALUE && key != NULL && v.type == jbvString)
 			{
 				char	   *ours = pnstrdup(v.val.string.val, v.val.string.len);
 				WiStatus	s = status_of_name(ours);
@@ -190,15 +219,26 @@ load_attached(TriggerData *td)
 					ereport(ERROR,
 							(errcode(ERRCODE_WI_UNKNOWN_LABEL),
 							 errmsg("the label map of %s maps \"%s\" to \"%s\", which is not a status", table, key, ours)));
-				a->labels[a->nlabels] = key;
-				a->label_status[a->nlabels++] = s;
+				if (a->nlabels == room)
+				{
+					room *= 2;
+					a->labels = repalloc(a->labels, sizeof(char *) * room);
+					a->label_status = repalloc(a->label_status, sizeof(WiStatus) * room);
+				}
+				a->labels[a->nlabels] = MemoryContextStrdup(keep, key);
+				a->label_status[a->nlabels] = s;
 				if (a->status_label[s] == NULL)
-					a->status_label[s] = key;
+					a->status_label[s] = a->labels[a->nlabels];
+				a->nlabels++;
 			}
 		}
+		MemoryContextSwitchTo(keep);
+		MemoryContextDelete(scratch);
 	}
 	else
 	{
+		a->labels = palloc(sizeof(char *) * WI_NSTATUSES);
+		a->label_status = palloc(sizeof(WiStatus) * WI_NSTATUSES);
 		for (int s = 0; s < WI_NSTATUSES; s++)
 		{
 			a->labels[a->nlabels] = pstrdup(wi_enum_label(WI_ENUM_STATUS, s));
@@ -206,6 +246,9 @@ load_attached(TriggerData *td)
 			a->status_label[s] = a->labels[s];
 		}
 	}
+	a->label_len = palloc(sizeof(int) * Max(a->nlabels, 1));
+	for (int i = 0; i < a->nlabels; i++)
+		a->label_len[i] = strlen(a->labels[i]);
 
 	/* The primary key names the row in the activity log. */
 	indexes = RelationGetIndexList(rel);
@@ -233,17 +276,68 @@ load_attached(TriggerData *td)
 
 		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), a->pk[i] - 1)->atttypid,
 						  &typoutput, &varlena);
-		fmgr_info_cxt(typoutput, &a->pk_out[i], CacheMemoryContext);
+		fmgr_info(typoutput, &a->pk_out[i]);
 	}
-	for (int i = 0; i < a->nlabels; i++)
-		a->label_len[i] = strlen(a->labels[i]);
-	MemoryContextSwitchTo(old);
+	return a;
+}
 
+static Attached *
+load_attached(TriggerData *td)
+{
+	Oid			tgoid = td->tg_trigger->tgoid;
+	AttachedEntry *e;
+
+	if (attached == NULL)
 	{
-		Attached   *entry = hash_search(attached, &tg->tgoid, HASH_ENTER, &found);
+		HASHCTL		ctl = {0};
 
-		*entry = *a;
-		return entry;
+		attached_cxt = AllocSetContextCreate(CacheMemoryContext, "workitem attached tables",
+											 ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(AttachedEntry);
+		ctl.hcxt = attached_cxt;
+		attached = hash_create("workitem attached tables", 16, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(invalidate_attached, (Datum) 0);
+	}
+	e = hash_search(attached, &tgoid, HASH_FIND, NULL);
+	if (e != NULL && e->valid && e->a != NULL)
+		return e->a;
+
+	/* Nothing reads the cache here: free what invalidations left behind. */
+	sweep_attached();
+	for (;;)
+	{
+		/*
+		 * Built under the caller's context, so that an error frees it; moved
+		 * under the cache's once it is complete and still valid.
+		 */
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "workitem attached table",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old;
+		Attached   *a;
+		bool		found;
+
+		e = hash_search(attached, &tgoid, HASH_ENTER, &found);
+		if (!found)
+		{
+			e->a = NULL;
+			e->cxt = NULL;
+		}
+		e->trigrel = RelationGetRelid(td->tg_relation);
+		e->root = InvalidOid;	/* any invalidation counts until it is known */
+		e->valid = true;		/* cleared by an invalidation during the build */
+		old = MemoryContextSwitchTo(cxt);
+		a = build_attached(td, e);
+		MemoryContextSwitchTo(old);
+		if (e->valid)
+		{
+			MemoryContextSetParent(cxt, attached_cxt);
+			e->cxt = cxt;
+			e->a = a;
+			return a;
+		}
+		MemoryContextDelete(cxt);
 	}
 }
 

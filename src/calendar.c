@@ -70,8 +70,8 @@ typedef struct DstDay
 
 typedef struct Calendar
 {
-	char		name[NAMEDATALEN];	/* hash key */
-	MemoryContext cxt;
+	char		name[NAMEDATALEN];
+	MemoryContext cxt;			/* holds the calendar and all it points to */
 	pg_tz	   *tz;
 	DayPlan		week[7];		/* ISO weekday - 1: Monday = 0 */
 	int64		week_prefix[8]; /* working time of days 0..k-1 from a Saturday */
@@ -92,22 +92,40 @@ typedef struct Calendar
 #define FIRST_DAY	(-36524)	/* 1900-01-01 */
 #define LAST_DAY	(73048)		/* 2199-12-31 */
 
+/*
+ * The cache of loaded calendars, by name, as PostgreSQL's own caches do
+ * it: the invalidation callback only marks entries invalid, never frees,
+ * since it runs wherever invalidations are accepted, in the middle of a
+ * load's SPI queries too. A load builds a calendar in a context of its own,
+ * checks that no invalidation came meanwhile (else loads again) and only
+ * then enters it (a failed load leaves nothing); the contexts of invalid
+ * entries are deleted only when a load starts, when no calendar is being
+ * read. Everything lives under one context.
+ */
+typedef struct CalendarEntry
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	bool		valid;
+	Calendar   *cal;			/* in cal->cxt */
+} CalendarEntry;
+
 static HTAB *calendars = NULL;
+static MemoryContext calendars_cxt = NULL;
 static Oid	calendar_relid = InvalidOid;
+static bool load_invalidated;	/* set by an invalidation during a load */
 
 static void
-flush_calendars(Datum arg, Oid relid)
+invalidate_calendars(Datum arg, Oid relid)
 {
 	if (calendars != NULL && (relid == InvalidOid || relid == calendar_relid))
 	{
 		HASH_SEQ_STATUS seq;
-		Calendar   *cal;
+		CalendarEntry *e;
 
 		hash_seq_init(&seq, calendars);
-		while ((cal = hash_seq_search(&seq)) != NULL)
-			MemoryContextDelete(cal->cxt);
-		hash_destroy(calendars);
-		calendars = NULL;
+		while ((e = hash_seq_search(&seq)) != NULL)
+			e->valid = false;
+		load_invalidated = true;
 	}
 }
 
@@ -601,8 +619,8 @@ static Calendar *
 get_calendar(text *name)
 {
 	char		key[NAMEDATALEN] = {0};
-	Calendar   *cal;
-	bool		found;
+	CalendarEntry *e;
+	HASH_SEQ_STATUS seq;
 	int			len = VARSIZE_ANY_EXHDR(name);
 
 	if (len >= NAMEDATALEN)
@@ -614,42 +632,60 @@ get_calendar(text *name)
 	if (calendars == NULL)
 	{
 		HASHCTL		ctl = {0};
-		static bool callback_set = false;
 
-		if (!callback_set)
-		{
-			CacheRegisterRelcacheCallback(flush_calendars, (Datum) 0);
-			callback_set = true;
-		}
-		calendar_relid = get_relname_relid("calendar", wi_namespace());
+		calendars_cxt = AllocSetContextCreate(CacheMemoryContext, "workitem calendars",
+											  ALLOCSET_SMALL_SIZES);
 		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = sizeof(Calendar);
+		ctl.entrysize = sizeof(CalendarEntry);
+		ctl.hcxt = calendars_cxt;
 		calendars = hash_create("workitem calendars", 16, &ctl,
 #if PG_VERSION_NUM >= 140000
-								HASH_ELEM | HASH_STRINGS);
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 #else
-								HASH_ELEM);
+								HASH_ELEM | HASH_CONTEXT);
 #endif
+		CacheRegisterRelcacheCallback(invalidate_calendars, (Datum) 0);
 	}
-	cal = hash_search(calendars, key, HASH_FIND, NULL);
-	if (cal != NULL)
-		return cal;
+	e = hash_search(calendars, key, HASH_FIND, NULL);
+	if (e != NULL && e->valid)
+		return e->cal;
 
-	cal = hash_search(calendars, key, HASH_ENTER, &found);
-	cal->cxt = AllocSetContextCreate(CacheMemoryContext, "workitem calendar",
-									 ALLOCSET_SMALL_SIZES);
-	PG_TRY();
+	/* looked up again: the extension may have been dropped and created anew */
+	calendar_relid = get_relname_relid("calendar", wi_namespace());
+
+	/* Nothing reads a calendar here: free what invalidations left behind. */
+	hash_seq_init(&seq, calendars);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (!e->valid)
+		{
+			MemoryContextDelete(e->cal->cxt);
+			hash_search(calendars, e->name, HASH_REMOVE, NULL);
+		}
+
+	for (;;)
 	{
+		/*
+		 * Built under the caller's context, so that an error frees it; moved
+		 * under the cache's once complete and still valid.
+		 */
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "workitem calendar",
+												  ALLOCSET_SMALL_SIZES);
+		Calendar   *cal = MemoryContextAllocZero(cxt, sizeof(Calendar));
+
+		memcpy(cal->name, key, NAMEDATALEN);
+		cal->cxt = cxt;
+		load_invalidated = false;
 		load_calendar(cal);
+		if (!load_invalidated)
+		{
+			e = hash_search(calendars, key, HASH_ENTER, NULL);
+			e->valid = true;
+			e->cal = cal;
+			MemoryContextSetParent(cxt, calendars_cxt);
+			return cal;
+		}
+		MemoryContextDelete(cxt);
 	}
-	PG_CATCH();
-	{
-		MemoryContextDelete(cal->cxt);
-		hash_search(calendars, key, HASH_REMOVE, NULL);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return cal;
 }
 
 /* ----------------------------------------------------------------------

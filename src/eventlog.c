@@ -4,7 +4,10 @@
  * Rows go straight into the heap and its indexes, not through SPI: it is
  * several times cheaper per row, and it needs no INSERT privilege, so the
  * activity log can be written by the trigger for any user while nobody but
- * its owner may write to it by hand (spec section 5).
+ * its owner may write to it by hand (spec section 5). What the executor
+ * would add to such a row is done here too: defaults of columns the owner
+ * added, NOT NULL, CHECK and exclusion constraints, and indexes only once
+ * they are ready for inserts.
  */
 #include "postgres.h"
 
@@ -17,6 +20,7 @@
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -27,21 +31,34 @@
 
 /*
  * What an append needs to know about a target table, kept per backend:
- * the relation, its id sequence, and its indexes with their IndexInfo.
- * Dropped whenever the relation (or anything, InvalidOid) is invalidated.
+ * the relation, its id sequence, its indexes with their IndexInfo, and what
+ * the executor would apply to a row it does not fill in itself: column
+ * defaults, NOT NULL and CHECK constraints (a column the owner added).
  * A row is appended per logged change, so everything that can be worked out
  * once is kept here: only the locks are taken per row.
+ *
+ * An invalidation of the relation (or of all, InvalidOid) only marks it;
+ * it is checked after the table's lock is taken, since taking the lock is
+ * where pending invalidations are accepted (a new index, a column), and
+ * rebuilt then, in the target's own context, reset each time.
  */
 typedef struct Target
 {
 	const char *relname;
 	const char *seqname;
-	Oid			relid;
+	Oid			relid;			/* what the cache below describes */
+	bool		valid;			/* cleared by an invalidation of relid */
+	bool		built;			/* the last build completed */
 	Oid			seqid;
+	MemoryContext cxt;			/* all of the below */
 	int			nindexes;
 	Oid		   *indexes;
 	IndexInfo **info;
 	ExprState **pred;			/* partial indexes: their predicate, prepared once */
+	ExprState **defaults;		/* per column: its default (NULL: none) */
+	int			nchecks;
+	ExprState **checks;			/* CHECK constraints, and their names */
+	char	  **check_names;
 	EState	   *estate;			/* long-lived, for expressions and predicates */
 	TupleTableSlot *slot;		/* reused by every row for its index entries */
 } Target;
@@ -57,68 +74,148 @@ target_invalidate(Datum arg, Oid relid)
 
 	for (int i = 0; i < 2; i++)
 		if (relid == InvalidOid || relid == targets[i]->relid)
-			targets[i]->relid = InvalidOid;
+			targets[i]->valid = false;
+}
+
+/* (Re)builds the cache of t from rel, opened and locked by the caller. */
+static void
+target_build(Target *t, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *indexoids = RelationGetIndexList(rel);
+	ListCell   *lc;
+	MemoryContext old;
+	int			i = 0;
+
+	t->seqid = get_relname_relid(t->seqname, wi_namespace());
+	if (!OidIsValid(t->seqid))
+		elog(ERROR, "sequence workitem.%s does not exist", t->seqname);
+
+	/* the previous build: nothing points into it any more */
+	if (t->slot)
+		ExecDropSingleTupleTableSlot(t->slot);
+	if (t->estate)
+		FreeExecutorState(t->estate);
+	t->slot = NULL;
+	t->estate = NULL;
+	if (t->cxt == NULL)
+		t->cxt = AllocSetContextCreate(CacheMemoryContext, "workitem log target",
+									   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(t->cxt);
+
+	old = MemoryContextSwitchTo(t->cxt);
+	t->estate = CreateExecutorState();
+	/* a copy: the slot outlives this relcache entry's descriptor */
+	t->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsHeapTuple);
+	t->nindexes = list_length(indexoids);
+	t->indexes = palloc(sizeof(Oid) * (t->nindexes + 1));
+	t->info = palloc(sizeof(IndexInfo *) * (t->nindexes + 1));
+	t->pred = palloc0(sizeof(ExprState *) * (t->nindexes + 1));
+	foreach(lc, indexoids)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+
+		t->indexes[i] = lfirst_oid(lc);
+		t->info[i] = BuildIndexInfo(idx);
+		if (t->info[i]->ii_Predicate != NIL)
+			t->pred[i] = ExecPrepareQual(t->info[i]->ii_Predicate, t->estate);
+		index_close(idx, NoLock);
+		i++;
+	}
+
+	/* What INSERT would add or check on its own */
+	t->defaults = palloc0(sizeof(ExprState *) * Max(desc->natts, 1));
+	for (int c = 0; c < desc->natts; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, c);
+		Node	   *def;
+
+		if (att->attisdropped)
+			continue;
+		if (att->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("workitem.%s has a generated column \"%s\", which the activity log cannot fill",
+							t->relname, NameStr(att->attname)),
+					 errhint("Drop the column, or make it a plain column with a default.")));
+		def = build_column_default(rel, c + 1);
+		if (def != NULL)
+			t->defaults[c] = ExecPrepareExpr((Expr *) def, t->estate);
+	}
+	t->nchecks = desc->constr ? desc->constr->num_check : 0;
+	t->checks = palloc(sizeof(ExprState *) * Max(t->nchecks, 1));
+	t->check_names = palloc(sizeof(char *) * Max(t->nchecks, 1));
+	for (int c = 0; c < t->nchecks; c++)
+	{
+		ConstrCheck *check = &desc->constr->check[c];
+
+		t->checks[c] = ExecPrepareExpr((Expr *) stringToNode(check->ccbin), t->estate);
+		t->check_names[c] = pstrdup(check->ccname);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 static Relation
 target_open(Target *t)
 {
 	Relation	rel;
+	Oid			relid = t->valid && t->built ? t->relid : InvalidOid;
 
 	if (!callback_set)
 	{
 		CacheRegisterRelcacheCallback(target_invalidate, (Datum) 0);
 		callback_set = true;
 	}
-	if (!OidIsValid(t->relid))
+	if (!OidIsValid(relid))
 	{
-		Oid			relid = get_relname_relid(t->relname, wi_namespace());
-		List	   *indexoids;
-		ListCell   *lc;
-		MemoryContext old;
-		int			i = 0;
-
+		relid = get_relname_relid(t->relname, wi_namespace());
 		if (!OidIsValid(relid))
 			elog(ERROR, "relation workitem.%s does not exist", t->relname);
-		t->seqid = get_relname_relid(t->seqname, wi_namespace());
-		if (!OidIsValid(t->seqid))
-			elog(ERROR, "sequence workitem.%s does not exist", t->seqname);
-		rel = table_open(relid, RowExclusiveLock);
-		indexoids = RelationGetIndexList(rel);
-		old = MemoryContextSwitchTo(CacheMemoryContext);
-		if (t->estate)
-			FreeExecutorState(t->estate);
-		t->estate = CreateExecutorState();
-		if (t->slot)
-		{
-			TupleDesc	desc = t->slot->tts_tupleDescriptor;
-
-			ExecDropSingleTupleTableSlot(t->slot);
-			FreeTupleDesc(desc);
-		}
-		/* a copy: the slot outlives this relcache entry's descriptor */
-		t->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
-										   &TTSOpsHeapTuple);
-		t->nindexes = list_length(indexoids);
-		t->indexes = palloc(sizeof(Oid) * (t->nindexes + 1));
-		t->info = palloc(sizeof(IndexInfo *) * (t->nindexes + 1));
-		t->pred = palloc0(sizeof(ExprState *) * (t->nindexes + 1));
-		foreach(lc, indexoids)
-		{
-			Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-
-			t->indexes[i] = lfirst_oid(lc);
-			t->info[i] = BuildIndexInfo(idx);
-			if (t->info[i]->ii_Predicate != NIL)
-				t->pred[i] = ExecPrepareQual(t->info[i]->ii_Predicate, t->estate);
-			index_close(idx, NoLock);
-			i++;
-		}
-		MemoryContextSwitchTo(old);
-		t->relid = relid;
-		return rel;
 	}
-	return table_open(t->relid, RowExclusiveLock);
+	/* Lock first: this accepts pending invalidations, seen by the check below. */
+	rel = table_open(relid, RowExclusiveLock);
+	while (!t->valid || !t->built || t->relid != relid)
+	{
+		t->relid = relid;
+		t->valid = true;		/* an invalidation during the build clears it */
+		t->built = false;		/* an error during the build leaves it unset */
+		target_build(t, rel);
+		t->built = true;
+	}
+	return rel;
+}
+
+/* NOT NULL and CHECK, as the executor tests a row it inserts. */
+static void
+check_constraints(Target *t, Relation rel, TupleTableSlot *slot, ExprContext *econtext)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (desc->constr == NULL)
+		return;
+	if (desc->constr->has_not_null)
+	{
+		slot_getallattrs(slot);
+		for (int c = 0; c < desc->natts; c++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, c);
+
+			if (att->attnotnull && !att->attisdropped && slot->tts_isnull[c])
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+								NameStr(att->attname), RelationGetRelationName(rel)),
+						 errtablecol(rel, c + 1)));
+		}
+	}
+	for (int c = 0; c < t->nchecks; c++)
+		if (!ExecCheck(t->checks[c], econtext))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
+							RelationGetRelationName(rel), t->check_names[c]),
+					 errtableconstraint(rel, t->check_names[c])));
 }
 
 /* Insert one tuple into the heap and every index of the target. */
@@ -128,16 +225,20 @@ insert_tuple(Target *t, Relation rel, HeapTuple tup)
 	ExprContext *econtext = GetPerTupleExprContext(t->estate);
 	TupleTableSlot *slot = t->slot;
 
-	simple_heap_insert(rel, tup);
-
 	ExecStoreHeapTuple(tup, slot, false);
 	econtext->ecxt_scantuple = slot;
+	check_constraints(t, rel, slot, econtext);
+	simple_heap_insert(rel, tup);
+
 	for (int i = 0; i < t->nindexes; i++)
 	{
 		Relation	idx;
 		Datum		values[INDEX_MAX_KEYS];
 		bool		isnull[INDEX_MAX_KEYS];
 
+		/* as ExecInsertIndexTuples: not an index still being built concurrently */
+		if (!t->info[i]->ii_ReadyForInserts)
+			continue;
 		if (t->pred[i] != NULL && !ExecQual(t->pred[i], econtext))
 			continue;
 		idx = index_open(t->indexes[i], RowExclusiveLock);
@@ -164,6 +265,9 @@ insert_tuple(Target *t, Relation rel, HeapTuple tup)
 		index_insert_cleanup(idx, t->info[i]);
 		t->info[i]->ii_AmCache = NULL;	/* a cleanup need not reset it */
 #endif
+		if (t->info[i]->ii_ExclusionOps != NULL)
+			check_exclusion_constraint(rel, idx, t->info[i], &tup->t_self, values, isnull,
+									   t->estate, false);
 		index_close(idx, NoLock);
 	}
 	econtext->ecxt_scantuple = NULL;
@@ -179,6 +283,7 @@ typedef struct RowBuilder
 	TupleDesc	desc;
 	Datum	   *values;
 	bool	   *nulls;
+	bool	   *set;			/* given by the caller; the others get their default */
 } RowBuilder;
 
 static void
@@ -190,6 +295,7 @@ row_begin(RowBuilder *rb, Target *t)
 	rb->values = palloc0(sizeof(Datum) * rb->desc->natts);
 	rb->nulls = palloc(sizeof(bool) * rb->desc->natts);
 	memset(rb->nulls, true, sizeof(bool) * rb->desc->natts);
+	rb->set = palloc0(sizeof(bool) * rb->desc->natts);
 }
 
 /* Our columns come first and in order; a search is the fallback. */
@@ -211,6 +317,7 @@ row_set(RowBuilder *rb, int guess, const char *column, Datum value, bool isnull)
 	}
 	rb->values[i] = value;
 	rb->nulls[i] = isnull;
+	rb->set[i] = true;
 }
 
 static void
@@ -231,13 +338,21 @@ row_set_id(RowBuilder *rb)
 static void
 row_finish(RowBuilder *rb)
 {
-	HeapTuple	tup = heap_form_tuple(rb->desc, rb->values, rb->nulls);
+	Target	   *t = rb->target;
+	HeapTuple	tup;
 
-	insert_tuple(rb->target, rb->rel, tup);
+	/* columns the caller does not know of (added later) get their default */
+	for (int i = 0; i < rb->desc->natts; i++)
+		if (!rb->set[i] && t->defaults[i] != NULL)
+			rb->values[i] = ExecEvalExprSwitchContext(t->defaults[i], GetPerTupleExprContext(t->estate),
+													  &rb->nulls[i]);
+	tup = heap_form_tuple(rb->desc, rb->values, rb->nulls);
+	insert_tuple(t, rb->rel, tup);
 	heap_freetuple(tup);
 	table_close(rb->rel, NoLock);
 	pfree(rb->values);
 	pfree(rb->nulls);
+	pfree(rb->set);
 }
 
 void

@@ -37,9 +37,9 @@ static const LegacyLabel legacy[] = {
 	{WI_TICKET, "Rejected - Unknown email address", WI_CLOSED, NONE, WI_UNKNOWN_SENDER},
 	{WI_TICKET, "Resolved - Ticket split", WI_WAITING, WI_SPLIT, NONE},
 	{WI_TICKET, "Resolved - Ticket split (completed)", WI_RESOLVED, NONE, WI_SPLIT_COMPLETED},
-	{WI_TICKET, "Resolved - Existing ticket updated", WI_RESOLVED, NONE, WI_MERGED},
+	{WI_TICKET, "Resolved - Existing ticket updated", WI_CLOSED, NONE, WI_MERGED},
 	{WI_TICKET, "Resolved - New case launched", WI_WAITING, WI_CASE_LAUNCHED, NONE},
-	{WI_TICKET, "Resolved - Existing case updated", WI_RESOLVED, NONE, WI_MERGED},
+	{WI_TICKET, "Resolved - Existing case updated", WI_CLOSED, NONE, WI_MERGED},
 
 	{WI_CASE, "In Progress (not yet being processed)", WI_TO_DO, NONE, NONE},
 	{WI_CASE, "In Progress (being processed)", WI_IN_PROGRESS, NONE, NONE},

@@ -381,23 +381,59 @@ moment(text *calendar, TimestampTz since, int64 used, int64 thr)
 	return wi_business_add(calendar, since, thr - used);
 }
 
-static bool
-contains(double *a, int n, double f)
+/*
+ * The non-NULL elements of a numeric[] (warn_at, warned), as numerics:
+ * thresholds are compared exactly, never through float8, so 1/3 fired
+ * is found again as 1/3.
+ */
+static Datum *
+numerics(Datum a, int *n)
 {
+	Datum	   *elems;
+	bool	   *nulls;
+	int			k = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(a), NUMERICOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	for (int i = 0; i < *n; i++)
+		if (!nulls[i])
+			elems[k++] = elems[i];
+	*n = k;
+	return elems;
+}
+
+static double
+numeric_double(Datum f)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, f));
+}
+
+/*
+ * Has threshold f fired (is it in warned)? Earlier builds stored a fired
+ * threshold through float8 (1/3 as 0.333333333333333): that form counts
+ * too, so a clock warned by an older version does not warn again.
+ */
+static bool
+fired_already(Datum *warned, int n, Datum f)
+{
+	Datum		old_form = (Datum) 0;
+
 	for (int i = 0; i < n; i++)
-		if (a[i] == f)
+	{
+		if (DatumGetBool(DirectFunctionCall2(numeric_eq, warned[i], f)))
 			return true;
+		if (old_form == (Datum) 0)
+			old_form = DirectFunctionCall1(float8_numeric, Float8GetDatum(numeric_double(f)));
+		if (DatumGetBool(DirectFunctionCall2(numeric_eq, warned[i], old_form)))
+			return true;
+	}
 	return false;
 }
 
 static Datum
-numeric_array_datum(double *a, int n)
+numeric_array_datum(Datum *a, int n)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		elems[i] = DirectFunctionCall1(float8_numeric, Float8GetDatum(a[i]));
-	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+	return PointerGetDatum(construct_array(a, n, NUMERICOID, -1, false, TYPALIGN_INT));
 }
 
 static void
@@ -471,7 +507,7 @@ run_alarms(TimestampTz at, int budget)
 		Datum		breached_d = SPI_getbinval(t, d, 11, &breached_null);
 		Datum		warn_at_d = SPI_getbinval(t, d, 12, &isnull);
 		bool		no_policy = isnull;
-		double	   *warned,
+		Datum	   *warned,
 				   *warn_at = NULL;
 		int			nwarned,
 					nwarn_at = 0;
@@ -483,21 +519,21 @@ run_alarms(TimestampTz at, int budget)
 		WiEvent		ev = {0};
 
 		if (!no_policy)
-			warn_at = wi_numeric_array(warn_at_d, &nwarn_at);
-		warned = wi_numeric_array(warned_d, &nwarned);
-		warned = repalloc(warned, sizeof(double) * (nwarned + nwarn_at + 1));
+			warn_at = numerics(warn_at_d, &nwarn_at);
+		warned = numerics(warned_d, &nwarned);
+		warned = repalloc(warned, sizeof(Datum) * (nwarned + nwarn_at + 1));
 
 		ev.item_id = item_id;
 		ev.actor = "system";
 		for (int k = 0; k < nwarn_at; k++)
 		{
-			double		f = warn_at[k];
+			double		f = numeric_double(warn_at[k]);
 			int			pct = (int) rint(f * 100.0);
 
-			if (contains(warned, nwarned, f) ||
+			if (fired_already(warned, nwarned, warn_at[k]) ||
 				moment(calendar, since, used, threshold(f, target_us)) > at)
 				continue;
-			warned[nwarned++] = f;
+			warned[nwarned++] = warn_at[k];
 			ev.what = "sla_warning";
 			ev.old_value = NULL;
 			ev.new_value = psprintf("%d%%", pct);
@@ -614,13 +650,14 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 				Datum		w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 				int			nwarn = 0,
 							nwarned = 0;
-				double	   *warn = isnull ? NULL : wi_numeric_array(w, &nwarn);
-				double	   *warned = wi_numeric_array(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
+				Datum	   *warn = isnull ? NULL : numerics(w, &nwarn);
+				Datum	   *warned = numerics(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
 
 				for (int k = 0; k < nwarn; k++)
-					if (!contains(warned, nwarned, warn[k]))
+					if (!fired_already(warned, nwarned, warn[k]))
 					{
-						TimestampTz m = moment(calendar, since, used, threshold(warn[k], target_us));
+						TimestampTz m = moment(calendar, since, used,
+											   threshold(numeric_double(warn[k]), target_us));
 
 						if (m < next)
 							next = m;

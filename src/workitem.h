@@ -9,6 +9,18 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
+/*
+ * A function that never returns. PostgreSQL 18 replaced the trailing
+ * pg_attribute_noreturn() with the C11-style specifier pg_noreturn, which
+ * goes before the declaration; GCC's attribute, which pg_attribute_noreturn()
+ * is before 18, is accepted there too.
+ */
+#if PG_VERSION_NUM >= 180000
+#define wi_noreturn pg_noreturn
+#else
+#define wi_noreturn pg_attribute_noreturn()
+#endif
+
 /* SQLSTATEs of class WI (documented in README.md). */
 #define ERRCODE_WI_INVALID_TRANSITION		MAKE_SQLSTATE('W','I','0','0','1')
 #define ERRCODE_WI_MISSING_FIELDS			MAKE_SQLSTATE('W','I','0','0','2')
@@ -94,8 +106,8 @@ extern char *wi_allowed_wait_types_text(WiKind kind);
 extern int	wi_internal_depth;
 struct TriggerData;
 extern bool wi_loading_dump(struct TriggerData *td);
-extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
-						   const char *detail) pg_attribute_noreturn();
+wi_noreturn extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
+									   const char *detail);
 
 /* guard.c: who may write what the engine owns */
 extern bool wi_owns_table(Relation rel);

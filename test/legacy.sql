@@ -2,7 +2,7 @@
 -- spec section 4, exactly (status, wait_type, resolution), then the same
 -- labels in other cases and with other dashes and spacing, and the errors.
 BEGIN;
-SELECT plan(135);
+SELECT plan(137);
 
 -- The three tables of spec section 4, copied as data ('' = empty cell).
 CREATE TEMP TABLE spec_legacy (n serial, kind workitem.kind, label text,
@@ -20,9 +20,9 @@ INSERT INTO spec_legacy (kind, label, status, wait_type, resolution) VALUES
     ('ticket', 'Rejected - Unknown email address', 'closed', '', 'unknown_sender'),
     ('ticket', 'Resolved - Ticket split', 'waiting', 'split', ''),
     ('ticket', 'Resolved - Ticket split (completed)', 'resolved', '', 'split_completed'),
-    ('ticket', 'Resolved - Existing ticket updated', 'resolved', '', 'merged'),
+    ('ticket', 'Resolved - Existing ticket updated', 'closed', '', 'merged'),
     ('ticket', 'Resolved - New case launched', 'waiting', 'case_launched', ''),
-    ('ticket', 'Resolved - Existing case updated', 'resolved', '', 'merged'),
+    ('ticket', 'Resolved - Existing case updated', 'closed', '', 'merged'),
     ('case', 'In Progress (not yet being processed)', 'to_do', '', ''),
     ('case', 'In Progress (being processed)', 'in_progress', '', ''),
     ('case', 'Paused - Awaiting more information', 'waiting', 'more_info', ''),
@@ -104,6 +104,24 @@ SELECT throws_ok($$SELECT * FROM workitem.legacy_status('ticket', NULL)$$,
                  '22004', NULL, 'a NULL label is refused');
 SELECT throws_ok($$SELECT * FROM workitem.legacy_status('gizmo', 'Resolved')$$,
                  '22P02', NULL, 'an unknown kind is refused by the enum');
+
+-- 6. A merge label maps to the pair the engine stores for a merge
+-- (closed + merged), never to resolved + merged
+SET LOCAL workitem.actor = 'legacy';
+CREATE TEMP TABLE merged_pair (status text, resolution text);
+DO $$
+DECLARE
+    a bigint := (workitem.create_ticket('from', 'd', 'c', 'r@example.com', 'r@example.com')).id;
+    b bigint := (workitem.create_ticket('into', 'd', 'c', 'r@example.com', 'r@example.com')).id;
+BEGIN
+    PERFORM workitem.submit(a);
+    PERFORM workitem.submit(b);
+    INSERT INTO merged_pair SELECT m.status, m.resolution FROM workitem.merge(a, b) m;
+END $$;
+SELECT is((SELECT status || '|' || resolution FROM workitem.legacy_status('ticket', label)),
+          (SELECT status || '|' || resolution FROM merged_pair),
+          format('ticket "%s" maps to what merge() stores', label))
+FROM unnest(ARRAY['Resolved - Existing ticket updated', 'Resolved - Existing case updated']) label;
 
 SELECT * FROM finish();
 ROLLBACK;

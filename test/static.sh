@@ -2,7 +2,11 @@
 # Static checks of the C (issue 7), printing TAP:
 #   1. gcc builds it with -Wall -Wextra -Werror;
 #   2. clang builds it with -Wall -Wextra -Werror;
-#   3. cppcheck (warning, portability, performance) reports nothing.
+#   3. cppcheck (warning, portability, performance) reports nothing;
+#   4. src/workitem.h declares its noreturn functions in a way both the
+#      installed headers and PostgreSQL 18's (pg_noreturn, no
+#      pg_attribute_noreturn()) accept: only 15 is installed here, so 18's
+#      convention is simulated on top of it.
 # The builds run in a scratch copy of the tree, so they never race with
 # the real build. clang and cppcheck are installed from Debian when
 # missing (through sudo when not root); a check whose tool cannot be had
@@ -88,6 +92,28 @@ if ensure cppcheck cppcheck; then
     fi
 else
     not_ok "cppcheck --enable=warning,portability,performance reports nothing in src/ (cppcheck is missing and could not be installed)"
+fi
+
+# A call of a noreturn function ends a non-void function: with
+# -Werror=return-type the probe compiles only if the declaration says so.
+noreturn_probe() {  # noreturn_probe <name> <lines put before #include "workitem.h">
+    local f=$scratch/$1.c
+    { printf '#include "postgres.h"\n%s\n#include "workitem.h"\n' "$2"
+      printf 'int wi_probe(void);\nint wi_probe(void) { wi_refuse_move(1, WI_TICKET, WI_DRAFT, WI_CLOSED, "x"); }\n'
+    } >"$f"
+    gcc -c -o "$f.o" -Wall -Werror=return-type -I "$ROOT/src" \
+        -I "$("$PG_CONFIG" --includedir-server)" "$f" >"$f.log" 2>&1 && return 0
+    head -n 10 "$f.log" | sed 's/^/#   /'
+    return 1
+}
+if noreturn_probe pg_installed '' &&
+   noreturn_probe pg18 '#undef pg_attribute_noreturn
+#define pg_noreturn _Noreturn
+#undef PG_VERSION_NUM
+#define PG_VERSION_NUM 180000'; then
+    ok "workitem.h: wi_refuse_move() is noreturn with the installed headers and with PostgreSQL 18's pg_noreturn"
+else
+    not_ok "workitem.h: wi_refuse_move() is noreturn with the installed headers and with PostgreSQL 18's pg_noreturn"
 fi
 
 echo "1..$n"
