@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 
+#include "common/int.h"
 #include "lib/stringinfo.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -31,7 +32,19 @@ typedef struct IcsTime
 	IcsLine    *line;			/* where it was read */
 } IcsTime;
 
+/* A DURATION as read: nominal days, then exact microseconds (RFC 5545). */
+typedef struct IcsDuration
+{
+	bool		set;
+	int64		days;
+	int64		usecs;
+	IcsLine    *line;			/* where it was read */
+} IcsDuration;
+
 /* Refuse the feed: the calendar, the line number and the line itself. */
+static void ics_error(IcsParser *p, int sqlstate, int lineno, const char *line,
+					  const char *what) pg_attribute_noreturn();
+
 static void
 ics_error(IcsParser *p, int sqlstate, int lineno, const char *line,
 		  const char *what)
@@ -303,16 +316,23 @@ ics_read_time(IcsParser *p, IcsLine *l, char **params, const char *value, IcsTim
 	}
 }
 
-/* Read a DURATION ("P1D", "PT4H30M", "P1W") into microseconds and days. */
+/*
+ * Read a DURATION ("P1D", "PT4H30M", "P1W") into days and microseconds.
+ * Each part is summed with overflow checks: the whole duration must fit
+ * in microseconds (about 292,000 years), else it is refused (22008)
+ * rather than wrapped round.
+ */
 static void
-ics_read_duration(IcsParser *p, IcsLine *l, const char *value, int *days, int64 *usecs)
+ics_read_duration(IcsParser *p, IcsLine *l, const char *value, IcsDuration *dur)
 {
 	const char *s = value;
 	bool		in_time = false;
 	bool		any = false;
+	int64		total;
 
-	*days = 0;
-	*usecs = 0;
+	memset(dur, 0, sizeof(*dur));
+	dur->set = true;
+	dur->line = l;
 	if (*s == '+')
 		s++;
 	if (*s != 'P')
@@ -320,6 +340,8 @@ ics_read_duration(IcsParser *p, IcsLine *l, const char *value, int *days, int64 
 	for (s++; *s; s++)
 	{
 		int64		n = 0;
+		int64	   *sum = in_time ? &dur->usecs : &dur->days;
+		int64		unit;
 
 		if (*s == 'T' && !in_time)
 		{
@@ -331,21 +353,30 @@ ics_read_duration(IcsParser *p, IcsLine *l, const char *value, int *days, int64 
 		while (isdigit((unsigned char) *s) && n < 100000)
 			n = n * 10 + (*s++ - '0');
 		if (!in_time && *s == 'W')
-			*days += n * 7;
+			unit = 7;
 		else if (!in_time && *s == 'D')
-			*days += n;
+			unit = 1;
 		else if (in_time && *s == 'H')
-			*usecs += n * USECS_PER_HOUR;
+			unit = USECS_PER_HOUR;
 		else if (in_time && *s == 'M')
-			*usecs += n * USECS_PER_MINUTE;
+			unit = USECS_PER_MINUTE;
 		else if (in_time && *s == 'S')
-			*usecs += n * USECS_PER_SEC;
+			unit = USECS_PER_SEC;
 		else
 			goto bad;
+		if (pg_mul_s64_overflow(n, unit, &n) || pg_add_s64_overflow(*sum, n, sum))
+			goto overflow;
 		any = true;
 	}
-	if (any)
-		return;
+	if (!any)
+		goto bad;
+	if (pg_mul_s64_overflow(dur->days, USECS_PER_DAY, &total) ||
+		pg_add_s64_overflow(total, dur->usecs, &total))
+		goto overflow;
+	return;
+overflow:
+	ics_error(p, ERRCODE_DATETIME_FIELD_OVERFLOW, l->lineno, l->text,
+			  psprintf("duration \"%s\" is out of range", value));
 bad:
 	ics_error(p, ERRCODE_INVALID_TEXT_REPRESENTATION, l->lineno, l->text,
 			  psprintf("\"%s\" is not a valid duration (such as P1D or PT4H)", value));
@@ -423,7 +454,7 @@ add_row(IcsParser *p, DateADT day, bool has_starts, TimeADT starts,
 /* Turn one VEVENT (opened at line "begin") into holiday rows. */
 static void
 ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
-		  bool has_duration, int dur_days, int64 dur_usecs, char *name)
+		  IcsDuration *dur, char *name)
 {
 	DateADT		d1,
 				d2;
@@ -438,18 +469,30 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 				  dtend->line->text,
 				  "DTSTART and DTEND must both be dates or both date-times");
 
+	/*
+	 * A duration is at most some 106 million days (ics_read_duration): one
+	 * longer than an event may be is refused before any date is computed
+	 * from it.
+	 */
+	if (dur->set && dur->days + dur->usecs / USECS_PER_DAY > ICS_MAX_EVENT_DAYS)
+		ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dur->line->lineno, dur->line->text,
+				  psprintf("an event of " INT64_FORMAT " days (at most %d)",
+						   dur->days + dur->usecs / USECS_PER_DAY, ICS_MAX_EVENT_DAYS));
+
 	if (start->is_date)
 	{
 		/* Whole days, from midnight to midnight; DTEND is exclusive, one day when absent. */
 		d1 = ics_date(start);
 		d2 = d1 + 1;
 		if (dtend->set)
+		{
 			d2 = ics_date(dtend);
-		else if (has_duration)
-			d2 = d1 + dur_days + (dur_usecs > 0 ? 1 : 0);
-		if (d2 < d1)
-			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dtend->line->lineno,
-					  dtend->line->text, "DTEND is before DTSTART");
+			if (d2 < d1)
+				ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dtend->line->lineno,
+						  dtend->line->text, "DTEND is before DTSTART");
+		}
+		else if (dur->set)
+			d2 = d1 + (DateADT) dur->days + (dur->usecs > 0 ? 1 : 0);
 		if (d2 == d1)
 			d2 = d1 + 1;		/* a zero-length all-day event still names its day */
 		t1 = t2 = 0;
@@ -461,20 +504,25 @@ ics_event(IcsParser *p, IcsLine *begin, IcsTime *start, IcsTime *dtend,
 		TimestampTz to;
 
 		if (dtend->set)
+		{
 			to = ics_instant(p, dtend);
-		else if (has_duration)
+			if (to < from)
+				ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dtend->line->lineno,
+						  dtend->line->text, "DTEND is before DTSTART");
+		}
+		else if (dur->set)
 		{
 			/* Days are nominal (same wall-clock time), hours exact (RFC 5545). */
 			IcsTime		e = *start;
 
-			j2date(date2j(e.year, e.mon, e.mday) + dur_days, &e.year, &e.mon, &e.mday);
-			to = ics_instant(p, &e) + dur_usecs;
+			j2date(date2j(e.year, e.mon, e.mday) + (int) dur->days, &e.year, &e.mon, &e.mday);
+			if (pg_add_s64_overflow(ics_instant(p, &e), dur->usecs, &to) ||
+				!IS_VALID_TIMESTAMP(to))
+				ics_error(p, ERRCODE_DATETIME_FIELD_OVERFLOW, dur->line->lineno, dur->line->text,
+						  "the event ends after the last moment a timestamp can hold");
 		}
 		else
 			to = from;
-		if (to < from)
-			ics_error(p, ERRCODE_INVALID_PARAMETER_VALUE, dtend->line->lineno,
-					  dtend->line->text, "DTEND is before DTSTART");
 		if (to == from)
 			return;				/* an instant closes nothing */
 		ics_local(p, from, &d1, &t1);
@@ -514,9 +562,7 @@ ics_parse(IcsParser *p)
 	IcsLine    *event = NULL;
 	IcsTime		start = {0},
 				dtend = {0};
-	bool		has_duration = false;
-	int			dur_days = 0;
-	int64		dur_usecs = 0;
+	IcsDuration dur = {0};
 	char	   *summary = NULL;
 	bool		cancelled = false;
 	int			first = -1;
@@ -569,7 +615,7 @@ ics_parse(IcsParser *p)
 				event = l;
 				memset(&start, 0, sizeof(start));
 				memset(&dtend, 0, sizeof(dtend));
-				has_duration = false;
+				memset(&dur, 0, sizeof(dur));
 				summary = NULL;
 				cancelled = false;
 			}
@@ -592,8 +638,7 @@ ics_parse(IcsParser *p)
 			if (strcmp(stack[depth], "VEVENT") == 0)
 			{
 				if (!cancelled)
-					ics_event(p, event, &start, &dtend, has_duration,
-							  dur_days, dur_usecs, summary);
+					ics_event(p, event, &start, &dtend, &dur, summary);
 				event = NULL;
 			}
 			continue;
@@ -608,18 +653,17 @@ ics_parse(IcsParser *p)
 			if (t->set)
 				ics_error(p, ERRCODE_INVALID_TEXT_REPRESENTATION, l->lineno, l->text,
 						  psprintf("%s given twice in one VEVENT", name));
-			if (name[2] == 'E' && has_duration)
+			if (name[2] == 'E' && dur.set)
 				ics_error(p, ERRCODE_INVALID_TEXT_REPRESENTATION, l->lineno, l->text,
 						  "a VEVENT has DTEND or DURATION, not both");
 			ics_read_time(p, l, params, value, t);
 		}
 		else if (strcmp(name, "DURATION") == 0)
 		{
-			if (dtend.set || has_duration)
+			if (dtend.set || dur.set)
 				ics_error(p, ERRCODE_INVALID_TEXT_REPRESENTATION, l->lineno, l->text,
 						  "a VEVENT has DTEND or DURATION, not both");
-			ics_read_duration(p, l, value, &dur_days, &dur_usecs);
-			has_duration = true;
+			ics_read_duration(p, l, value, &dur);
 		}
 		else if (strcmp(name, "SUMMARY") == 0)
 			summary = ics_unescape(value);
