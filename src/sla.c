@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
@@ -357,8 +358,14 @@ wi_sla_first_response(int64 item_id)
 int64
 wi_clock_used_at(text *calendar, int64 used, bool since_null, TimestampTz since, TimestampTz at)
 {
-	if (!since_null && at > since)
-		used += wi_business_usecs(calendar, since, at);
+	if (!since_null && at > since &&
+		pg_add_s64_overflow(used, wi_business_usecs(calendar, since, at), &used))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("SLA clock: working time used out of range"),
+				 errdetail("Used before: %s; running since %s, read at %s.",
+						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(wi_usecs_interval(used)))),
+						   timestamptz_to_str(since), timestamptz_to_str(at))));
 	return used;
 }
 
@@ -385,9 +392,10 @@ wi_numeric_array(Datum a, int *n)
 char *
 wi_hours_minutes(int64 us)
 {
-	int64		minutes = (us < 0 ? -us : us) / USECS_PER_MINUTE;
+	/* unsigned: the magnitude of INT64_MIN has no int64 */
+	uint64		minutes = (us < 0 ? -(uint64) us : (uint64) us) / USECS_PER_MINUTE;
 
-	return psprintf(INT64_FORMAT " h " INT64_FORMAT " m", minutes / 60, minutes % 60);
+	return psprintf(UINT64_FORMAT " h " UINT64_FORMAT " m", minutes / 60, minutes % 60);
 }
 
 PG_FUNCTION_INFO_V1(workitem_clock_used);
@@ -455,7 +463,12 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
 	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
 	used = wi_interval_usecs(PG_GETARG_INTERVAL_P(3));	/* stopped: used is final */
-	left = target - used;
+	if (pg_sub_s64_overflow(target, used, &left))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("SLA clock: working time left out of range: target %s, used %s",
+						DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(2))),
+						DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(3))))));
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s %s due date",
 											  strcmp(state, "paused") == 0 ? "Due: paused" :
 											  strcmp(state, "met") == 0 ? "Met:" : "Missed:",
