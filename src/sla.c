@@ -443,7 +443,30 @@ workitem_clock_state(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text("running"));
 }
 
-/* "Due: <time>" while running; "Due: paused 2 h 5 m before due date" when stopped. */
+/*
+ * A due time as people read it: to the minute (seconds dropped, so the
+ * label never shows a minute after the real due time), in the session's
+ * TimeZone, with the zone's abbreviation: "2026-11-30 16:30 CET".
+ */
+static char *
+label_time(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+	const char *tzn = NULL;
+
+	if (TIMESTAMP_NOT_FINITE(t) || timestamp2tm(t, &tz, &tm, &fsec, &tzn, NULL) != 0)
+		return pstrdup(timestamptz_to_str(t));
+	if (tzn == NULL || tzn[0] == '\0')
+		return psprintf("%04d-%02d-%02d %02d:%02d %c%02d:%02d", tm.tm_year, tm.tm_mon, tm.tm_mday,
+						tm.tm_hour, tm.tm_min, tz <= 0 ? '+' : '-', abs(tz) / SECS_PER_HOUR,
+						abs(tz) % SECS_PER_HOUR / SECS_PER_MINUTE);
+	return psprintf("%04d-%02d-%02d %02d:%02d %s", tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tzn);
+}
+
+/* "Due: 2026-11-30 16:30 CET" while running; "Due: paused 2 h 5 m before due date" when stopped. */
 PG_FUNCTION_INFO_V1(workitem_clock_label);
 Datum
 workitem_clock_label(PG_FUNCTION_ARGS)
@@ -457,8 +480,7 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strcmp(state, "running") == 0 && !PG_ARGISNULL(5))
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("Due: %s",
-												  timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(5)))));
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("Due: %s", label_time(PG_GETARG_TIMESTAMPTZ(5)))));
 	if (strcmp(state, "pending") == 0)
 		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
 	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));

@@ -10,3 +10,6 @@ ALTER TABLE workitem.sla_target ADD CONSTRAINT sla_target_working_time_at_most_1
     CHECK (working_time IS NULL OR working_time <= interval '36525 days') NOT VALID;
 ALTER TABLE workitem.sla_target ADD CONSTRAINT sla_target_business_days_at_most_100_years
     CHECK (business_days IS NULL OR business_days <= 26089) NOT VALID;
+
+COMMENT ON FUNCTION workitem.sla_label(bigint, text, timestamptz) IS
+    'Due: 2026-11-30 16:30 CET (to the minute, in the session''s TimeZone), or while stopped: Due: paused 2 h 5 m before due date / after due date.';
