@@ -7,9 +7,11 @@
 #   2. replays every input of test/fuzz/regressions/ (feeds that crashed
 #      or overflowed once), one test each;
 #   3. replays the seed corpus test/fuzz/corpus/;
-#   4. fuzzes for FUZZ_SECONDS (default 5) from the seeds, in a scratch
-#      copy: any crash, sanitizer report or undocumented error fails, and
-#      the input is left in the scratch directory (keep it in regressions/).
+#   4. fuzzes for FUZZ_SECONDS (default 5), or FUZZ_RUNS inputs when set,
+#      from the seeds, in a scratch copy: any crash, sanitizer report or
+#      undocumented error fails, and the input is copied to $TMPDIR (keep
+#      it in regressions/). The long run of the README:
+#      FUZZ_RUNS=10000000 test/fuzz.sh
 # clang and its libFuzzer runtime come from Debian (clang, libclang-rt-14-dev)
 # and are installed when missing; when they cannot be had the test fails.
 set -uo pipefail
@@ -17,6 +19,11 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 PG_CONFIG=${PG_CONFIG:-${PGBIN:+$PGBIN/pg_config}}
 PG_CONFIG=${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}
 SECONDS_TO_FUZZ=${FUZZ_SECONDS:-5}
+if [ -n "${FUZZ_RUNS:-}" ]; then
+    limit=(-runs="$FUZZ_RUNS") what="$FUZZ_RUNS inputs"
+else
+    limit=(-max_total_time="$SECONDS_TO_FUZZ") what="$SECONDS_TO_FUZZ s"
+fi
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
@@ -68,16 +75,17 @@ fi
 
 mkdir -p "$scratch/corpus" "$scratch/artifacts"
 cp "$ROOT"/test/fuzz/corpus/* "$ROOT"/test/fuzz/regressions/* "$scratch/corpus/"
-if "$fuzzer" -dict="$ROOT/test/fuzz/ics.dict" -max_len=8192 -max_total_time="$SECONDS_TO_FUZZ" \
+if "$fuzzer" -dict="$ROOT/test/fuzz/ics.dict" -max_len=8192 "${limit[@]}" \
         -artifact_prefix="$scratch/artifacts/" -print_final_stats=1 "$scratch/corpus" >"$scratch/fuzz.log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/fuzz.log")
-    ok "${SECONDS_TO_FUZZ} s of fuzzing: ${runs:-?} inputs, no crash, no sanitizer report"
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$scratch/fuzz.log")
+    ok "fuzzing ($what): ${runs:-?} inputs in ${secs:-?} s, no crash, no sanitizer report"
 else
     grep -E 'ERROR|runtime error|ics_fuzz:|SUMMARY|Test unit written' "$scratch/fuzz.log" | head -n 8 | sed 's/^/#   /'
     for a in "$scratch"/artifacts/*; do
         [ -f "$a" ] && { cp "$a" "${TMPDIR:-/tmp}/"; echo "#   input kept in ${TMPDIR:-/tmp}/$(basename "$a"): add it to test/fuzz/regressions/"; }
     done
-    not_ok "${SECONDS_TO_FUZZ} s of fuzzing: no crash, no sanitizer report"
+    not_ok "fuzzing ($what): no crash, no sanitizer report"
 fi
 
 echo "1..$n"
