@@ -105,3 +105,20 @@ SELECT day = current_date AS today, policy, target, met, missed FROM workitem.sl
 -- Time in each status, from the log
 SELECT status, times_entered, wall_clock >= working_time AS wall_covers_working
   FROM workitem.status_durations WHERE item_id = :t ORDER BY status;
+
+-- Labels are for people (issue 18): the due time to the minute (seconds
+-- dropped), in the session's TimeZone with its abbreviation; before, the
+-- label printed microseconds, "Due: 2026-11-30 15:30:25.595132+00".
+SET timezone = 'UTC';
+SELECT workitem.clock_label('running', '24x7', '8 hours', '0', '2026-11-30 07:30+00',
+                            '2026-11-30 15:30:25.595132+00', '2026-11-30 08:00+00') AS label_utc;
+SET timezone = 'Europe/Paris';
+SELECT workitem.clock_label('running', '24x7', '8 hours', '0', '2026-11-30 07:30+00',
+                            '2026-11-30 15:30:25.595132+00', '2026-11-30 08:00+00') AS label_paris_winter,
+       workitem.clock_label('running', '24x7', '8 hours', '0', '2026-07-01 07:30+00',
+                            '2026-07-01 15:30:59.999999+00', '2026-07-01 08:00+00') AS label_paris_summer;
+SET timezone = 'America/Sao_Paulo';
+SELECT workitem.clock_label('running', '24x7', '8 hours', '0', '2026-11-30 07:30+00',
+                            '2026-11-30 15:30:25+00', '2026-11-30 08:00+00') AS label_numeric_zone;
+SET timezone = 'Europe/Paris';
+SELECT workitem.sla_label(:t2) ~ '^Due: \d{4}-\d\d-\d\d \d\d:\d\d CES?T$' AS item_label_to_the_minute;

@@ -26,8 +26,10 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -68,9 +70,17 @@ typedef struct DstDay
 	int64		correction;		/* exact working time - nominal */
 } DstDay;
 
+/*
+ * A calendar's name has 1 to 63 characters (the CHECK on workitem.calendar
+ * counts characters): up to 4 bytes each in UTF-8, so the cache's key is
+ * sized in bytes for the longest name in characters, not NAMEDATALEN.
+ */
+#define CALENDAR_NAME_MAX	63
+#define CALENDAR_KEY_LEN	(CALENDAR_NAME_MAX * MAX_MULTIBYTE_CHAR_LEN + 1)
+
 typedef struct Calendar
 {
-	char		name[NAMEDATALEN];
+	char		name[CALENDAR_KEY_LEN];
 	MemoryContext cxt;			/* holds the calendar and all it points to */
 	pg_tz	   *tz;
 	DayPlan		week[7];		/* ISO weekday - 1: Monday = 0 */
@@ -104,7 +114,7 @@ typedef struct Calendar
  */
 typedef struct CalendarEntry
 {
-	char		name[NAMEDATALEN];	/* hash key */
+	char		name[CALENDAR_KEY_LEN];	/* hash key */
 	bool		valid;
 	Calendar   *cal;			/* in cal->cxt */
 } CalendarEntry;
@@ -169,17 +179,27 @@ offset_at(Calendar *cal, TimestampTz t)
 static TimestampTz
 instant(Calendar *cal, int32 d, int64 s)
 {
-	Timestamp	local = (int64) d * DAY_US + s;
+	Timestamp	local;
+	TimestampTz result;
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
 
-	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (pg_mul_s64_overflow((int64) d, DAY_US, &local) ||
+		pg_add_s64_overflow(local, s, &local) ||
+		timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+				 errmsg("calendar \"%s\": timestamp out of range: day %d after 2000-01-01, " INT64_FORMAT " microseconds after its midnight",
+						cal->name, d, s)));
 	tz = DetermineTimeZoneOffset(&tm, cal->tz);
-	return local + (int64) tz * USECS_PER_SEC;
+	if (pg_add_s64_overflow(local, (int64) tz * USECS_PER_SEC, &result) ||
+		!IS_VALID_TIMESTAMP(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("calendar \"%s\": timestamp out of range: %04d-%02d-%02d %02d:%02d:%02d in its time zone",
+						cal->name, tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec)));
+	return result;
 }
 
 static void
@@ -618,15 +638,19 @@ load_calendar(Calendar *cal)
 static Calendar *
 get_calendar(text *name)
 {
-	char		key[NAMEDATALEN] = {0};
+	char		key[CALENDAR_KEY_LEN] = {0};
 	CalendarEntry *e;
 	HASH_SEQ_STATUS seq;
 	int			len = VARSIZE_ANY_EXHDR(name);
 
-	if (len >= NAMEDATALEN)
+	/* Too long for the table: it cannot exist (the message shows its start). */
+	if (len >= CALENDAR_KEY_LEN ||
+		pg_mbstrlen_with_len(VARDATA_ANY(name), len) > CALENDAR_NAME_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_UNKNOWN_CALENDAR),
-				 errmsg("calendar \"%s\" does not exist", text_to_cstring(name))));
+				 errmsg("calendar \"%s...\" does not exist",
+						pnstrdup(VARDATA_ANY(name), pg_mbcliplen(VARDATA_ANY(name), len, 40))),
+				 errdetail("A calendar name has at most %d characters.", CALENDAR_NAME_MAX)));
 	memcpy(key, VARDATA_ANY(name), len);
 
 	if (calendars == NULL)
@@ -635,7 +659,7 @@ get_calendar(text *name)
 
 		calendars_cxt = AllocSetContextCreate(CacheMemoryContext, "workitem calendars",
 											  ALLOCSET_SMALL_SIZES);
-		ctl.keysize = NAMEDATALEN;
+		ctl.keysize = CALENDAR_KEY_LEN;
 		ctl.entrysize = sizeof(CalendarEntry);
 		ctl.hcxt = calendars_cxt;
 		calendars = hash_create("workitem calendars", 16, &ctl,
@@ -672,7 +696,7 @@ get_calendar(text *name)
 												  ALLOCSET_SMALL_SIZES);
 		Calendar   *cal = MemoryContextAllocZero(cxt, sizeof(Calendar));
 
-		memcpy(cal->name, key, NAMEDATALEN);
+		memcpy(cal->name, key, CALENDAR_KEY_LEN);
 		cal->cxt = cxt;
 		load_invalidated = false;
 		load_calendar(cal);
@@ -692,16 +716,29 @@ get_calendar(text *name)
  * SQL interface
  * ---------------------------------------------------------------------- */
 
-/* An interval of working time in microseconds (a day counts 24 hours). */
+/*
+ * An interval of working time in microseconds (a day counts 24 hours).
+ * Checked: 213503982 days are more microseconds than an int64 holds, and
+ * wrapped round they were a negative amount.
+ */
 int64
 wi_interval_usecs(Interval *iv)
 {
+	int64		us;
+
 	if (iv->month != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("working time cannot be given in months or years"),
 				 errhint("Give it in days, hours and minutes; a day counts as 24 working hours.")));
-	return iv->day * DAY_US + iv->time;
+	if (pg_mul_s64_overflow((int64) iv->day, DAY_US, &us) ||
+		pg_add_s64_overflow(us, iv->time, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("working time out of range: \"%s\"",
+						DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)))),
+				 errdetail("Working time is counted in microseconds, a day as 24 hours: at most about 292,000 years.")));
+	return us;
 }
 
 Interval *
@@ -718,16 +755,25 @@ int64
 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to)
 {
 	Calendar   *cal = get_calendar(calendar);
+	int64		result;
 
 	check_range(cal, from);
 	check_range(cal, to);
-	return work_at(cal, to) - work_at(cal, from);
+	/* both lie within 1900-2199: cannot overflow, checked all the same */
+	if (pg_sub_s64_overflow(work_at(cal, to), work_at(cal, from), &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("calendar \"%s\": working time from %s to %s out of range",
+						cal->name, timestamptz_to_str(from), timestamptz_to_str(to))));
+	return result;
 }
 
 TimestampTz
 wi_business_add(text *calendar, TimestampTz from, int64 amount)
 {
 	Calendar   *cal = get_calendar(calendar);
+	int64		goal;
+	TimestampTz result;
 
 	check_range(cal, from);
 	if (amount == 0)
@@ -738,7 +784,18 @@ wi_business_add(text *calendar, TimestampTz from, int64 amount)
 				 errmsg("calendar \"%s\" has no working hours: no working time can pass in it",
 						cal->name),
 				 errhint("Add rows to workitem.calendar_hours.")));
-	return work_inverse(cal, from, work_at(cal, from) + amount, amount > 0);
+	if (pg_add_s64_overflow(work_at(cal, from), amount, &goal))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("calendar \"%s\": timestamp out of range: %s plus %s of working time",
+						cal->name, timestamptz_to_str(from),
+						DatumGetCString(DirectFunctionCall1(interval_out,
+															IntervalPGetDatum(wi_usecs_interval(amount))))),
+				 errhint("Working time is counted from 2000-01-01; results lie within the years 1900 to 2199.")));
+	result = work_inverse(cal, from, goal, amount > 0);
+	if (!IS_VALID_TIMESTAMP(result))	/* work_inverse keeps to 1900-2199 */
+		elog(ERROR, "calendar \"%s\": business_add left the range of timestamps", cal->name);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(workitem_business_time);

@@ -4,7 +4,7 @@
 -- gives, business_time before and after, re-import, and malformed feeds
 -- refused whole with the line at fault.
 BEGIN;
-SELECT plan(46);
+SELECT plan(50);
 SET LOCAL timezone = 'UTC';
 
 INSERT INTO workitem.calendar (name, time_zone) VALUES ('ics_paris', 'Europe/Paris');
@@ -243,6 +243,22 @@ SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTA
 SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260101\nDTEND;VALUE=DATE:20280101\nEND:VEVENT\nEND:VCALENDAR\n'),
           '22023 | calendar "ics_paris": invalid iCalendar feed at line 2: an event of 730 days (at most 366) | Line 2: BEGIN:VEVENT',
           'an event of two years');
+-- Durations whose sum overflows (issue 18): once the end of a DATE event
+-- wrapped round to before its start, and reading the DTEND it lacks
+-- crashed the server. Each sum is checked: 22008, naming line and value.
+SELECT matches(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261224\nDURATION:P' || repeat('999999W', 307) || E'\nEND:VEVENT\nEND:VCALENDAR\n'),
+          '^22008 \| calendar "ics_paris": invalid iCalendar feed at line 4: duration "P(999999W)+" is out of range \| Line 4: DURATION:P999999W',
+          'a duration of 307 times 999999 weeks: 22008 naming the line and the value, no crash');
+SELECT matches(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261224T100000Z\nDURATION:PT' || repeat('999999H', 2600) || E'\nEND:VEVENT\nEND:VCALENDAR\n'),
+          '^22008 \| calendar "ics_paris": invalid iCalendar feed at line 4: duration "PT(999999H)+" is out of range',
+          'a duration of 2600 times 999999 hours: 22008, not a wrapped-round end');
+SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261224\nDURATION:P999999W\nEND:VEVENT\nEND:VCALENDAR\n'),
+          '22023 | calendar "ics_paris": invalid iCalendar feed at line 4: an event of 6999993 days (at most 366) | Line 4: DURATION:P999999W',
+          'a long duration that fits is an event too long (22023), named at its line');
+SELECT is(pg_temp.feed_error('ics_paris', E'BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261224T100000Z\nDURATION:P366DT999999H\nEND:VEVENT\nEND:VCALENDAR\n'),
+          '22023 | calendar "ics_paris": invalid iCalendar feed at line 4: an event of 42032 days (at most 366) | Line 4: DURATION:P366DT999999H',
+          'days and hours counted together');
+
 -- A good event, then a bad line: the error names the bad line. (That nothing
 -- is inserted cannot be seen here: feed_error's EXCEPTION block rolls back
 -- whatever the call inserted.)

@@ -44,7 +44,14 @@ CREATE TABLE workitem.sla_target (
                    AND pg_catalog.date_part('year', working_time) = 0)),
     -- PostgreSQL 17 has infinite intervals
     CONSTRAINT sla_target_working_time_finite
-        CHECK (working_time IS NULL OR pg_catalog.isfinite(working_time))
+        CHECK (working_time IS NULL OR pg_catalog.isfinite(working_time)),
+    -- a target is added to the clock's start in microseconds of working
+    -- time: 100 years is far past any service level and far inside the
+    -- calendars' range (a larger one wrapped round into the past)
+    CONSTRAINT sla_target_working_time_at_most_100_years
+        CHECK (working_time IS NULL OR working_time <= interval '36525 days'),
+    CONSTRAINT sla_target_business_days_at_most_100_years
+        CHECK (business_days IS NULL OR business_days <= 26089)
 );
 
 -- One clock per item, target and cycle; the highest cycle is the current one.
@@ -172,7 +179,7 @@ CREATE FUNCTION workitem.sla_label(item bigint, target text DEFAULT 'resolution'
     AS $$ SELECT workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, $3)
           FROM workitem.current_clock($1, $2) c WHERE c.id IS NOT NULL $$;
 COMMENT ON FUNCTION workitem.sla_label(bigint, text, timestamptz) IS
-    'Due: <time>, or while stopped: Due: paused 2 h 5 m before due date / after due date.';
+    'Due: 2026-11-30 16:30 CET (to the minute, in the session''s TimeZone), or while stopped: Due: paused 2 h 5 m before due date / after due date.';
 
 -- One row per item and target (current cycle).
 CREATE VIEW workitem.item_sla AS
