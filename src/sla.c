@@ -31,7 +31,7 @@
 static void
 exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	int			ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
 
 	if (ret != expect)
 		elog(ERROR, "workitem: SLA clock statement failed (%s): %s",

@@ -345,7 +345,7 @@ apply_category_config(Ctx *c)
 	args[1] = c->new.v[cols.category];
 
 	SPI_connect();
-	ret = SPI_execute_with_args(
+	ret = wi_execute(
 								"SELECT feedback_window, require_resolution_note, days_to_wait "
 								"FROM workitem.category_config "
 								"WHERE kind OPERATOR(pg_catalog.=) $1 "
@@ -505,7 +505,7 @@ resolution_note(Ctx *c, bool required)
 	args[1] = c->has_old ? c->old.v[cols.status_changed_at] : TimestampTzGetDatum(c->now);
 	SPI_connect();
 	wi_become_owner(&user);
-	ret = SPI_execute_with_args(
+	ret = wi_execute(
 								"UPDATE workitem.message SET is_resolution = true "
 								"WHERE id OPERATOR(pg_catalog.=) ("
 								" SELECT m.id FROM workitem.message m"

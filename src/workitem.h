@@ -185,4 +185,10 @@ extern int64 wi_insert_note(int64 item_id, const char *subject, const char *body
 							const char *author, bool is_resolution,
 							bool is_description);
 
+/* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */
+struct _SPI_plan;
+extern struct _SPI_plan *wi_plan(const char *sql, int nargs, const Oid *types);
+extern int	wi_execute(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+					   bool read_only, long count);
+
 #endif							/* WORKITEM_H */
