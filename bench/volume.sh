@@ -237,21 +237,22 @@ reads() {
 INSERT INTO result (section, what, n, ms) VALUES
  ('read', 'queue of one agent (queue WHERE assignee = ...)', $scale,
   ms_read(\$q\$SELECT * FROM workitem.queue WHERE assignee = 'agent7'\$q\$)),
+ ('read', 'queue of one agent (agent_queue(assignee), all rows)', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.agent_queue('agent7', 1000000)\$q\$)),
  ('read', 'inbox top 20 (queue, section inbox, ORDER BY position LIMIT 20)', $scale,
   ms_read(\$q\$SELECT * FROM workitem.queue WHERE section = 'inbox' ORDER BY position LIMIT 20\$q\$)),
  ('read', 'history of one item', $scale,
   ms_read(\$q\$SELECT * FROM workitem.history($((N + N / 2)))\$q\$)),
  ('read', 'transitions of the last hour', $scale,
   ms_read(\$q\$SELECT * FROM workitem.transitions WHERE at >= now() - interval '1 hour'\$q\$)),
- ('read', 'daily_flow of one day', $scale,
-  ms_read(\$q\$SELECT * FROM workitem.daily_flow WHERE day = current_date - 1\$q\$)),
+ ('read', 'daily_flow of one day (daily_flow_between(day, day))', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.daily_flow_between(current_date - 1, current_date - 1)\$q\$)),
  ('read', 'item_sla of 100 items', $scale,
   ms_read(\$q\$SELECT * FROM workitem.item_sla WHERE item_id IN ($sample)\$q\$));
 SQL
 }
 # The reads start from empty tables.
-q -c "DELETE FROM workitem.sla_clock_event; DELETE FROM workitem.sla_clock; DELETE FROM workitem.message;
-      DELETE FROM workitem.event; SET session_replication_role = replica; DELETE FROM workitem.item;" >/dev/null
+q -c "TRUNCATE workitem.item, workitem.event, workitem.message, workitem.sla_clock, workitem.sla_clock_event" >/dev/null
 # items N+1..2N are the measured ones (created over the last 100 days)
 load $((N + 1)) $((2 * N)) 100 0 true
 reads "$N"

@@ -1,0 +1,155 @@
+------------------------------------------------------------------------
+-- Reads that cost what they return (issue 13). The views keep their
+-- documented columns; where a filter could not reach the tables (a window
+-- function above it), the view now finds the row before by index instead,
+-- and functions serve the shapes a view cannot serve fast.
+------------------------------------------------------------------------
+
+-- New log ranges are summarized as they fill, not only by VACUUM: a
+-- range never summarized matches every time window.
+ALTER INDEX workitem.event_at_idx SET (autosummarize = on);
+
+-- The status an item left was entered at its status (or creation) event
+-- just before: found through event_item_idx (event_row_idx for a row of an
+-- attached table), so a filter on at, item_id or source reaches the log.
+CREATE OR REPLACE VIEW workitem.transitions AS
+WITH changes AS (
+    SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
+           CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
+           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
+           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
+           COALESCE(pi.at, pr.at) AS previous_at
+    FROM workitem.event e
+    LEFT JOIN LATERAL (
+        SELECT e2.at FROM workitem.event e2
+        WHERE e2.item_id = e.item_id AND e2.id < e.id AND e2.what IN ('created', 'status')
+          AND e2.source IS NOT DISTINCT FROM e.source AND e2.row_key IS NOT DISTINCT FROM e.row_key
+        ORDER BY e2.item_id DESC, e2.id DESC LIMIT 1) pi ON e.item_id IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT e2.at FROM workitem.event e2
+        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.id < e.id
+          AND e2.what IN ('created', 'status') AND e2.item_id IS NULL
+        ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
+    WHERE e.what IN ('created', 'status')
+)
+SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(i.kind, a.kind) AS kind, c.at, c.actor,
+       c.what = 'created' AS is_creation,
+       c.from_label::workitem.status AS from_status,
+       c.to_label::workitem.status AS to_status,
+       c.reason,
+       c.previous_at AS entered_previous_at,
+       c.at - c.previous_at AS time_in_previous,
+       CASE WHEN c.previous_at IS NOT NULL
+            THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+       END AS working_time_in_previous
+FROM changes c
+LEFT JOIN workitem.item i ON i.id = c.item_id
+LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+LEFT JOIN workitem.attached_table a ON a.tbl = c.source
+-- attached tables log their own labels mapped to ours; anything else is skipped
+WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
+  AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
+
+-- daily_flow reads the log itself: it needs no time in the status left.
+CREATE OR REPLACE VIEW workitem.daily_flow AS
+WITH moves AS (
+    SELECT e.at, e.item_id, e.what = 'created' AS is_creation,
+           (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
+           (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
+    FROM workitem.event e
+    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+)
+SELECT (m.at)::date AS day, i.kind, i.category,
+       count(*) FILTER (WHERE m.is_creation) AS created,
+       count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
+                           OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
+       count(*) FILTER (WHERE m.to_status = 'resolved'
+                           OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
+       count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
+       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
+FROM moves m
+JOIN workitem.item i ON i.id = m.item_id
+GROUP BY 1, 2, 3;
+
+-- daily_flow for the days from_day to to_day (in the session time zone):
+-- a filter on day cannot reach the log's time index, this range does.
+CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
+    RETURNS SETOF workitem.daily_flow
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT (e.at)::date AS day, i.kind, i.category,
+       count(*) FILTER (WHERE m.is_creation) AS created,
+       count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
+                           OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
+                               AND m.to_status OPERATOR(pg_catalog.<>) 'closed')) AS submitted,
+       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'resolved'
+                           OR (m.to_status OPERATOR(pg_catalog.=) 'closed'
+                               AND m.from_status IS DISTINCT FROM 'resolved'::workitem.status)) AS resolved,
+       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
+       count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
+                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened
+FROM workitem.event e
+CROSS JOIN LATERAL (
+    SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
+           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
+           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
+                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
+JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id
+WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
+  AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
+  AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3 $$;
+COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
+    'The rows of workitem.daily_flow for the days from_day to to_day, read through the log''s time index.';
+
+-- One person's queue (NULL: the unassigned), in the queue's order, at
+-- most max_rows rows: read through item_assignee_idx. position counts
+-- within this queue (the view's counts within the whole section).
+CREATE FUNCTION workitem.agent_queue(assignee text, max_rows integer DEFAULT 100)
+    RETURNS SETOF workitem.queue
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT o.section,
+       row_number() OVER (PARTITION BY o.section
+                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                   o.status_changed_at, o.id) AS position,
+       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.highlighted, o.needs_attention, o.attention_reason,
+       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.resolution_due_at, o.resolution_state,
+       o.status_changed_at AS since,
+       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
+FROM (
+    SELECT i.*,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
+           r.due_at AS resolution_due_at,
+           COALESCE(r.state, 'none') AS resolution_state
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+      AND i.assignee OPERATOR(pg_catalog.=) $1
+    UNION ALL
+    SELECT i.*,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END,
+           r.due_at, COALESCE(r.state, 'none')
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    WHERE $1 IS NULL AND i.assignee IS NULL
+      AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+) o
+ORDER BY o.section, position
+LIMIT $2 $$;
+COMMENT ON FUNCTION workitem.agent_queue(text, integer) IS
+    'The open items of one assignee (NULL: unassigned) in the order of workitem.queue, first max_rows; position counts within this queue.';
+
+REVOKE ALL ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date) TO workitem_reader;
+GRANT EXECUTE ON FUNCTION workitem.agent_queue(text, integer) TO workitem_reader;
