@@ -153,3 +153,14 @@ COMMENT ON FUNCTION workitem.agent_queue(text, integer) IS
 REVOKE ALL ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date) TO workitem_reader;
 GRANT EXECUTE ON FUNCTION workitem.agent_queue(text, integer) TO workitem_reader;
+
+-- The trigger and the SLA clocks read sla_policy and category_config from
+-- a per-backend cache (src/config.c); a change sends every backend a
+-- reload, as the calendar tables do.
+CREATE FUNCTION workitem.config_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'workitem_config_changed' LANGUAGE C;
+REVOKE ALL ON FUNCTION workitem.config_changed() FROM PUBLIC;
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON workitem.sla_policy FOR EACH STATEMENT EXECUTE FUNCTION workitem.config_changed();
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON workitem.category_config FOR EACH STATEMENT EXECUTE FUNCTION workitem.config_changed();
