@@ -8,6 +8,9 @@
 #  - operations: start, wait_more_info, resume, resolve on OPS tickets,
 #    per call, against a PL/pgSQL loop writing the same rows by hand into
 #    the copies;
+#  - attach(): a status UPDATE of an attached table, with events against
+#    the UPDATE plus a hand-written INSERT of its log row, without against
+#    a bare UPDATE;
 #  - reads: an agent's queue, the inbox's top 20, an item's history,
 #    transitions of the last hour, daily_flow of one day, item_sla of 100
 #    items, at N items and again at 10 N (the 9 N added are older, closed
@@ -18,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-20000}
 OPS=${OPS:-2000}
+# attach(): updates per variant (short loops are noisy)
+AROWS=${AROWS:-$((5 * OPS))}
 db=${VOLUME_DB:-workitem_bench_volume}
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
@@ -103,6 +108,12 @@ UPDATE result SET what = what || format(' (rows per ticket: %s)',
            + (SELECT count(*) FROM s_clock) + (SELECT count(*) FROM s_clock_event))::numeric / count(*), 1) FROM s_item))
 WHERE section = 'intake';
 DROP TABLE s_item, s_message, s_event, s_clock, s_clock_event;
+-- what a ticket takes on disk, indexes included, and a log row
+CREATE TABLE sizes AS
+SELECT round((pg_total_relation_size('workitem.item') + pg_total_relation_size('workitem.message')
+              + pg_total_relation_size('workitem.event') + pg_total_relation_size('workitem.sla_clock')
+              + pg_total_relation_size('workitem.sla_clock_event'))::numeric / (SELECT count(*) FROM workitem.item)) AS ticket_bytes,
+       round(pg_total_relation_size('workitem.event')::numeric / (SELECT count(*) FROM workitem.event)) AS log_row_bytes;
 SELECT FROM setval(pg_get_serial_sequence('bare.sla_clock_event', 'id'), (SELECT max(id) FROM bare.sla_clock_event));
 VACUUM ANALYZE workitem.item, workitem.event, workitem.sla_clock, workitem.sla_clock_event, workitem.message,
                bare.item, bare.event, bare.sla_clock, bare.sla_clock_event, bare.message;
@@ -177,6 +188,35 @@ SELECT 'operation', '$op', $OPS,
        ms_once(\$o\$DO \$\$ BEGIN FOR i IN 1..$OPS LOOP PERFORM hand_$op(i); END LOOP; END \$\$\$o\$);
 SQL
 done
+
+# ---------------------------------------------------------------- attach
+# A table of one's own with the lifecycle attached: one status UPDATE per
+# row, with events against the same UPDATE plus a hand-written INSERT of
+# the same log row (same indexes), without against a bare UPDATE.
+q <<SQL >/dev/null
+SET workitem.actor = 'bench';
+CREATE TABLE tickets (id int PRIMARY KEY, status text NOT NULL, note text);
+INSERT INTO tickets SELECT i, 'to_do', 'row ' || i FROM generate_series(1, 4 * $AROWS) i;
+VACUUM ANALYZE tickets;
+SELECT workitem.attach('tickets');
+INSERT INTO result (section, what, n, ms) SELECT 'attach', 'attach(), log_events => true (against UPDATE + INSERT of the log row)', $AROWS,
+  ms_once(\$o\$DO \$\$ BEGIN FOR i IN 1..$AROWS LOOP
+    UPDATE tickets SET status = 'in_progress' WHERE id = i; END LOOP; END \$\$\$o\$);
+SELECT workitem.detach('tickets');
+UPDATE result SET base_ms = ms_once(\$o\$DO \$\$ BEGIN FOR i IN $AROWS + 1..2 * $AROWS LOOP
+    UPDATE tickets SET status = 'in_progress' WHERE id = i;
+    INSERT INTO workitem.event (source, row_key, actor, what, old_value, new_value)
+    VALUES ('tickets', i::text, 'bench', 'status', 'to_do', 'in_progress'); END LOOP; END \$\$\$o\$)
+WHERE section = 'attach';
+SELECT workitem.attach('tickets', log_events => false);
+INSERT INTO result (section, what, n, ms) SELECT 'attach', 'attach(), log_events => false (against a bare UPDATE)', $AROWS,
+  ms_once(\$o\$DO \$\$ BEGIN FOR i IN 2 * $AROWS + 1..3 * $AROWS LOOP
+    UPDATE tickets SET status = 'in_progress' WHERE id = i; END LOOP; END \$\$\$o\$);
+SELECT workitem.detach('tickets');
+UPDATE result SET base_ms = ms_once(\$o\$DO \$\$ BEGIN FOR i IN 3 * $AROWS + 1..4 * $AROWS LOOP
+    UPDATE tickets SET status = 'in_progress' WHERE id = i; END LOOP; END \$\$\$o\$)
+WHERE section = 'attach' AND base_ms IS NULL;
+SQL
 
 # ----------------------------------------------------------------- reads
 # Synthetic history, loaded without the triggers (this measures reading):
@@ -269,11 +309,16 @@ reads "$((10 * N))"
 # ---------------------------------------------------------------- report
 q -P footer=off <<'SQL'
 \echo
-\echo 'intake and operations: microseconds per ticket or call, against the same rows written by hand'
+\echo 'intake, operations, attach: microseconds per ticket or call, against the same rows written by hand'
+\echo '(targets: intake 3x, operations 2x, attach with events 1x, without 1.05x)'
 SELECT section, what, n, round(ms * 1000 / n, 1) AS "us each", round(base_ms * 1000 / n, 1) AS "by hand us",
        round(ms / base_ms, 2) AS ratio,
-       CASE WHEN ms / base_ms <= CASE section WHEN 'intake' THEN 3 ELSE 2 END THEN 'ok' ELSE 'OVER' END AS target
+       CASE WHEN ms / base_ms <= CASE WHEN section = 'intake' THEN 3 WHEN section = 'operation' THEN 2
+                                     WHEN what LIKE '%true%' THEN 1 ELSE 1.05 END
+            THEN 'ok' ELSE 'OVER' END AS target
 FROM result WHERE section <> 'read' ORDER BY ord;
+\echo 'disk: a submitted ticket (item, note, log, clocks, clock log) and a log row, indexes included'
+SELECT ticket_bytes AS "bytes per ticket", log_row_bytes AS "bytes per log row" FROM sizes;
 \echo 'reads: milliseconds (best of 5) at N and 10 N items; the answer is the same'
 SELECT a.what, a.n AS "N", a.ms AS "ms at N", b.ms AS "ms at 10 N", round(b.ms / nullif(a.ms, 0), 2) AS growth,
        CASE WHEN b.ms / nullif(a.ms, 0) <= 1.5 THEN 'ok' ELSE 'OVER' END AS target
