@@ -49,7 +49,8 @@ CREATE TABLE bare.message (LIKE workitem.message INCLUDING ALL,
                            FOREIGN KEY (item_id) REFERENCES bare.item (id));
 CREATE TABLE bare.event (LIKE workitem.event INCLUDING ALL);
 CREATE TABLE bare.sla_clock (LIKE workitem.sla_clock INCLUDING ALL,
-                             FOREIGN KEY (item_id) REFERENCES bare.item (id) DEFERRABLE INITIALLY DEFERRED);
+                             FOREIGN KEY (item_id) REFERENCES bare.item (id) DEFERRABLE INITIALLY DEFERRED,
+                             FOREIGN KEY (policy_id) REFERENCES workitem.sla_policy (id));
 CREATE TABLE bare.sla_clock_event (LIKE workitem.sla_clock_event INCLUDING ALL,
                                    FOREIGN KEY (clock_id) REFERENCES bare.sla_clock (id));
 CREATE TABLE result (section text, what text, n bigint, ms numeric, base_ms numeric, ord serial);
