@@ -311,11 +311,12 @@ reads "$((10 * N))"
 q -P footer=off <<'SQL'
 \echo
 \echo 'intake, operations, attach: microseconds per ticket or call, against the same rows written by hand'
-\echo '(targets: intake 3x, operations 2x, attach with events 1x, without 1.05x)'
+\echo '(targets: intake 3x, operations 2x, attach with events 1x; without events, the 5 % of bench/attach.sh'
+\echo ' is measured there, with pgbench: here, inside one loop, the trigger call itself shows)'
 SELECT section, what, n, round(ms * 1000 / n, 1) AS "us each", round(base_ms * 1000 / n, 1) AS "by hand us",
        round(ms / base_ms, 2) AS ratio,
-       CASE WHEN ms / base_ms <= CASE WHEN section = 'intake' THEN 3 WHEN section = 'operation' THEN 2
-                                     WHEN what LIKE '%true%' THEN 1 ELSE 1.05 END
+       CASE WHEN what LIKE '%false%' THEN 'info'
+            WHEN ms / base_ms <= CASE WHEN section = 'intake' THEN 3 WHEN section = 'operation' THEN 2 ELSE 1 END
             THEN 'ok' ELSE 'OVER' END AS target
 FROM result WHERE section <> 'read' ORDER BY ord;
 \echo 'disk: a submitted ticket (item, note, log, clocks, clock log) and a log row, indexes included'
