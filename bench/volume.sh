@@ -288,6 +288,8 @@ INSERT INTO result (section, what, n, ms) VALUES
   ms_read(\$q\$SELECT * FROM workitem.agent_queue('agent7', 1000000)\$q\$)),
  ('read', 'inbox top 20 (queue, section inbox, ORDER BY position LIMIT 20)', $scale,
   ms_read(\$q\$SELECT * FROM workitem.queue WHERE section = 'inbox' ORDER BY position LIMIT 20\$q\$)),
+ ('read', 'inbox top 20 (inbox(20))', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.inbox(20)\$q\$)),
  ('read', 'history of one item', $scale,
   ms_read(\$q\$SELECT * FROM workitem.history($((N + N / 2)))\$q\$)),
  ('read', 'transitions of the last hour', $scale,

@@ -3,7 +3,7 @@
 -- daily_flow_between() and agent_queue() serve a time window and one
 -- person's queue with the rows of the views.
 BEGIN;
-SELECT plan(11);
+SELECT plan(18);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'vol', '7 days');
 
@@ -92,6 +92,30 @@ SELECT results_eq($$SELECT section, id, position FROM workitem.agent_queue(NULL)
                     FROM workitem.queue WHERE assignee IS NULL ORDER BY section, position$$,
                   'agent_queue(NULL): the unassigned items, position counted within them');
 SELECT is((SELECT count(*) FROM workitem.agent_queue(NULL, 1)), 1::bigint, 'max_rows limits the page');
+
+-- inbox(): the inbox's first rows, as the view numbers them. Items under
+-- an SLA policy (running clocks, due at different times; one waits with
+-- its clock running), without one, flagged ones, ties.
+INSERT INTO workitem.sla_policy (name, category) VALUES ('vol-sla', 'sla');
+INSERT INTO workitem.sla_target (policy_id, target, working_time)
+SELECT id, 'resolution', '8 hours' FROM workitem.sla_policy WHERE name = 'vol-sla';
+SELECT count(*) FROM (SELECT workitem.create_ticket('S' || g, 'd', CASE WHEN g % 3 = 0 THEN 'vol' ELSE 'sla' END,
+                                                    'c', 'r', NULL, true) FROM generate_series(1, 12) g) s;
+SELECT count(workitem.start(id, 'cy')) FROM workitem.item WHERE title IN ('S2', 'S4', 'S6');
+SELECT count(workitem.wait_until(id, now() + interval '2 days')) FROM workitem.item WHERE title = 'S4';
+UPDATE workitem.item SET needs_attention = true, attention_reason = 'x' WHERE title IN ('S5', 'S9');
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.sla_clock SET due_at = due_at + (item_id % 4) * interval '1 hour' WHERE state = 'running';
+UPDATE workitem.item SET status_changed_at = status_changed_at - (id % 5) * interval '1 minute' WHERE title LIKE 'S%';
+RESET session_replication_role;
+SELECT ok((SELECT count(*) FROM workitem.queue WHERE section = 'inbox' AND resolution_due_at IS NOT NULL) >= 5
+          AND EXISTS (SELECT FROM workitem.queue WHERE section = 'waiting' AND resolution_state = 'running'),
+          'the inbox has items due at various times, and a waiting item''s clock runs');
+SELECT results_eq(format($$SELECT * FROM workitem.inbox(%s)$$, n),
+                  format($$SELECT * FROM workitem.queue WHERE section = 'inbox' AND position <= %s ORDER BY position$$, n),
+                  format('inbox(%s): the first %s rows of the inbox, as the queue view has them', n, n))
+FROM unnest(ARRAY[1, 3, 6, 9, 1000]) n;
+SELECT throws_ok('SELECT * FROM workitem.inbox(0)', '22023', 'max_rows must be at least 1, not 0', 'inbox(0) is refused');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -214,3 +214,83 @@ ALTER TABLE workitem.item
     ADD CONSTRAINT item_invariants CHECK (workitem.item_check(kind, status, wait_type, wait_until, close_if_no_reply,
         resolution, id, case_id, parent_id, merged_into, follows_id, assignee, closed_at, resolved_at,
         first_resolved_at, change_reason, days_to_wait, feedback_window));
+
+-- The inbox's top max_rows, the rows of workitem.queue whose section is
+-- inbox and position at most max_rows, read in the queue's order instead
+-- of numbering every open item: first the flagged items (highlighted or
+-- needing attention: few), then those with a running resolution clock by
+-- due time (sla_clock_due_idx), then the rest by the time of their last
+-- status change; each step runs only if the ones before did not fill the
+-- page. Each query is planned for its limit (EXECUTE).
+CREATE INDEX item_inbox_flagged_idx ON workitem.item (id)
+    WHERE (highlighted OR needs_attention) AND status = ANY ('{to_do,in_progress}');
+CREATE INDEX item_inbox_age_idx ON workitem.item (status_changed_at, id)
+    WHERE status = ANY ('{to_do,in_progress}') AND NOT highlighted AND NOT needs_attention;
+
+CREATE FUNCTION workitem.inbox(max_rows integer DEFAULT 20)
+    RETURNS SETOF workitem.queue
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- follow the indexes row by row until the page is full: a hash or merge
+    -- join would read every open item (the planner cannot tell that the
+    -- first clocks due belong to inbox items)
+    SET enable_hashjoin = off
+    SET enable_mergejoin = off
+    AS $f$
+DECLARE
+    ids bigint[] := '{}';
+BEGIN
+    IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_rows must be at least 1, not %', COALESCE(max_rows::pg_catalog.text, 'NULL')
+            USING ERRCODE = CASE WHEN max_rows IS NULL THEN '22004' ELSE '22023' END;
+    END IF;
+    EXECUTE $q$
+        SELECT COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+            SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.highlighted DESC, i.needs_attention DESC,
+                                                                 c.due_at NULLS LAST, i.status_changed_at, i.id) AS o
+            FROM workitem.item i
+            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id
+                 AND c.target OPERATOR(pg_catalog.=) 'resolution' AND c.state OPERATOR(pg_catalog.=) 'running'
+            WHERE (i.highlighted OR i.needs_attention) AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+            ORDER BY o LIMIT $1) s $q$
+        INTO ids USING max_rows;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
+        EXECUTE $q$
+            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY c.due_at, i.status_changed_at, i.id) AS o
+                FROM workitem.sla_clock c
+                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
+                WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                  AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+                  AND NOT i.highlighted AND NOT i.needs_attention
+                ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$
+            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
+    END IF;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
+        EXECUTE $q$
+            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.status_changed_at, i.id) AS o
+                FROM workitem.item i
+                WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+                  AND NOT i.highlighted AND NOT i.needs_attention
+                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id
+                                  AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                                  AND c.state OPERATOR(pg_catalog.=) 'running')
+                ORDER BY i.status_changed_at, i.id LIMIT $1) s $q$
+            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
+    END IF;
+    RETURN QUERY
+    SELECT 'inbox'::pg_catalog.text, o.n, i.id, i.kind, i.status, i.assignee, i.title, i.category, i.priority, i.queue,
+           i.highlighted, i.needs_attention, i.attention_reason,
+           i.wait_type, i.wait_reason, NULL::timestamptz, i.close_if_no_reply,
+           r.due_at, COALESCE(r.state, 'none'),
+           i.status_changed_at, pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at
+    FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
+    JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    ORDER BY o.n;
+END $f$;
+COMMENT ON FUNCTION workitem.inbox(integer) IS
+    'The inbox''s first max_rows items: the rows of workitem.queue in section inbox with position <= max_rows, read in order instead of numbering every open item.';
+REVOKE ALL ON FUNCTION workitem.inbox(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.inbox(integer) TO workitem_reader;
