@@ -16,6 +16,7 @@
 #    items, at N items and again at 10 N (the 9 N added are older, closed
 #    items: every answer stays the same), best of 5 runs each.
 # N=1000000 is the full run (minutes on 2 cores); the default is small.
+# READS_ONLY=1 runs the reads alone; KEEP_DB=1 keeps the database (at 10 N).
 #   N=100000 bench/volume.sh        (PGHOST, PGPORT... name the server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,7 @@ CREATE TABLE bare.sla_clock (LIKE workitem.sla_clock INCLUDING ALL,
 CREATE TABLE bare.sla_clock_event (LIKE workitem.sla_clock_event INCLUDING ALL,
                                    FOREIGN KEY (clock_id) REFERENCES bare.sla_clock (id));
 CREATE TABLE result (section text, what text, n bigint, ms numeric, base_ms numeric, ord serial);
+CREATE TABLE sizes (ticket_bytes numeric, log_row_bytes numeric);
 -- Milliseconds of one statement (run once: it writes).
 CREATE FUNCTION ms_once(sql text) RETURNS numeric LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp();
@@ -77,6 +79,7 @@ SQL
 
 echo "volume: N = $N, operations on $OPS tickets (PostgreSQL $(val 'SHOW server_version'))"
 
+if [ "${READS_ONLY:-0}" != 1 ]; then
 # ---------------------------------------------------------------- intake
 q <<SQL
 SET workitem.actor = 'bench';
@@ -110,7 +113,7 @@ UPDATE result SET what = what || format(' (rows per ticket: %s)',
 WHERE section = 'intake';
 DROP TABLE s_item, s_message, s_event, s_clock, s_clock_event;
 -- what a ticket takes on disk, indexes included, and a log row
-CREATE TABLE sizes AS
+INSERT INTO sizes
 SELECT round((pg_total_relation_size('workitem.item') + pg_total_relation_size('workitem.message')
               + pg_total_relation_size('workitem.event') + pg_total_relation_size('workitem.sla_clock')
               + pg_total_relation_size('workitem.sla_clock_event'))::numeric / (SELECT count(*) FROM workitem.item)) AS ticket_bytes,
@@ -218,6 +221,8 @@ UPDATE result SET base_ms = ms_once(\$o\$DO \$\$ BEGIN FOR i IN 3 * $AROWS + 1..
     UPDATE tickets SET status = 'in_progress' WHERE id = i; END LOOP; END \$\$\$o\$)
 WHERE section = 'attach' AND base_ms IS NULL;
 SQL
+
+fi
 
 # ----------------------------------------------------------------- reads
 # Synthetic history, loaded without the triggers (this measures reading):
