@@ -46,7 +46,7 @@ lock_item(int64 id)
 	bool		isnull;
 	Datum		v;
 
-	if (SPI_execute_with_args("SELECT kind, status, wait_type, "
+	if (wi_execute("SELECT kind, status, wait_type, "
 							  " feedback_until OPERATOR(pg_catalog.<) pg_catalog.now(), "
 							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
 							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
@@ -286,7 +286,7 @@ workitem_record_message(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO workitem.message "
+	if (wi_execute("INSERT INTO workitem.message "
 							  "(item_id, direction, channel, subject, body, author) "
 							  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
 							  6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)

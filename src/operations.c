@@ -57,7 +57,7 @@ op_begin(Op *op, FunctionCallInfo fcinfo)
 	args[0] = Int64GetDatum(op->id);
 
 	SPI_connect();
-	ret = SPI_execute_with_args("SELECT kind, status, assignee IS NOT NULL "
+	ret = wi_execute("SELECT kind, status, assignee IS NOT NULL "
 								"FROM workitem.item "
 								"WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 								1, argtypes, args, NULL, false, 1);
@@ -96,7 +96,7 @@ lock_case_of_action(FunctionCallInfo fcinfo)
 		return;
 	args[0] = PG_GETARG_DATUM(0);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT 1 FROM workitem.item c "
+	if (wi_execute("SELECT 1 FROM workitem.item c "
 							  "WHERE c.id OPERATOR(pg_catalog.=) (SELECT a.case_id FROM workitem.item a "
 							  " WHERE a.id OPERATOR(pg_catalog.=) $1) "
 							  "FOR NO KEY UPDATE OF c",
@@ -136,7 +136,7 @@ op_update(Op *op, const char *set)
 	int			ret;
 	Datum		result;
 
-	ret = SPI_execute_with_args(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
+	ret = wi_execute(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: updating item %lld failed: %s",
 			 (long long) op->id, SPI_result_code_string(ret));
@@ -378,7 +378,7 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 				   columns, kind, submit ? "to_do" : "draft",
 				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4");
 	SPI_connect();
-	ret = SPI_execute_with_args(sql, ncols, types, values, nulls, false, 1);
+	ret = wi_execute(sql, ncols, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

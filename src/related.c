@@ -25,7 +25,7 @@ wi_internal_exec(const char *sql, int nargs, Oid *types, Datum *values, const ch
 	wi_internal_depth++;
 	PG_TRY();
 	{
-		ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+		ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
 	}
 	PG_FINALLY();
 	{
@@ -52,7 +52,7 @@ wi_check_case_open(int64 action_id, int64 case_id)
 	WiStatus	status;
 
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT kind, status FROM workitem.item "
+	if (wi_execute("SELECT kind, status FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading case %lld failed", (long long) case_id);
@@ -136,7 +136,7 @@ lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
 	bool		isnull;
 	Datum		w;
 
-	if (SPI_execute_with_args("SELECT kind, status, wait_type FROM workitem.item "
+	if (wi_execute("SELECT kind, status, wait_type FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
@@ -174,7 +174,7 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	}
 	if (wait_type == WI_SPLIT && child_kind == WI_TICKET)
 	{
-		if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM workitem.item "
+		if (wi_execute("SELECT pg_catalog.count(*) FROM workitem.item "
 								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
 								  "AND id OPERATOR(pg_catalog.<>) $2 "
 								  "AND " WI_STILL_OPEN("status"),
@@ -236,7 +236,7 @@ wi_check_merge_target(int64 id, int64 target)
 				(errcode(ERRCODE_WI_INVALID_MERGE),
 				 errmsg("item %lld cannot be merged into item %lld: it is closed",
 						(long long) id, (long long) target)));
-	if (SPI_execute_with_args("WITH RECURSIVE chain(id) AS ("
+	if (wi_execute("WITH RECURSIVE chain(id) AS ("
 							  " SELECT merged_into FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
 							  " UNION SELECT i.merged_into FROM workitem.item i JOIN chain c"
 							  "  ON i.id OPERATOR(pg_catalog.=) c.id)"
@@ -338,7 +338,7 @@ workitem_split(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	lock_ticket(id, "be split");
-	ret = SPI_execute_with_args("SELECT pg_catalog.count(*), "
+	ret = wi_execute("SELECT pg_catalog.count(*), "
 								" pg_catalog.count(*) FILTER (WHERE pg_catalog.btrim(COALESCE(t, '')) OPERATOR(pg_catalog.=) '') "
 								"FROM pg_catalog.unnest($2) t",
 								2, types, values, NULL, true, 1);
@@ -353,7 +353,7 @@ workitem_split(PG_FUNCTION_ARGS)
 
 	wait_on(id, "split", "split into child tickets");
 	/* Children are submitted when the parent's fields make them complete. */
-	ret = SPI_execute_with_args("WITH children AS ("
+	ret = wi_execute("WITH children AS ("
 								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
 								" SELECT 'ticket', CASE WHEN p.description IS NOT NULL AND p.category IS NOT NULL"
 								"  AND p.primary_contact IS NOT NULL AND p.requester IS NOT NULL"
@@ -388,7 +388,7 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 	SPI_connect();
 	lock_ticket(id, "launch a case");
 	wait_on(id, "case_launched", "case launched");
-	if (SPI_execute_with_args("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
+	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
 							  "SELECT 'case', 'to_do', id, $2, " COPIED " FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
 							  2, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
@@ -426,7 +426,7 @@ workitem_merge(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
-	if (SPI_execute_with_args("UPDATE workitem.item SET status = 'closed'::workitem.status, "
+	if (wi_execute("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *",

@@ -32,7 +32,7 @@
 static void
 exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	int			ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
 
 	if (ret != expect)
 		elog(ERROR, "workitem: SLA clock statement failed (%s): %s",
@@ -44,28 +44,11 @@ exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, i
 	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason)" \
 	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason " FROM u"
 
-/* The most specific enabled policy for the item as it will be; 0 when none. */
+/* The most specific enabled policy for the item as it will be; 0 when none (src/config.c). */
 static int64
 match_policy(const WiSlaChange *ch)
 {
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ch->category ? ' ' : 'n', ch->priority ? ' ' : 'n'};
-	bool		isnull;
-
-	values[0] = CStringGetTextDatum(wi_enum_label(WI_ENUM_KIND, ch->kind));
-	values[1] = ch->category ? CStringGetTextDatum(ch->category) : (Datum) 0;
-	values[2] = ch->priority ? CStringGetTextDatum(ch->priority) : (Datum) 0;
-	exec("SELECT p.id FROM workitem.sla_policy p WHERE p.enabled"
-		 " AND (p.kind IS NULL OR p.kind::pg_catalog.text OPERATOR(pg_catalog.=) $1)"
-		 " AND (p.category IS NULL OR p.category OPERATOR(pg_catalog.=) $2)"
-		 " AND (p.priority IS NULL OR p.priority OPERATOR(pg_catalog.=) $3)"
-		 "ORDER BY (p.kind IS NOT NULL)::int OPERATOR(pg_catalog.+) (p.category IS NOT NULL)::int"
-		 " OPERATOR(pg_catalog.+) (p.priority IS NOT NULL)::int DESC, p.id LIMIT 1",
-		 3, types, values, nulls, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		return 0;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return wi_config_match_policy(ch->kind, ch->category, ch->priority);
 }
 
 /*
@@ -215,18 +198,7 @@ retarget_clocks(SlaItem *it, int64 policy_id)
 static bool
 stops_clock(int64 policy_id, int wait_type)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(policy_id),
-	CStringGetTextDatum(wi_enum_label(WI_ENUM_WAIT_TYPE, wait_type))};
-	bool		isnull;
-
-	if (wait_type < 0)
-		return false;
-	exec("SELECT $2::workitem.wait_type OPERATOR(pg_catalog.=) ANY (stop_wait_types) "
-		 "FROM workitem.sla_policy WHERE id OPERATOR(pg_catalog.=) $1",
-		 2, types, values, NULL, SPI_OK_SELECT);
-	return SPI_processed == 1 &&
-		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return wi_config_stops_clock(policy_id, wait_type);
 }
 
 /* Highest cycle of the item's resolution clock (for new_cycle). */
@@ -244,15 +216,10 @@ max_cycle(int64 item_id)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
-static char *
+static const char *
 reopen_policy(int64 policy_id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(policy_id)};
-
-	exec("SELECT reopen_policy FROM workitem.sla_policy WHERE id OPERATOR(pg_catalog.=) $1",
-		 1, types, values, NULL, SPI_OK_SELECT);
-	return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "continue";
+	return wi_config_reopen_policy(policy_id);
 }
 
 /*
@@ -291,7 +258,7 @@ on_change(const WiSlaChange *ch)
 		stop_clocks(&it, NULL, "resolved");
 	else if (was_done && !is_done)
 	{
-		char	   *rp = reopen_policy(policy);
+		const char *rp = reopen_policy(policy);
 
 		if (strcmp(rp, "new_cycle") == 0)
 			create_clocks(&it, policy, "resolution", max_cycle(ch->id) + 1);

@@ -121,7 +121,7 @@ workitem_log_time(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at) "
+	if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at) "
 							  "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now())) RETURNING *",
 							  5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: logging time failed");

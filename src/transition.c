@@ -333,47 +333,27 @@ check_required_fields(Ctx *c)
 				 errhint("A ticket needs title, description, category, primary_contact and requester; a case needs a title.")));
 }
 
-/* Copy the category's defaults onto the item, where the item has none. */
+/* Copy the category's defaults onto the item, where the item has none (src/config.c). */
 static void
 apply_category_config(Ctx *c)
 {
-	Oid			argtypes[2] = {wi_enum_typoid(WI_ENUM_KIND), TEXTOID};
-	Datum		args[2];
-	int			ret;
+	WiCategoryDefaults d;
 
 	if (c->new.n[cols.category])
 		return;
-	args[0] = c->new.v[cols.kind];
-	args[1] = c->new.v[cols.category];
-
-	SPI_connect();
-	ret = SPI_execute_with_args(
-								"SELECT feedback_window, require_resolution_note, days_to_wait "
-								"FROM workitem.category_config "
-								"WHERE kind OPERATOR(pg_catalog.=) $1 "
-								"AND category OPERATOR(pg_catalog.=) $2",
-								2, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading category_config failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
+	if (!wi_config_category(c->kind, text_or_null(&c->new, cols.category), &d))
+		return;
+	if (!d.feedback_window_null && c->new.n[cols.feedback_window])
 	{
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		v;
+		Interval   *iv = palloc(sizeof(Interval));
 
-		v = SPI_getbinval(t, d, 1, &isnull);
-		if (!isnull && c->new.n[cols.feedback_window])
-			set_value(c, cols.feedback_window,
-					  SPI_datumTransfer(v, false, sizeof(Interval)));
-		v = SPI_getbinval(t, d, 2, &isnull);
-		if (!isnull && c->new.n[cols.require_resolution_note])
-			set_value(c, cols.require_resolution_note, v);
-		v = SPI_getbinval(t, d, 3, &isnull);
-		if (!isnull && c->new.n[cols.days_to_wait])
-			set_value(c, cols.days_to_wait, v);
+		*iv = d.feedback_window;
+		set_value(c, cols.feedback_window, IntervalPGetDatum(iv));
 	}
-	SPI_finish();
+	if (!d.require_note_null && c->new.n[cols.require_resolution_note])
+		set_value(c, cols.require_resolution_note, BoolGetDatum(d.require_note));
+	if (!d.days_to_wait_null && c->new.n[cols.days_to_wait])
+		set_value(c, cols.days_to_wait, Int32GetDatum(d.days_to_wait));
 }
 
 static void
@@ -507,7 +487,7 @@ resolution_note(Ctx *c, bool required)
 	args[1] = c->has_old ? c->old.v[cols.status_changed_at] : TimestampTzGetDatum(c->now);
 	SPI_connect();
 	wi_become_owner(&user);
-	ret = SPI_execute_with_args(
+	ret = wi_execute(
 								"UPDATE workitem.message SET is_resolution = true "
 								"WHERE id OPERATOR(pg_catalog.=) ("
 								" SELECT m.id FROM workitem.message m"

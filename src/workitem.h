@@ -204,4 +204,25 @@ extern int64 wi_insert_note(int64 item_id, const char *subject, const char *body
 							const char *author, bool is_resolution,
 							bool is_description);
 
+/* config.c: per-backend caches of sla_policy and category_config */
+typedef struct WiCategoryDefaults
+{
+	bool		feedback_window_null;
+	Interval	feedback_window;
+	bool		require_note_null;
+	bool		require_note;
+	bool		days_to_wait_null;
+	int32		days_to_wait;
+} WiCategoryDefaults;
+extern int64 wi_config_match_policy(int kind, const char *category, const char *priority);
+extern bool wi_config_stops_clock(int64 policy_id, int wait_type);
+extern const char *wi_config_reopen_policy(int64 policy_id);
+extern bool wi_config_category(int kind, const char *category, WiCategoryDefaults *out);
+
+/* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */
+struct _SPI_plan;
+extern struct _SPI_plan *wi_plan(const char *sql, int nargs, const Oid *types);
+extern int	wi_execute(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+					   bool read_only, long count);
+
 #endif							/* WORKITEM_H */

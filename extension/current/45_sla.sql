@@ -24,6 +24,8 @@ CREATE TABLE workitem.sla_policy (
 );
 COMMENT ON TABLE workitem.sla_policy IS
     'SLA policies: which items (kind, category, priority; NULL = any, most specific wins), the calendar, the wait types that stop the clock, warning thresholds, reopen policy.';
+CREATE TRIGGER config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON workitem.sla_policy FOR EACH STATEMENT EXECUTE FUNCTION workitem.config_changed();
 
 CREATE TABLE workitem.sla_target (
     policy_id     bigint NOT NULL REFERENCES workitem.sla_policy (id) ON DELETE CASCADE,

@@ -70,6 +70,8 @@ GRANT EXECUTE ON FUNCTION
     workitem.clock_state(text, text, interval, interval, timestamptz, numeric[], timestamptz),
     workitem.clock_label(text, text, interval, interval, timestamptz, timestamptz, timestamptz)
     TO workitem_reader;
+GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer),
+                          workitem.inbox(integer) TO workitem_reader;
 
 ------------------------------------------------------------------------
 -- workitem_agent: the operations, and what they (and the C triggers,
@@ -104,6 +106,8 @@ GRANT EXECUTE ON FUNCTION
     workitem.sla_label(bigint, text, timestamptz)
     TO workitem_agent;
 GRANT EXECUTE ON FUNCTION workitem.create_action(bigint, text, text, text, text) TO workitem_agent;
+-- whoever writes items runs their CHECK
+GRANT EXECUTE ON FUNCTION workitem.item_check TO workitem_agent;
 
 -- Items: every write goes through the trigger (only drafts can be deleted).
 GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;

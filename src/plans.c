@@ -1,0 +1,77 @@
+/*
+ * plans.c: the SQL the C code runs, parsed and planned once per backend.
+ *
+ * SPI_execute_with_args parses and plans its statement on every call,
+ * which cost the trigger and the operations most of their time (issue 13).
+ * wi_execute() takes the same arguments, but keeps a plan per statement
+ * text and argument types for the life of the backend (SPI_keepplan): the
+ * plan cache revalidates it after DDL on what it reads (a dropped and
+ * recreated extension, a new index), so nothing here needs invalidating.
+ * The statements are few (one per call site and variant), so the table
+ * stays small.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/memutils.h"
+
+#include "workitem.h"
+
+#define NBUCKETS 256
+
+typedef struct WiPlan
+{
+	struct WiPlan *next;
+	uint32		hash;
+	int			nargs;
+	Oid		   *types;
+	char	   *sql;
+	SPIPlanPtr	plan;
+} WiPlan;
+
+static WiPlan *buckets[NBUCKETS];
+
+/* The kept plan of sql with these argument types; SPI must be connected. */
+SPIPlanPtr
+wi_plan(const char *sql, int nargs, const Oid *types)
+{
+	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+	WiPlan	   *p;
+	SPIPlanPtr	plan;
+
+	if (nargs > 0)
+		h = hash_combine(h, hash_bytes((const unsigned char *) types, nargs * sizeof(Oid)));
+	for (p = buckets[h % NBUCKETS]; p != NULL; p = p->next)
+		if (p->hash == h && p->nargs == nargs && strcmp(p->sql, sql) == 0 &&
+			(nargs == 0 || memcmp(p->types, types, nargs * sizeof(Oid)) == 0))
+			return p->plan;
+
+	plan = SPI_prepare(sql, nargs, (Oid *) types);
+	if (plan == NULL)
+		elog(ERROR, "workitem: preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
+	/* only once prepared: an error above leaves no half-made entry */
+	p = MemoryContextAllocZero(TopMemoryContext, sizeof(WiPlan));
+	p->hash = h;
+	p->nargs = nargs;
+	p->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	if (nargs > 0)
+	{
+		p->types = MemoryContextAlloc(TopMemoryContext, nargs * sizeof(Oid));
+		memcpy(p->types, types, nargs * sizeof(Oid));
+	}
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "workitem: keeping the plan of \"%s\" failed", sql);
+	p->plan = plan;
+	p->next = buckets[h % NBUCKETS];
+	buckets[h % NBUCKETS] = p;
+	return plan;
+}
+
+/* SPI_execute_with_args, with the plan kept (see above). */
+int
+wi_execute(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		   bool read_only, long count)
+{
+	return SPI_execute_plan(wi_plan(sql, nargs, types), values, nulls, read_only, count);
+}
