@@ -42,7 +42,7 @@
  * where pending invalidations are accepted (a new index, a column), and
  * rebuilt then, in the target's own context, reset each time.
  */
-typedef struct Target
+typedef struct LogTable
 {
 	const char *relname;
 	const char *seqname;
@@ -61,16 +61,16 @@ typedef struct Target
 	char	  **check_names;
 	EState	   *estate;			/* long-lived, for expressions and predicates */
 	TupleTableSlot *slot;		/* reused by every row for its index entries */
-} Target;
+} LogTable;
 
-static Target event_target = {"event", "event_id_seq"};
-static Target message_target = {"message", "message_id_seq"};
+static LogTable event_target = {"event", "event_id_seq"};
+static LogTable message_target = {"message", "message_id_seq"};
 static bool callback_set = false;
 
 static void
 target_invalidate(Datum arg, Oid relid)
 {
-	Target	   *targets[2] = {&event_target, &message_target};
+	LogTable	   *targets[2] = {&event_target, &message_target};
 
 	for (int i = 0; i < 2; i++)
 		if (relid == InvalidOid || relid == targets[i]->relid)
@@ -79,7 +79,7 @@ target_invalidate(Datum arg, Oid relid)
 
 /* (Re)builds the cache of t from rel, opened and locked by the caller. */
 static void
-target_build(Target *t, Relation rel)
+target_build(LogTable *t, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *indexoids = RelationGetIndexList(rel);
@@ -157,7 +157,7 @@ target_build(Target *t, Relation rel)
 }
 
 static Relation
-target_open(Target *t)
+target_open(LogTable *t)
 {
 	Relation	rel;
 	Oid			relid = t->valid && t->built ? t->relid : InvalidOid;
@@ -188,7 +188,7 @@ target_open(Target *t)
 
 /* NOT NULL and CHECK, as the executor tests a row it inserts. */
 static void
-check_constraints(Target *t, Relation rel, TupleTableSlot *slot, ExprContext *econtext)
+check_constraints(LogTable *t, Relation rel, TupleTableSlot *slot, ExprContext *econtext)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 
@@ -220,7 +220,7 @@ check_constraints(Target *t, Relation rel, TupleTableSlot *slot, ExprContext *ec
 
 /* Insert one tuple into the heap and every index of the target. */
 static void
-insert_tuple(Target *t, Relation rel, HeapTuple tup)
+insert_tuple(LogTable *t, Relation rel, HeapTuple tup)
 {
 	ExprContext *econtext = GetPerTupleExprContext(t->estate);
 	TupleTableSlot *slot = t->slot;
@@ -278,7 +278,7 @@ insert_tuple(Target *t, Relation rel, HeapTuple tup)
 /* A row under construction: values by column name, the rest NULL. */
 typedef struct RowBuilder
 {
-	Target	   *target;
+	LogTable	   *target;
 	Relation	rel;
 	TupleDesc	desc;
 	Datum	   *values;
@@ -287,7 +287,7 @@ typedef struct RowBuilder
 } RowBuilder;
 
 static void
-row_begin(RowBuilder *rb, Target *t)
+row_begin(RowBuilder *rb, LogTable *t)
 {
 	rb->target = t;
 	rb->rel = target_open(t);
@@ -338,7 +338,7 @@ row_set_id(RowBuilder *rb)
 static void
 row_finish(RowBuilder *rb)
 {
-	Target	   *t = rb->target;
+	LogTable	   *t = rb->target;
 	HeapTuple	tup;
 
 	/* columns the caller does not know of (added later) get their default */

@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "moves.h"
 #include "workitem.h"
 
 /* The item a message is for, as locked. */
@@ -82,7 +83,7 @@ move_item(int64 id, const char *set, const char *reason, int nextra, Datum *extr
 	values[1] = CStringGetTextDatum(reason);
 	for (int i = 0; i < nextra; i++)
 		values[2 + i] = extra[i];
-	wi_internal_exec(psprintf("UPDATE workitem.item SET %s, change_reason = $2 "
+	wi_engine_exec(psprintf("UPDATE workitem.item SET %s, change_reason = $2 "
 							  "WHERE id OPERATOR(pg_catalog.=) $1", set),
 					 2 + nextra, types, values, NULL);
 }
@@ -98,7 +99,7 @@ follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
 	bool		isnull;
 
 	/* Submitted at once when it has what a submission needs. */
-	wi_internal_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
+	wi_engine_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
 					 " category, primary_contact, requester, priority, highlighted) "
 					 "SELECT 'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
@@ -178,7 +179,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.on_message() must be a BEFORE INSERT ROW trigger")));
-	if (wi_loading_dump(td))
+	if (wi_restoring_dump(td))
 		return PointerGetDatum(td->tg_trigtuple);
 
 	d = RelationGetDescr(td->tg_relation);

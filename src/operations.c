@@ -15,12 +15,13 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include "moves.h"
 #include "workitem.h"
 
 #define MAX_ARGS 8
 
 /* An operation in progress: its item as locked, and its UPDATE's arguments. */
-typedef struct Op
+typedef struct OpCall
 {
 	int64		id;
 	WiKind		kind;
@@ -30,7 +31,7 @@ typedef struct Op
 	Oid			types[MAX_ARGS];
 	Datum		values[MAX_ARGS];
 	char		nulls[MAX_ARGS];
-} Op;
+} OpCall;
 
 static void
 require_arg(FunctionCallInfo fcinfo, int n, const char *name)
@@ -43,7 +44,7 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 
 /* Connect to SPI and lock the item; $1 of the UPDATE is its id. */
 static void
-op_begin(Op *op, FunctionCallInfo fcinfo)
+op_begin(OpCall *op, FunctionCallInfo fcinfo)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1];
@@ -108,7 +109,7 @@ lock_case_of_action(FunctionCallInfo fcinfo)
 
 /* Add $n to the UPDATE from argument argno of the call (NULL allowed). */
 static void
-op_arg(Op *op, FunctionCallInfo fcinfo, int argno, Oid type)
+op_arg(OpCall *op, FunctionCallInfo fcinfo, int argno, Oid type)
 {
 	Assert(op->nargs < MAX_ARGS);
 	op->types[op->nargs] = type;
@@ -118,7 +119,7 @@ op_arg(Op *op, FunctionCallInfo fcinfo, int argno, Oid type)
 }
 
 static void
-op_value(Op *op, Oid type, Datum value, bool isnull)
+op_value(OpCall *op, Oid type, Datum value, bool isnull)
 {
 	Assert(op->nargs < MAX_ARGS);
 	op->types[op->nargs] = type;
@@ -129,7 +130,7 @@ op_value(Op *op, Oid type, Datum value, bool isnull)
 
 /* UPDATE the item with the given SET list and return the new row. */
 static Datum
-op_update(Op *op, const char *set)
+op_update(OpCall *op, const char *set)
 {
 	char	   *sql = psprintf("UPDATE workitem.item SET %s "
 							   "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *", set);
@@ -149,7 +150,7 @@ PG_FUNCTION_INFO_V1(workitem_submit);
 Datum
 workitem_submit(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	if (op.status != WI_DRAFT)
@@ -161,7 +162,7 @@ PG_FUNCTION_INFO_V1(workitem_start);
 Datum
 workitem_start(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 	char	   *resource;
 
 	op_begin(&op, fcinfo);
@@ -179,7 +180,7 @@ PG_FUNCTION_INFO_V1(workitem_assign);
 Datum
 workitem_assign(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	require_arg(fcinfo, 1, "resource");
 	op_begin(&op, fcinfo);
@@ -197,7 +198,7 @@ PG_FUNCTION_INFO_V1(workitem_unassign);
 Datum
 workitem_unassign(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	if (!op.assigned)
@@ -212,7 +213,7 @@ PG_FUNCTION_INFO_V1(workitem_wait_more_info);
 Datum
 workitem_wait_more_info(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	if (!PG_ARGISNULL(1) && PG_GETARG_INT32(1) < 1)
 		ereport(ERROR,
@@ -234,7 +235,7 @@ PG_FUNCTION_INFO_V1(workitem_wait_until);
 Datum
 workitem_wait_until(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	require_arg(fcinfo, 1, "follow-up time");
 	op_begin(&op, fcinfo);
@@ -251,7 +252,7 @@ PG_FUNCTION_INFO_V1(workitem_pause);
 Datum
 workitem_pause(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	op_arg(&op, fcinfo, 1, TEXTOID);
@@ -266,7 +267,7 @@ PG_FUNCTION_INFO_V1(workitem_resume);
 Datum
 workitem_resume(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	if (op.status != WI_WAITING)
@@ -280,7 +281,7 @@ PG_FUNCTION_INFO_V1(workitem_resolve);
 Datum
 workitem_resolve(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	require_arg(fcinfo, 1, "resolution");
 	lock_case_of_action(fcinfo);
@@ -299,7 +300,7 @@ PG_FUNCTION_INFO_V1(workitem_reopen);
 Datum
 workitem_reopen(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	if (op.status != WI_RESOLVED)
@@ -319,7 +320,7 @@ PG_FUNCTION_INFO_V1(workitem_close);
 Datum
 workitem_close(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	if (op.status != WI_RESOLVED)
@@ -333,7 +334,7 @@ PG_FUNCTION_INFO_V1(workitem_cancel);
 Datum
 workitem_cancel(PG_FUNCTION_ARGS)
 {
-	Op			op;
+	OpCall			op;
 
 	op_begin(&op, fcinfo);
 	/*

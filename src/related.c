@@ -3,9 +3,9 @@
  * and its actions. They run inside the trigger, in the same transaction
  * as the move that causes them, so no repair job is ever needed.
  *
- * The moves made here are the engine's own: they run with
- * wi_internal_depth raised, so that the trigger lets them set the flags
- * (needs_attention) that a person's move would clear.
+ * The moves made here are the engine's own (wi_engine_exec, engine.c), so
+ * that the trigger lets them set the flags (needs_attention) that a
+ * person's move would clear.
  */
 #include "postgres.h"
 
@@ -14,28 +14,8 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include "moves.h"
 #include "workitem.h"
-
-/* Run one statement as an engine move; the caller is connected to SPI. */
-uint64
-wi_internal_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
-{
-	int			ret = 0;
-
-	wi_internal_depth++;
-	PG_TRY();
-	{
-		ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		wi_internal_depth--;
-	}
-	PG_END_TRY();
-	if (ret < 0)
-		elog(ERROR, "workitem: internal statement failed: %s", SPI_result_code_string(ret));
-	return SPI_processed;
-}
 
 /*
  * A new action needs an open case: not waiting (spec: "while a case waits,
@@ -99,7 +79,7 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	 * which is its author's decision, and would fail (and so refuse the
 	 * action's resolution) when the draft lacks a title.
 	 */
-	wi_internal_exec("UPDATE workitem.item SET status = CASE WHEN status OPERATOR(pg_catalog.=) "
+	wi_engine_exec("UPDATE workitem.item SET status = CASE WHEN status OPERATOR(pg_catalog.=) "
 				  "'draft'::workitem.status THEN status ELSE 'to_do'::workitem.status END, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
 				  "WHERE id OPERATOR(pg_catalog.=) $1 "
@@ -119,7 +99,7 @@ wi_cancel_actions(int64 case_id, const char *reason)
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	SPI_connect();
-	wi_internal_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
+	wi_engine_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 				  "resolution = 'cancelled'::workitem.resolution, change_reason = $2 "
 				  "WHERE case_id OPERATOR(pg_catalog.=) $1 "
 				  "AND status OPERATOR(pg_catalog.<>) 'closed'::workitem.status",
@@ -181,18 +161,18 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: counting split tickets failed");
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
-			wi_internal_exec("UPDATE workitem.item SET " WI_SPLIT_DONE_SET ", "
+			wi_engine_exec("UPDATE workitem.item SET " WI_SPLIT_DONE_SET ", "
 							 "change_reason = '" WI_SPLIT_DONE_REASON "' "
 							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
 	}
 	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)
 	{
 		if (r == WI_CANCELLED)
-			wi_internal_exec("UPDATE workitem.item SET " WI_WAKE_SET ", "
+			wi_engine_exec("UPDATE workitem.item SET " WI_WAKE_SET ", "
 							 "change_reason = 'the launched case was cancelled' "
 							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
 		else
-			wi_internal_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
+			wi_engine_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
 							 "resolution = 'completed'::workitem.resolution, "
 							 "change_reason = 'the launched case is resolved' "
 							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
@@ -307,7 +287,7 @@ wait_on(int64 id, const char *wait_type, const char *reason)
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(reason)};
 
-	wi_internal_exec(psprintf("UPDATE workitem.item SET status = 'waiting'::workitem.status, "
+	wi_engine_exec(psprintf("UPDATE workitem.item SET status = 'waiting'::workitem.status, "
 							  "wait_type = '%s'::workitem.wait_type, wait_until = NULL, "
 							  "close_if_no_reply = false, wait_reason = $2, change_reason = $2 "
 							  "WHERE id OPERATOR(pg_catalog.=) $1", wait_type),

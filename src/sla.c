@@ -11,6 +11,8 @@
  * moves the due time forward by exactly the stopped working time; a new
  * target (priority or policy change) keeps used and only recomputes the
  * due time. Every change is a row in workitem.sla_clock_event.
+ *
+ * Reading a clock is sla_read.c; its alarms (warnings, breaches) sla_alarm.c.
  */
 #include "postgres.h"
 
@@ -25,12 +27,8 @@
 
 #include "workitem.h"
 
-/* ----------------------------------------------------------------------
- * Writing clocks (called from the trigger; SPI)
- * ---------------------------------------------------------------------- */
-
 static void
-exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+clock_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
 	int			ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
 
@@ -78,7 +76,7 @@ create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
 	Int64GetDatum(policy_id), Int32GetDatum(cycle)};
 
 	/* Running clocks start now; clocks that start at assignment wait. */
-	exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
+	clock_exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
 				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at)"
 				  " SELECT $1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN 'running' ELSE 'pending' END,"
@@ -103,7 +101,7 @@ pause_clocks(SlaItem *it, const char *reason)
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
 
-	exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'paused', paused_at = $2, due_at = NULL,"
+	clock_exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'paused', paused_at = $2, due_at = NULL,"
 		 " used = used OPERATOR(pg_catalog.+) workitem.business_time(calendar, since, $2), since = NULL"
 		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'running' RETURNING *)"
 		 LOG_CLOCKS("'pause'", "$3"), 3, types, values, NULL, SPI_OK_INSERT);
@@ -116,7 +114,7 @@ resume_clocks(SlaItem *it, const char *only_target, const char *reason)
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
 
-	exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', paused_at = NULL, since = $2,"
+	clock_exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', paused_at = NULL, since = $2,"
 				  " stopped_at = NULL,"
 				  " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
 				  " WHERE item_id OPERATOR(pg_catalog.=) $1 AND %s RETURNING *)"
@@ -137,7 +135,7 @@ stop_clocks(SlaItem *it, const char *only_target, const char *reason)
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
 
-	exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET"
+	clock_exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET"
 				  " used = used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0'),"
 				  " state = CASE WHEN used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0')"
 				  "   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END,"
@@ -156,7 +154,7 @@ start_pending(SlaItem *it)
 	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		values[2] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now)};
 
-	exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', started_at = $2, since = $2,"
+	clock_exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', started_at = $2, since = $2,"
 		 " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
 		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'pending' RETURNING *)"
 		 LOG_CLOCKS("'start'", "'first assignment'"), 2, types, values, NULL, SPI_OK_INSERT);
@@ -173,7 +171,7 @@ retarget_clocks(SlaItem *it, int64 policy_id)
 	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, INT8OID};
 	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), Int64GetDatum(policy_id)};
 
-	exec("WITH n AS (SELECT c.id, p.id AS policy_id, p.calendar,"
+	clock_exec("WITH n AS (SELECT c.id, p.id AS policy_id, p.calendar,"
 		 "  CASE WHEN t.working_time IS NOT NULL THEN t.working_time ELSE"
 		 "   workitem.business_time(p.calendar, c.started_at,"
 		 "    workitem.end_of_working_day(p.calendar, c.started_at, t.business_days)) END AS target_time,"
@@ -210,7 +208,7 @@ max_cycle(int64 item_id)
 	bool		isnull;
 	Datum		d;
 
-	exec("SELECT pg_catalog.max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
+	clock_exec("SELECT pg_catalog.max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
 		 " AND target OPERATOR(pg_catalog.=) 'resolution'", 1, types, values, NULL, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetInt32(d);
@@ -269,7 +267,7 @@ on_change(const WiSlaChange *ch)
 				Oid			types[1] = {INT8OID};
 				Datum		values[1] = {Int64GetDatum(ch->id)};
 
-				exec("UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
+				clock_exec("UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
 					 " AND target OPERATOR(pg_catalog.=) 'resolution'",
 					 1, types, values, NULL, SPI_OK_UPDATE);
 			}
@@ -315,152 +313,4 @@ wi_sla_first_response(int64 item_id)
 	stop_clocks(&it, "first_response", "first outbound message");
 	wi_restore_user(&user);
 	SPI_finish();
-}
-
-/* ----------------------------------------------------------------------
- * Reading clocks: pure functions of a clock's columns
- * ---------------------------------------------------------------------- */
-
-/* Working time used by the moment at (NULL since: stopped, used is final). */
-int64
-wi_clock_used_at(text *calendar, int64 used, bool since_null, TimestampTz since, TimestampTz at)
-{
-	if (!since_null && at > since &&
-		pg_add_s64_overflow(used, wi_business_usecs(calendar, since, at), &used))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("SLA clock: working time used out of range"),
-				 errdetail("Used before: %s; running since %s, read at %s.",
-						   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(wi_usecs_interval(used)))),
-						   timestamptz_to_str(since), timestamptz_to_str(at))));
-	return used;
-}
-
-/* The non-NULL elements of a numeric[] (warn_at, warned) as doubles. */
-double *
-wi_numeric_array(Datum a, int *n)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	double	   *out;
-	int			k = 0;
-
-	deconstruct_array(DatumGetArrayTypeP(a), NUMERICOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, n);
-	out = palloc(sizeof(double) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		if (!nulls[i])
-			out[k++] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, elems[i]));
-	*n = k;
-	return out;
-}
-
-/* "2 h 5 m": the form of the labels, and of the SLA alarms' reasons. */
-char *
-wi_hours_minutes(int64 us)
-{
-	/* unsigned: the magnitude of INT64_MIN has no int64 */
-	uint64		minutes = (us < 0 ? -(uint64) us : (uint64) us) / USECS_PER_MINUTE;
-
-	return psprintf(UINT64_FORMAT " h " UINT64_FORMAT " m", minutes / 60, minutes % 60);
-}
-
-PG_FUNCTION_INFO_V1(workitem_clock_used);
-Datum
-workitem_clock_used(PG_FUNCTION_ARGS)
-{
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
-		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(wi_usecs_interval(
-							 wi_clock_used_at(PG_GETARG_TEXT_PP(0), wi_interval_usecs(PG_GETARG_INTERVAL_P(1)),
-											  PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_TIMESTAMPTZ(2),
-											  PG_GETARG_TIMESTAMPTZ(3))));
-}
-
-/* running | paused | warning | breached | met | missed (| pending) */
-PG_FUNCTION_INFO_V1(workitem_clock_state);
-Datum
-workitem_clock_state(PG_FUNCTION_ARGS)
-{
-	char	   *state;
-	int64		target,
-				used;
-	double		lowest = 2.0;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(6))
-		PG_RETURN_NULL();
-	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (strcmp(state, "running") != 0)
-		PG_RETURN_TEXT_P(cstring_to_text(state));
-	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
-	used = wi_clock_used_at(PG_GETARG_TEXT_PP(1), wi_interval_usecs(PG_GETARG_INTERVAL_P(3)), PG_ARGISNULL(4),
-				   PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4), PG_GETARG_TIMESTAMPTZ(6));
-	if (used >= target)
-		PG_RETURN_TEXT_P(cstring_to_text("breached"));
-	if (!PG_ARGISNULL(5))
-	{
-		int			n;
-		double	   *warn_at = wi_numeric_array(PG_GETARG_DATUM(5), &n);
-
-		for (int i = 0; i < n; i++)
-			lowest = Min(lowest, warn_at[i]);
-	}
-	if (target > 0 && (double) used / (double) target >= lowest)
-		PG_RETURN_TEXT_P(cstring_to_text("warning"));
-	PG_RETURN_TEXT_P(cstring_to_text("running"));
-}
-
-/*
- * A due time as people read it: to the minute (seconds dropped, so the
- * label never shows a minute after the real due time), in the session's
- * TimeZone, with the zone's abbreviation: "2026-11-30 16:30 CET".
- */
-static char *
-label_time(TimestampTz t)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-	const char *tzn = NULL;
-
-	if (TIMESTAMP_NOT_FINITE(t) || timestamp2tm(t, &tz, &tm, &fsec, &tzn, NULL) != 0)
-		return pstrdup(timestamptz_to_str(t));
-	if (tzn == NULL || tzn[0] == '\0')
-		return psprintf("%04d-%02d-%02d %02d:%02d %c%02d:%02d", tm.tm_year, tm.tm_mon, tm.tm_mday,
-						tm.tm_hour, tm.tm_min, tz <= 0 ? '+' : '-', abs(tz) / SECS_PER_HOUR,
-						abs(tz) % SECS_PER_HOUR / SECS_PER_MINUTE);
-	return psprintf("%04d-%02d-%02d %02d:%02d %s", tm.tm_year, tm.tm_mon, tm.tm_mday,
-					tm.tm_hour, tm.tm_min, tzn);
-}
-
-/* "Due: 2026-11-30 16:30 CET" while running; "Due: paused 2 h 5 m before due date" when stopped. */
-PG_FUNCTION_INFO_V1(workitem_clock_label);
-Datum
-workitem_clock_label(PG_FUNCTION_ARGS)
-{
-	char	   *state;
-	int64		target,
-				used,
-				left;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(6))
-		PG_RETURN_NULL();
-	state = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (strcmp(state, "running") == 0 && !PG_ARGISNULL(5))
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("Due: %s", label_time(PG_GETARG_TIMESTAMPTZ(5)))));
-	if (strcmp(state, "pending") == 0)
-		PG_RETURN_TEXT_P(cstring_to_text("Due: not started"));
-	target = wi_interval_usecs(PG_GETARG_INTERVAL_P(2));
-	used = wi_interval_usecs(PG_GETARG_INTERVAL_P(3));	/* stopped: used is final */
-	if (pg_sub_s64_overflow(target, used, &left))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("SLA clock: working time left out of range: target %s, used %s",
-						DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(2))),
-						DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(3))))));
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s %s due date",
-											  strcmp(state, "paused") == 0 ? "Due: paused" :
-											  strcmp(state, "met") == 0 ? "Met:" : "Missed:",
-											  wi_hours_minutes(left),
-											  left >= 0 ? "before" : "after")));
 }

@@ -35,7 +35,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.on_time_entry() must be a BEFORE INSERT ROW trigger")));
-	if (wi_loading_dump(td))
+	if (wi_restoring_dump(td))
 		return PointerGetDatum(td->tg_trigtuple);
 	d = RelationGetDescr(td->tg_relation);
 	v = palloc(sizeof(Datum) * d->natts);

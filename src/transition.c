@@ -25,16 +25,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-/* wi_loading_dump() */
-#include "miscadmin.h"
-#include "tcop/pquery.h"
-#include "utils/acl.h"
-#include "utils/fmgroids.h"
-
 #include "workitem.h"
-
-/* Set by operations that may make the moves reserved to the engine. */
-int			wi_internal_depth = 0;
 
 /* The columns the trigger reads or writes, as 0-based attribute indexes. */
 typedef struct ItemCols
@@ -107,8 +98,8 @@ typedef struct Row
 	bool	   *n;
 } Row;
 
-/* The state of one trigger call. */
-typedef struct Ctx
+/* One call of the trigger: the change it checks, the rows before and after. */
+typedef struct ItemChange
 {
 	TupleDesc	desc;
 	Row			old;			/* valid only when has_old */
@@ -121,9 +112,9 @@ typedef struct Ctx
 	char	   *actor;
 	char	   *reason;
 	TimestampTz now;
-	bool		internal;
+	bool		by_engine;
 	uint8		rules_set;		/* rule columns set by this statement (by an admin) */
-} Ctx;
+} ItemChange;
 
 static Row
 deform(TupleDesc desc, HeapTuple tup)
@@ -137,27 +128,27 @@ deform(TupleDesc desc, HeapTuple tup)
 }
 
 static void
-set_null(Ctx *c, int col)
+set_null(ItemChange *c, int col)
 {
 	c->new.n[col] = true;
 	c->new.v[col] = (Datum) 0;
 }
 
 static void
-set_value(Ctx *c, int col, Datum v)
+set_value(ItemChange *c, int col, Datum v)
 {
 	c->new.n[col] = false;
 	c->new.v[col] = v;
 }
 
 static void
-set_ts(Ctx *c, int col, TimestampTz t)
+set_ts(ItemChange *c, int col, TimestampTz t)
 {
 	set_value(c, col, TimestampTzGetDatum(t));
 }
 
 static void
-set_text(Ctx *c, int col, const char *s)
+set_text(ItemChange *c, int col, const char *s)
 {
 	if (s == NULL)
 		set_null(c, col);
@@ -166,7 +157,7 @@ set_text(Ctx *c, int col, const char *s)
 }
 
 static void
-keep_old(Ctx *c, int col)
+keep_old(ItemChange *c, int col)
 {
 	if (c->has_old)
 	{
@@ -179,7 +170,7 @@ keep_old(Ctx *c, int col)
 
 /* A text column that is NULL or only white space counts as missing. */
 static bool
-blank(Ctx *c, int col)
+blank(ItemChange *c, int col)
 {
 	char	   *s;
 
@@ -216,7 +207,7 @@ same_value(Form_pg_attribute att, Datum a, bool an, Datum b, bool bn)
 
 /* Did this statement change the column? (Always "yes" on INSERT.) */
 static bool
-changed(Ctx *c, int col)
+changed(ItemChange *c, int col)
 {
 	if (!c->has_old)
 		return true;
@@ -225,7 +216,7 @@ changed(Ctx *c, int col)
 }
 
 static char *
-value_text(Ctx *c, Row *r, int col)
+value_text(ItemChange *c, Row *r, int col)
 {
 	Oid			typoutput;
 	bool		isvarlena;
@@ -249,7 +240,7 @@ status_name(WiStatus s)
 }
 
 static void
-log_event(Ctx *c, const char *what, const char *oldv, const char *newv)
+log_event(ItemChange *c, const char *what, const char *oldv, const char *newv)
 {
 	WiEvent		ev = {0};
 
@@ -294,7 +285,7 @@ wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to, const char *de
 }
 
 static void
-refuse_transition(Ctx *c, const char *detail)
+refuse_transition(ItemChange *c, const char *detail)
 {
 	wi_refuse_move(c->id, c->kind, c->from, c->to, detail);
 }
@@ -304,7 +295,7 @@ refuse_transition(Ctx *c, const char *detail)
  * ---------------------------------------------------------------------- */
 
 static void
-check_required_fields(Ctx *c)
+check_required_fields(ItemChange *c)
 {
 	StringInfoData missing;
 	int			nmissing = 0;
@@ -335,7 +326,7 @@ check_required_fields(Ctx *c)
 
 /* Copy the category's defaults onto the item, where the item has none (src/config.c). */
 static void
-apply_category_config(Ctx *c)
+apply_category_config(ItemChange *c)
 {
 	WiCategoryDefaults d;
 
@@ -357,7 +348,7 @@ apply_category_config(Ctx *c)
 }
 
 static void
-submit(Ctx *c)
+submit(ItemChange *c)
 {
 	check_required_fields(c);
 	set_ts(c, cols.submitted_at, c->now);
@@ -379,7 +370,7 @@ reserved_wait(WiWaitType w)
 }
 
 static void
-check_wait(Ctx *c)
+check_wait(ItemChange *c)
 {
 	WiWaitType	w;
 	bool		entering;
@@ -401,7 +392,7 @@ check_wait(Ctx *c)
 						 wi_allowed_wait_types_text(c->kind))));
 
 	entering = c->from != WI_WAITING || changed(c, cols.wait_type);
-	if (entering && reserved_wait(w) && !c->internal)
+	if (entering && reserved_wait(w) && !c->by_engine)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
 				 errmsg("item %lld: wait type %s is set only by %s",
@@ -447,7 +438,7 @@ check_wait(Ctx *c)
 }
 
 static void
-clear_wait(Ctx *c)
+clear_wait(ItemChange *c)
 {
 	set_null(c, cols.wait_type);
 	set_null(c, cols.wait_reason);
@@ -465,7 +456,7 @@ clear_wait(Ctx *c)
  * includes this transaction), marked as the resolution communication.
  */
 static void
-resolution_note(Ctx *c, bool required)
+resolution_note(ItemChange *c, bool required)
 {
 	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2];
@@ -514,7 +505,7 @@ resolution_note(Ctx *c, bool required)
 }
 
 static void
-refuse_resolution(Ctx *c, WiResolution r, const char *why)
+refuse_resolution(ItemChange *c, WiResolution r, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
@@ -527,7 +518,7 @@ refuse_resolution(Ctx *c, WiResolution r, const char *why)
 }
 
 static void
-enter_done(Ctx *c)
+enter_done(ItemChange *c)
 {
 	WiResolution r;
 	bool		needs_note;
@@ -544,7 +535,7 @@ enter_done(Ctx *c)
 		refuse_resolution(c, r, "The resolution does not belong to this kind of item.");
 	if (r == WI_MERGED && c->new.n[cols.merged_into])
 		refuse_resolution(c, r, "A merged item names the item it was merged into (merged_into); use workitem.merge().");
-	if (r == WI_SPLIT_COMPLETED && !c->internal)
+	if (r == WI_SPLIT_COMPLETED && !c->by_engine)
 		refuse_resolution(c, r, "A split ticket resolves itself when its last child is done.");
 	if (c->to == WI_CLOSED && !wi_close_resolution_allowed(c->kind, c->from, r))
 		refuse_resolution(c, r, "Only spam, unknown_sender, cancelled and merged close an item directly (no_customer_response from waiting); resolve it first.");
@@ -571,7 +562,7 @@ enter_done(Ctx *c)
 	needs_note = c->kind != WI_ACTION &&
 		!c->new.n[cols.require_resolution_note] &&
 		DatumGetBool(c->new.v[cols.require_resolution_note]) &&
-		!wi_resolution_closes(c->kind, r) && !c->internal;
+		!wi_resolution_closes(c->kind, r) && !c->by_engine;
 	resolution_note(c, needs_note);
 
 	set_ts(c, cols.resolved_at, c->now);
@@ -589,7 +580,7 @@ enter_done(Ctx *c)
 }
 
 static void
-reopen(Ctx *c)
+reopen(ItemChange *c)
 {
 	if (!c->old.n[cols.feedback_until] &&
 		c->now > DatumGetTimestampTz(c->old.v[cols.feedback_until]))
@@ -625,7 +616,7 @@ rule_col(int i)
  * datum comparisons for every other row: no query, no catalog lookup.
  */
 static uint8
-guard_rule_columns(Ctx *c, Relation rel)
+guard_rule_columns(ItemChange *c, Relation rel)
 {
 	uint8		set = 0;
 
@@ -649,7 +640,7 @@ guard_rule_columns(Ctx *c, Relation rel)
 
 /* The administrator's changes, after the move's rows (feedback_window is in logged_columns). */
 static void
-log_rule_columns(Ctx *c)
+log_rule_columns(ItemChange *c)
 {
 	for (int i = 0; i < NRULECOLS; i++)
 	{
@@ -668,7 +659,7 @@ log_rule_columns(Ctx *c)
 
 /* Columns only the trigger writes: a caller's value is ignored. */
 static void
-restore_owned_columns(Ctx *c)
+restore_owned_columns(ItemChange *c)
 {
 	keep_old(c, cols.submitted_at);
 	keep_old(c, cols.first_resolved_at);
@@ -691,7 +682,7 @@ restore_owned_columns(Ctx *c)
 }
 
 static void
-refuse_closed_change(Ctx *c)
+refuse_closed_change(ItemChange *c)
 {
 	/* A reason changes no column, but it asks for a change, and would be lost. */
 	if (c->reason != NULL)
@@ -716,7 +707,7 @@ refuse_closed_change(Ctx *c)
 }
 
 static void
-check_immutable(Ctx *c, int col, const char *name)
+check_immutable(ItemChange *c, int col, const char *name)
 {
 	if (changed(c, col))
 		ereport(ERROR,
@@ -725,7 +716,7 @@ check_immutable(Ctx *c, int col, const char *name)
 }
 
 static void
-log_changes(Ctx *c)
+log_changes(ItemChange *c)
 {
 	if (!c->has_old)
 	{
@@ -746,7 +737,7 @@ log_changes(Ctx *c)
 }
 
 static HeapTuple
-enforce_delete(Ctx *c, HeapTuple oldtuple)
+enforce_delete(ItemChange *c, HeapTuple oldtuple)
 {
 	if (c->from != WI_DRAFT)
 		ereport(ERROR,
@@ -761,7 +752,7 @@ enforce_delete(Ctx *c, HeapTuple oldtuple)
 
 /* Keep the item's SLA clocks in step with this move (src/sla.c). */
 static void
-update_sla(Ctx *c)
+update_sla(ItemChange *c)
 {
 	WiSlaChange ch = {0};
 	bool		wait_changed;
@@ -799,7 +790,7 @@ update_sla(Ctx *c)
 }
 
 static void
-enforce(Ctx *c)
+enforce(ItemChange *c)
 {
 	bool		status_changed;
 
@@ -869,7 +860,7 @@ enforce(Ctx *c)
 		refuse_transition(c, NULL);
 
 	/* Leaving a wait that only the engine may end. */
-	if (c->from == WI_WAITING && !c->internal &&
+	if (c->from == WI_WAITING && !c->by_engine &&
 		reserved_wait(wi_enum_index(WI_ENUM_WAIT_TYPE, c->old.v[cols.wait_type])) &&
 		(c->to != WI_WAITING || changed(c, cols.wait_type)))
 		refuse_transition(c, c->old.v[cols.wait_type] ==
@@ -919,7 +910,7 @@ enforce(Ctx *c)
 	{
 		set_ts(c, cols.status_changed_at, c->now);
 		/* Flags raised by the engine last until a person moves the item. */
-		if (c->has_old && !c->internal)
+		if (c->has_old && !c->by_engine)
 		{
 			if (!changed(c, cols.highlighted))
 				set_value(c, cols.highlighted, BoolGetDatum(false));
@@ -958,7 +949,7 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	Relation	rel;
 	HeapTuple	oldtuple = NULL;
 	HeapTuple	newtuple = NULL;
-	Ctx			c = {0};
+	ItemChange			c = {0};
 	bool	   *replace;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -969,7 +960,7 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.enforce_transition() must be a BEFORE ROW trigger")));
-	if (wi_loading_dump(td))
+	if (wi_restoring_dump(td))
 		return PointerGetDatum(td->tg_trigtuple);
 
 	rel = td->tg_relation;
@@ -977,7 +968,7 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	c.desc = RelationGetDescr(rel);
 	c.now = GetCurrentTransactionStartTimestamp();
 	c.actor = wi_actor();
-	c.internal = wi_internal_depth > 0;
+	c.by_engine = wi_engine_depth > 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		newtuple = td->tg_trigtuple;
@@ -1023,33 +1014,4 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	replace = palloc(sizeof(bool) * c.desc->natts);
 	memset(replace, true, sizeof(bool) * c.desc->natts);
 	return PointerGetDatum(heap_modify_tuple(newtuple, c.desc, c.new.v, c.new.n, replace));
-}
-
-/*
- * True when the row being inserted comes straight from a COPY into the
- * trigger's own table, run by the table's owner: that is how pg_restore
- * loads the extension's tables (their data is dumped through
- * pg_extension_config_dump, after CREATE EXTENSION has created the
- * triggers). Such rows are history, not moves: they are loaded as they
- * are, with no rule applied and nothing logged. The owner could disable
- * the triggers anyway; anybody else's COPY goes through every rule.
- * Trigger depth 1 keeps rows written by other triggers under the rules.
- * Used by the triggers on workitem.item, message and time_entry.
- */
-bool
-wi_loading_dump(struct TriggerData *td)
-{
-	Oid			relid = RelationGetRelid(td->tg_relation);
-
-	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		return false;
-	if (ActivePortal == NULL || ActivePortal->commandTag != CMDTAG_COPY)
-		return false;
-	if (DatumGetInt32(OidFunctionCall0Coll(F_PG_TRIGGER_DEPTH, InvalidOid)) != 1)
-		return false;
-#if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
-#else
-	return pg_class_ownercheck(relid, GetUserId());
-#endif
 }

@@ -99,44 +99,6 @@ wi_attno(TupleDesc d, const char *name, const char *who)
 	return -1;
 }
 
-/*
- * SLA clocks, their log and the resolution-note mark are the engine's
- * bookkeeping, written by our triggers through SPI. Those statements run
- * as the owner of schema workitem, the way PostgreSQL's RI triggers run as
- * the table's owner: agents then need no write grant on them, and cannot
- * forge a clock by hand. They also run with search_path = pg_catalog,
- * pg_temp, set as SET LOCAL in a GUC nest level of their own (as a
- * function's SET clause does): the caller's path, which may put the
- * caller's schema first, never reaches code running as the owner, even
- * where a name is not qualified. An error restores the user and the path
- * with its (sub)transaction; the statements are also schema- and
- * operator-qualified.
- */
-void
-wi_become_owner(WiSavedUser *save)
-{
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(wi_namespace()));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for schema workitem");
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	GetUserIdAndSecContext(&save->userid, &save->sec_context);
-	/* not a restricted operation: the clocks' FK checks are deferred triggers */
-	SetUserIdAndSecContext(owner, save->sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	save->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-void
-wi_restore_user(const WiSavedUser *save)
-{
-	AtEOXact_GUC(true, save->guc_level);
-	SetUserIdAndSecContext(save->userid, save->sec_context);
-}
-
 /* The acting resource: the engine, else workitem.actor if set, else the session user. */
 char *
 wi_actor(void)

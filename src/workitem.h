@@ -73,16 +73,6 @@ typedef enum WiEnumType
 
 /* enums.c: label <-> OID for the extension's enum types, cached per backend */
 extern Oid	wi_namespace(void);
-extern int	wi_attno(TupleDesc d, const char *name, const char *who);
-
-typedef struct WiSavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	int			guc_level;		/* the nest level of the safe search_path */
-} WiSavedUser;
-extern void wi_become_owner(WiSavedUser *save);
-extern void wi_restore_user(const WiSavedUser *save);
 extern Oid	wi_enum_typoid(WiEnumType t);
 extern int	wi_enum_index(WiEnumType t, Datum value);
 extern Datum wi_enum_datum(WiEnumType t, int index);
@@ -102,10 +92,23 @@ extern char *wi_next_statuses_text(WiKind kind, WiStatus from);
 extern char *wi_allowed_resolutions_text(WiKind kind);
 extern char *wi_allowed_wait_types_text(WiKind kind);
 
-/* transition.c */
-extern int	wi_internal_depth;
+/* engine.c: the engine acting as itself (its own moves, its bookkeeping as
+ * the schema's owner, a restore told from a write) */
+extern int	wi_engine_depth;
+extern uint64 wi_engine_exec(const char *sql, int nargs, Oid *types,
+							 Datum *values, const char *nulls);
+typedef struct WiSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	int			guc_level;		/* the nest level of the safe search_path */
+} WiSavedUser;
+extern void wi_become_owner(WiSavedUser *save);
+extern void wi_restore_user(const WiSavedUser *save);
 struct TriggerData;
-extern bool wi_loading_dump(struct TriggerData *td);
+extern bool wi_restoring_dump(struct TriggerData *td);
+
+/* transition.c: the trigger on workitem.item */
 wi_noreturn extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 									   const char *detail);
 
@@ -115,25 +118,6 @@ extern bool wi_is_admin(Relation rel);
 extern void wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *what);
 
 /* related.c: rules that touch a second item */
-/*
- * The SET list of an automatic return from a wait (spec section 2): back
- * to in_progress when assigned, else to_do, flagged until a person moves it.
- */
-/* A wait over: back to in_progress if assigned, else to_do (spec section 2). */
-#define WI_BACK_FROM_WAIT "status = CASE WHEN assignee IS NULL THEN 'to_do'::workitem.status " \
-	"ELSE 'in_progress'::workitem.status END"
-#define WI_WAKE_SET WI_BACK_FROM_WAIT ", highlighted = true"
-
-/* A split is done when its tickets are (related.c, at each child's end; timers.c). */
-#define WI_SPLIT_DONE_SET "status = 'resolved'::workitem.status, " \
-	"resolution = 'split_completed'::workitem.resolution"
-#define WI_SPLIT_DONE_REASON "all split tickets are done"
-
-/* The condition that an item's status column col is neither resolved nor closed. */
-#define WI_STILL_OPEN(col) col " OPERATOR(pg_catalog.<>) ALL ('{resolved,closed}'::workitem.status[])"
-
-extern uint64 wi_internal_exec(const char *sql, int nargs, Oid *types,
-							   Datum *values, const char *nulls);
 extern void wi_check_case_open(int64 action_id, int64 case_id);
 extern void wi_case_needs_attention(int64 case_id, const char *reason);
 extern void wi_cancel_actions(int64 case_id, const char *reason);
@@ -169,12 +153,18 @@ typedef struct WiSlaChange
 
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
 extern void wi_sla_first_response(int64 item_id);
+
+/* sla_alarm.c: the clocks' next alarm (trigger clock_alarm), fired by run_timers */
+extern int	wi_sla_run_alarms(TimestampTz at, int budget);
+
+/* sla_read.c: reading a clock (pure functions of its columns) */
 extern int64 wi_clock_used_at(text *calendar, int64 used, bool since_null, TimestampTz since,
 							   TimestampTz at);
 extern double *wi_numeric_array(Datum a, int *n);
 extern char *wi_hours_minutes(int64 us);
 
-/* workitem.c */
+/* workitem.c: module entry, settings, the acting resource */
+extern int	wi_attno(TupleDesc d, const char *name, const char *who);
 extern char *wi_actor(void);
 extern const char *wi_actor_override;
 extern int	wi_timer_interval;
