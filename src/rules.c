@@ -131,6 +131,15 @@ wi_allowed_resolutions_text(WiKind kind)
 	return list_bits(WI_ENUM_RESOLUTION, resolutions[kind]);
 }
 
+/* The resolutions a person may give an item: merged (merge()) and split_completed are the engine's. */
+#define CHOOSABLE_RESOLUTIONS(kind) (resolutions[kind] & ~(B(WI_MERGED) | B(WI_SPLIT_COMPLETED)))
+
+char *
+wi_choosable_resolutions_text(WiKind kind)
+{
+	return list_bits(WI_ENUM_RESOLUTION, CHOOSABLE_RESOLUTIONS(kind));
+}
+
 /* The wait types a person may choose: split and case_launched are the engine's. */
 #define CHOOSABLE_WAITS(kind) (wait_types[kind] & ~(B(WI_SPLIT) | B(WI_CASE_LAUNCHED)))
 
@@ -202,5 +211,5 @@ workitem_allowed_resolutions(PG_FUNCTION_ARGS)
 {
 	WiKind		kind = wi_enum_index(WI_ENUM_KIND, PG_GETARG_DATUM(0));
 
-	return srf_bits(fcinfo, WI_ENUM_RESOLUTION, resolutions[kind]);
+	return srf_bits(fcinfo, WI_ENUM_RESOLUTION, CHOOSABLE_RESOLUTIONS(kind));
 }

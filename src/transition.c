@@ -514,7 +514,7 @@ refuse_resolution(ItemChange *c, WiResolution r, const char *why)
 					wi_a_kind(c->kind), status_name(c->from)),
 			 errdetail("%s", why),
 			 errhint("Resolutions for %s: %s.", wi_a_kind(c->kind),
-					 wi_allowed_resolutions_text(c->kind))));
+					 wi_choosable_resolutions_text(c->kind))));
 }
 
 static void
@@ -529,7 +529,7 @@ enter_done(ItemChange *c)
 				 errmsg("item %lld: moving %s to %s needs a resolution",
 						(long long) c->id, wi_a_kind(c->kind), status_name(c->to)),
 				 errhint("Resolutions for %s: %s.", wi_a_kind(c->kind),
-						 wi_allowed_resolutions_text(c->kind))));
+						 wi_choosable_resolutions_text(c->kind))));
 	r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
 	if (!wi_resolution_allowed(c->kind, r))
 		refuse_resolution(c, r, "The resolution does not belong to this kind of item.");

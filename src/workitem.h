@@ -90,6 +90,7 @@ extern bool wi_resolution_closes(WiKind kind, WiResolution r);
 extern bool wi_close_resolution_allowed(WiKind kind, WiStatus from, WiResolution r);
 extern char *wi_next_statuses_text(WiKind kind, WiStatus from);
 extern char *wi_allowed_resolutions_text(WiKind kind);
+extern char *wi_choosable_resolutions_text(WiKind kind);
 extern char *wi_allowed_wait_types_text(WiKind kind);
 
 /* engine.c: the engine acting as itself (its own moves, its bookkeeping as

@@ -4,7 +4,7 @@
 -- nothing, while the engine itself, workitem_admin (logged) and the
 -- tables' owner (restores, migrations) keep the way they need.
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE wi_eo_agent LOGIN IN ROLE workitem_agent;
@@ -168,6 +168,18 @@ SELECT throws_ok(format($$UPDATE workitem.item SET status = 'waiting', wait_type
 SELECT lives_ok(format($$UPDATE workitem.item SET status = 'waiting', wait_type = 'paused' WHERE id = %s$$, pg_temp.id('c1')),
                 'a listed one is taken');
 RESET ROLE;
+
+------------------------------------------------------------------------
+-- allowed_resolutions: what a person may give (merged is merge()'s,
+-- split_completed the engine's)
+------------------------------------------------------------------------
+SELECT is((SELECT array_agg(r::text ORDER BY r) FROM workitem.allowed_resolutions('ticket') r),
+          ARRAY['customer_response', 'no_customer_response', 'rejected', 'spam', 'unknown_sender', 'completed'],
+          'allowed_resolutions(ticket): no merged or split_completed');
+SELECT is((SELECT array_agg(r::text ORDER BY r) FROM workitem.allowed_resolutions('case') r),
+          ARRAY['completed', 'cancelled'], 'allowed_resolutions(case): no merged');
+SELECT throws_ok(format($$UPDATE workitem.item SET status = 'resolved', resolution = 'merged' WHERE id = %s$$, pg_temp.id('t1')),
+                 'WI004', NULL, '... and merged given by hand is refused');
 
 SELECT * FROM finish();
 ROLLBACK;
