@@ -18,24 +18,13 @@ import time
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done  # noqa: E402
+from tap import check, done, wait_until_blocked  # noqa: E402
 
 
 def connect():
     conn = psycopg2.connect("")
     conn.autocommit = True
     return conn
-
-
-def blocked(watch, pid):
-    """Wait until backend pid waits for a lock; False if it never does."""
-    for _ in range(600):
-        with watch.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,))
-            if cur.fetchone()[0] > 0:
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def race(setup_b, statement, params):
@@ -63,7 +52,7 @@ def race(setup_b, statement, params):
 
     t = threading.Thread(target=run_a)
     t.start()
-    waited = blocked(watch, a_pid)
+    waited = wait_until_blocked(watch, a_pid)
     b.commit()
     t.join(60)
     watch.close()

@@ -19,12 +19,11 @@ sequential scans off) and compared with a count from the heap."""
 import os
 import sys
 import threading
-import time
 
 import psycopg2
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from tap import check, done  # noqa: E402
+from tap import check, done, wait_until_blocked  # noqa: E402
 
 
 def connect(autocommit=True):
@@ -39,17 +38,6 @@ def pid_of(conn):
     with conn.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         return cur.fetchone()[0]
-
-
-def blocked(watch, pid):
-    """Wait until backend pid waits for a lock; False if it never does."""
-    for _ in range(600):
-        with watch.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,))
-            if cur.fetchone()[0] > 0:
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def counts(conn, expr, value, where):
@@ -113,7 +101,7 @@ def run_a():
 
 t = threading.Thread(target=run_a)
 t.start()
-waited = blocked(watch, a_pid)
+waited = wait_until_blocked(watch, a_pid)
 # made once A's statement has begun and waits: A has accepted no
 # invalidation since (CREATE INDEX sends one at once for its change of
 # pg_class, and one at commit)
@@ -149,7 +137,7 @@ def run_cic():
 b.autocommit = True
 t = threading.Thread(target=run_cic)
 t.start()
-cic_waited = blocked(watch, b_pid)
+cic_waited = wait_until_blocked(watch, b_pid)
 appended = None
 try:
     with a.cursor() as cur:

@@ -4,6 +4,7 @@ import atexit
 import contextlib
 import os
 import sys
+import time
 
 import psycopg2
 
@@ -98,3 +99,15 @@ def read_lib(name):
     """The text of a fixture in test/lib (e.g. due_items.sql)."""
     with open(os.path.join(LIB, name)) as f:
         return f.read()
+
+
+def wait_until_blocked(watch, pid, tries=600):
+    """Wait (through connection watch) until backend pid waits for a lock;
+    False if it never does within tries x 50 ms."""
+    for _ in range(tries):
+        with watch.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", (pid,))
+            if cur.fetchone()[0] > 0:
+                return True
+        time.sleep(0.05)
+    return False
