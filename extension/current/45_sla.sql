@@ -188,20 +188,20 @@ CREATE VIEW workitem.item_sla AS
 SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
        c.target_time, date_part('epoch', c.target_time) / 3600 AS target_hours,
        c.started_at, c.due_at,
-       c.target_time - u.used AS remaining,
-       date_part('epoch', c.target_time - u.used) / 3600 AS remaining_hours,
-       u.used AS used_working_time,
-       date_part('epoch', u.used) / 3600 AS used_working_hours,
+       c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now()) AS remaining,
+       date_part('epoch', c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS remaining_hours,
+       workitem.clock_used(c.calendar, c.used, c.since, now()) AS used_working_time,
+       date_part('epoch', workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS used_working_hours,
        COALESCE(c.stopped_at, now()) - c.started_at AS elapsed_wall_clock,
        date_part('epoch', COALESCE(c.stopped_at, now()) - c.started_at) / 3600 AS elapsed_wall_clock_hours,
-       round((extract(epoch FROM u.used)
+       round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
--- the working time used, once per clock (OFFSET 0: not once per column)
-CROSS JOIN LATERAL (SELECT workitem.clock_used(c.calendar, c.used, c.since, now()) AS used OFFSET 0) u
+-- (an expression per column, not a subquery computing it once: a column
+-- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
                   WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS

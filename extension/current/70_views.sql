@@ -15,29 +15,23 @@ SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text A
        i.follows_id, i.highlighted, i.needs_attention, i.attention_reason,
        i.created_at, i.submitted_at, i.status_changed_at, i.first_resolved_at,
        i.resolved_at, i.closed_at, i.feedback_until,
-       d.age, date_part('epoch', d.age) / 3600 AS age_hours,
-       d.time_in_status, date_part('epoch', d.time_in_status) / 3600 AS time_in_status_hours,
+       COALESCE(i.closed_at, now()) - i.created_at AS age,
+       date_part('epoch', COALESCE(i.closed_at, now()) - i.created_at) / 3600 AS age_hours,
+       now() - i.status_changed_at AS time_in_status,
+       date_part('epoch', now() - i.status_changed_at) / 3600 AS time_in_status_hours,
        p.name AS sla_policy,
        r.due_at AS resolution_due_at,
-       d.resolution_remaining,
-       date_part('epoch', d.resolution_remaining) / 3600 AS resolution_remaining_hours,
+       r.remaining AS resolution_remaining,
+       date_part('epoch', r.remaining) / 3600 AS resolution_remaining_hours,
        COALESCE(r.state, 'none') AS resolution_state,
        f.due_at AS first_response_due_at,
-       d.first_response_remaining,
-       date_part('epoch', d.first_response_remaining) / 3600 AS first_response_remaining_hours,
+       f.remaining AS first_response_remaining,
+       date_part('epoch', f.remaining) / 3600 AS first_response_remaining_hours,
        COALESCE(f.state, 'none') AS first_response_state
 FROM workitem.item i
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
-LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response'
--- each duration once (OFFSET 0 keeps the planner from copying the
--- expressions into both the interval and the hours column)
-CROSS JOIN LATERAL (
-    SELECT COALESCE(i.closed_at, now()) - i.created_at AS age,
-           now() - i.status_changed_at AS time_in_status,
-           r.remaining AS resolution_remaining,
-           f.remaining AS first_response_remaining
-    OFFSET 0) d;
+LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response';
 COMMENT ON VIEW workitem.items IS
     'One row per item: current status, wait, resolution, assignee, age, time in the current status, and the resolution and first_response SLA targets (due_at, remaining, state).';
 
@@ -105,18 +99,17 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
        c.previous_at AS entered_previous_at,
        c.at - c.previous_at AS time_in_previous,
        date_part('epoch', c.at - c.previous_at) / 3600 AS time_in_previous_hours,
-       w.working_time AS working_time_in_previous,
-       date_part('epoch', w.working_time) / 3600 AS working_hours_in_previous
+       CASE WHEN c.previous_at IS NOT NULL
+            THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+       END AS working_time_in_previous,
+       -- (an expression per column: a column not selected costs nothing)
+       date_part('epoch', CASE WHEN c.previous_at IS NOT NULL
+                               THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+                          END) / 3600 AS working_hours_in_previous
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.attached_table a ON a.tbl = c.source
--- the working time once per row (OFFSET 0: not copied into both columns)
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN c.previous_at IS NOT NULL
-                THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
-           END AS working_time
-    OFFSET 0) w
 -- attached tables log their own labels mapped to ours; anything else is skipped
 WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
   AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));

@@ -340,20 +340,20 @@ CREATE VIEW workitem.item_sla AS
 SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
        c.target_time, date_part('epoch', c.target_time) / 3600 AS target_hours,
        c.started_at, c.due_at,
-       c.target_time - u.used AS remaining,
-       date_part('epoch', c.target_time - u.used) / 3600 AS remaining_hours,
-       u.used AS used_working_time,
-       date_part('epoch', u.used) / 3600 AS used_working_hours,
+       c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now()) AS remaining,
+       date_part('epoch', c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS remaining_hours,
+       workitem.clock_used(c.calendar, c.used, c.since, now()) AS used_working_time,
+       date_part('epoch', workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS used_working_hours,
        COALESCE(c.stopped_at, now()) - c.started_at AS elapsed_wall_clock,
        date_part('epoch', COALESCE(c.stopped_at, now()) - c.started_at) / 3600 AS elapsed_wall_clock_hours,
-       round((extract(epoch FROM u.used)
+       round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
--- the working time used, once per clock (OFFSET 0: not once per column)
-CROSS JOIN LATERAL (SELECT workitem.clock_used(c.calendar, c.used, c.since, now()) AS used OFFSET 0) u
+-- (an expression per column, not a subquery computing it once: a column
+-- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
                   WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
@@ -400,29 +400,23 @@ SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text A
        i.follows_id, i.highlighted, i.needs_attention, i.attention_reason,
        i.created_at, i.submitted_at, i.status_changed_at, i.first_resolved_at,
        i.resolved_at, i.closed_at, i.feedback_until,
-       d.age, date_part('epoch', d.age) / 3600 AS age_hours,
-       d.time_in_status, date_part('epoch', d.time_in_status) / 3600 AS time_in_status_hours,
+       COALESCE(i.closed_at, now()) - i.created_at AS age,
+       date_part('epoch', COALESCE(i.closed_at, now()) - i.created_at) / 3600 AS age_hours,
+       now() - i.status_changed_at AS time_in_status,
+       date_part('epoch', now() - i.status_changed_at) / 3600 AS time_in_status_hours,
        p.name AS sla_policy,
        r.due_at AS resolution_due_at,
-       d.resolution_remaining,
-       date_part('epoch', d.resolution_remaining) / 3600 AS resolution_remaining_hours,
+       r.remaining AS resolution_remaining,
+       date_part('epoch', r.remaining) / 3600 AS resolution_remaining_hours,
        COALESCE(r.state, 'none') AS resolution_state,
        f.due_at AS first_response_due_at,
-       d.first_response_remaining,
-       date_part('epoch', d.first_response_remaining) / 3600 AS first_response_remaining_hours,
+       f.remaining AS first_response_remaining,
+       date_part('epoch', f.remaining) / 3600 AS first_response_remaining_hours,
        COALESCE(f.state, 'none') AS first_response_state
 FROM workitem.item i
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
-LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response'
--- each duration once (OFFSET 0 keeps the planner from copying the
--- expressions into both the interval and the hours column)
-CROSS JOIN LATERAL (
-    SELECT COALESCE(i.closed_at, now()) - i.created_at AS age,
-           now() - i.status_changed_at AS time_in_status,
-           r.remaining AS resolution_remaining,
-           f.remaining AS first_response_remaining
-    OFFSET 0) d;
+LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response';
 COMMENT ON VIEW workitem.items IS
     'One row per item: current status, wait, resolution, assignee, age, time in the current status, and the resolution and first_response SLA targets (due_at, remaining, state).';
 
@@ -483,18 +477,17 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
        c.previous_at AS entered_previous_at,
        c.at - c.previous_at AS time_in_previous,
        date_part('epoch', c.at - c.previous_at) / 3600 AS time_in_previous_hours,
-       w.working_time AS working_time_in_previous,
-       date_part('epoch', w.working_time) / 3600 AS working_hours_in_previous
+       CASE WHEN c.previous_at IS NOT NULL
+            THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+       END AS working_time_in_previous,
+       -- (an expression per column: a column not selected costs nothing)
+       date_part('epoch', CASE WHEN c.previous_at IS NOT NULL
+                               THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+                          END) / 3600 AS working_hours_in_previous
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.attached_table a ON a.tbl = c.source
--- the working time once per row (OFFSET 0: not copied into both columns)
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN c.previous_at IS NOT NULL
-                THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
-           END AS working_time
-    OFFSET 0) w
 -- attached tables log their own labels mapped to ours; anything else is skipped
 WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
   AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
