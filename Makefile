@@ -30,7 +30,7 @@ $(INSTALL_SQL): $(sort $(wildcard extension/current/*.sql)) workitem.control
 	{ printf '%s\n' '-- workitem $(EXTVERSION) install script, built from extension/current/*.sql' \
 	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $(filter %.sql,$^); } > $@
 
-.PHONY: demo test test-citus bench prove
+.PHONY: demo test test-citus bench prove report
 demo:
 	tools/demo.sh
 test:
@@ -39,5 +39,8 @@ test-citus:
 	tools/citus.sh
 bench:
 	tools/bench.sh
+# a PNG dashboard from the views for BI tools, over the demo database
+report:
+	tools/report.sh
 prove:
 	pg_prove --ext .sql -r test/

@@ -13,7 +13,8 @@
 #    a bare UPDATE;
 #  - reads: an agent's queue, the inbox's top 20, an item's history,
 #    transitions of the last hour, daily_flow of one day, item_sla of 100
-#    items, at N items and again at 10 N (the 9 N added are older, closed
+#    items, the BI facts of one day (flow_per_day, status_time_per_day,
+#    sla_per_day, sla_compliance) and a month of days, at N items and again at 10 N (the 9 N added are older, closed
 #    items: every answer stays the same), best of 5 runs each.
 # N=1000000 is the full run (minutes on 2 cores); the default is small.
 # READS_ONLY=1 runs the reads alone; KEEP_DB=1 keeps the database (at 10 N).
@@ -302,7 +303,17 @@ INSERT INTO result (section, what, n, ms) VALUES
  ('read', 'daily_flow of one day (daily_flow_between(day, day))', $scale,
   ms_read(\$q\$SELECT * FROM workitem.daily_flow_between(current_date - 1, current_date - 1)\$q\$)),
  ('read', 'item_sla of 100 items', $scale,
-  ms_read(\$q\$SELECT * FROM workitem.item_sla WHERE item_id IN ($sample)\$q\$));
+  ms_read(\$q\$SELECT * FROM workitem.item_sla WHERE item_id IN ($sample)\$q\$)),
+ ('read', 'flow_per_day of one day', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.flow_per_day WHERE day = current_date - 1\$q\$)),
+ ('read', 'status_time_per_day of one day', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.status_time_per_day WHERE day = current_date - 1\$q\$)),
+ ('read', 'sla_per_day of one day', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.sla_per_day WHERE day = current_date - 1\$q\$)),
+ ('read', 'sla_compliance of one day', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.sla_compliance WHERE day = current_date - 1\$q\$)),
+ ('read', 'days of one calendar, 31 days', $scale,
+  ms_read(\$q\$SELECT * FROM workitem.days WHERE calendar = 'paris' AND day BETWEEN current_date - 30 AND current_date\$q\$));
 SQL
 }
 # The reads start from empty tables.

@@ -104,7 +104,7 @@ SELECT day = current_date AS today, policy, target, met, missed FROM workitem.sl
  WHERE policy IN ('all tickets', 'network', 'network P1') ORDER BY policy, target;
 -- Time in each status, from the log
 SELECT status, times_entered, wall_clock >= working_time AS wall_covers_working
-  FROM workitem.status_durations WHERE item_id = :t ORDER BY status;
+  FROM workitem.status_durations WHERE item_id = :t ORDER BY status::workitem.status;  -- text in the view: the enum orders by the lifecycle
 
 -- Labels are for people (issue 18): the due time to the minute (seconds
 -- dropped), in the session's TimeZone with its abbreviation; before, the

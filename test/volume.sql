@@ -53,7 +53,10 @@ WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
 
 SELECT ok((SELECT count(*) FROM workitem.transitions WHERE item_id IN (:a, :b, :c) OR source IS NOT NULL) >= 14,
           'the story has its transitions');
-SELECT set_eq('SELECT * FROM workitem.transitions', 'SELECT * FROM old_transitions',
+SELECT set_eq($$SELECT event_id, item_id, source, row_key, kind::workitem.kind, at, actor, is_creation,
+                     from_status::workitem.status, to_status::workitem.status, reason, entered_previous_at,
+                     time_in_previous, working_time_in_previous FROM workitem.transitions$$,
+              'SELECT * FROM old_transitions',
               'transitions: every row and column as the lag() definition gave them, attached rows (a key deleted and inserted again) included');
 SELECT is((SELECT count(*) FROM workitem.transitions WHERE entered_previous_at IS NOT NULL AND time_in_previous > '0'),
           (SELECT count(*) FROM old_transitions WHERE entered_previous_at IS NOT NULL AND time_in_previous > '0'),

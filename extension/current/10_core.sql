@@ -191,7 +191,8 @@ REVOKE ALL ON workitem.event FROM PUBLIC;
 -- through this view.
 CREATE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-       e.old_value, e.new_value, e.reason
+       e.old_value, e.new_value, e.reason,
+       e.source::text AS source_name  -- source as text, for drivers that know no regclass
 FROM workitem.event e;
 COMMENT ON VIEW workitem.activity_log IS
     'The activity log (workitem.event), read-only: one row per changed field of an item or of a row of an attached table.';

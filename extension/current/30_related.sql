@@ -74,9 +74,11 @@ CREATE FUNCTION workitem.log_time(id bigint, duration interval, note text DEFAUL
     AS 'MODULE_PATHNAME', 'workitem_log_time' LANGUAGE C VOLATILE;
 
 CREATE VIEW workitem.time_per_item AS
-    SELECT item_id, count(*) AS entries, sum(duration) AS total_duration
+    SELECT item_id, count(*) AS entries, sum(duration) AS total_duration,
+           date_part('epoch', sum(duration)) / 3600 AS total_hours
     FROM workitem.time_entry GROUP BY item_id;
 
 CREATE VIEW workitem.time_per_resource AS
-    SELECT item_id, resource, count(*) AS entries, sum(duration) AS total_duration
+    SELECT item_id, resource, count(*) AS entries, sum(duration) AS total_duration,
+           date_part('epoch', sum(duration)) / 3600 AS total_hours
     FROM workitem.time_entry GROUP BY item_id, resource;

@@ -185,17 +185,23 @@ COMMENT ON FUNCTION workitem.sla_label(bigint, text, timestamptz) IS
 
 -- One row per item and target (current cycle).
 CREATE VIEW workitem.item_sla AS
-SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar, c.target_time,
+SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
+       c.target_time, date_part('epoch', c.target_time) / 3600 AS target_hours,
        c.started_at, c.due_at,
        c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now()) AS remaining,
+       date_part('epoch', c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS remaining_hours,
        workitem.clock_used(c.calendar, c.used, c.since, now()) AS used_working_time,
+       date_part('epoch', workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS used_working_hours,
        COALESCE(c.stopped_at, now()) - c.started_at AS elapsed_wall_clock,
+       date_part('epoch', COALESCE(c.stopped_at, now()) - c.started_at) / 3600 AS elapsed_wall_clock_hours,
        round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
+-- (an expression per column, not a subquery computing it once: a column
+-- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
                   WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
@@ -222,12 +228,17 @@ WITH changes AS (
     FROM workitem.event e
     WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
 )
-SELECT c.item_id, c.status::workitem.status AS status, count(*) AS times_entered,
-       sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
-       sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
-FROM changes c
-JOIN workitem.item i ON i.id = c.item_id
-LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-GROUP BY c.item_id, c.status;
+SELECT s.item_id, s.status, s.times_entered,
+       s.wall_clock, date_part('epoch', s.wall_clock) / 3600 AS wall_clock_hours,
+       s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours
+FROM (
+    SELECT c.item_id, c.status::workitem.status::text AS status, count(*) AS times_entered,
+           sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
+           sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
+    FROM changes c
+    JOIN workitem.item i ON i.id = c.item_id
+    LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+    GROUP BY c.item_id, c.status
+) s;
 COMMENT ON VIEW workitem.status_durations IS
     'Per item and status: how often it was entered, and the wall-clock and working time spent in it (up to now for the current status).';

@@ -8,20 +8,25 @@
 
 -- One row per item: where it stands now, and its two SLA targets.
 CREATE VIEW workitem.items AS
-SELECT i.id, i.kind, i.status, i.wait_type, i.wait_until, i.wait_reason,
-       i.resolution, i.title, i.category, i.priority, i.queue, i.assignee,
+SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text AS wait_type,
+       i.wait_until, i.wait_reason, i.resolution::text AS resolution,
+       i.title, i.category, i.priority, i.queue, i.assignee,
        i.requester, i.primary_contact, i.case_id, i.parent_id, i.merged_into,
        i.follows_id, i.highlighted, i.needs_attention, i.attention_reason,
        i.created_at, i.submitted_at, i.status_changed_at, i.first_resolved_at,
        i.resolved_at, i.closed_at, i.feedback_until,
        COALESCE(i.closed_at, now()) - i.created_at AS age,
+       date_part('epoch', COALESCE(i.closed_at, now()) - i.created_at) / 3600 AS age_hours,
        now() - i.status_changed_at AS time_in_status,
+       date_part('epoch', now() - i.status_changed_at) / 3600 AS time_in_status_hours,
        p.name AS sla_policy,
        r.due_at AS resolution_due_at,
        r.remaining AS resolution_remaining,
+       date_part('epoch', r.remaining) / 3600 AS resolution_remaining_hours,
        COALESCE(r.state, 'none') AS resolution_state,
        f.due_at AS first_response_due_at,
        f.remaining AS first_response_remaining,
+       date_part('epoch', f.remaining) / 3600 AS first_response_remaining_hours,
        COALESCE(f.state, 'none') AS first_response_state
 FROM workitem.item i
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
@@ -48,12 +53,13 @@ SELECT o.section,
                           ORDER BY o.highlighted DESC, o.needs_attention DESC,
                                    o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
                                    o.status_changed_at, o.id) AS position,
-       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.id, o.kind::text AS kind, o.status::text AS status, o.assignee, o.title, o.category, o.priority, o.queue,
        o.highlighted, o.needs_attention, o.attention_reason,
-       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.wait_type::text AS wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
        o.resolution_due_at, o.resolution_state,
        o.status_changed_at AS since,
-       now() - o.status_changed_at AS time_in_status
+       now() - o.status_changed_at AS time_in_status,
+       date_part('epoch', now() - o.status_changed_at) / 3600 AS time_in_status_hours
 FROM open o
 ORDER BY o.section, position;
 COMMENT ON VIEW workitem.queue IS
@@ -84,16 +90,22 @@ WITH changes AS (
         ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
     WHERE e.what IN ('created', 'status')
 )
-SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(i.kind, a.kind) AS kind, c.at, c.actor,
+SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name,
+       COALESCE(i.kind, a.kind)::text AS kind, c.at, c.actor,
        c.what = 'created' AS is_creation,
-       c.from_label::workitem.status AS from_status,
-       c.to_label::workitem.status AS to_status,
+       c.from_label AS from_status,
+       c.to_label AS to_status,
        c.reason,
        c.previous_at AS entered_previous_at,
        c.at - c.previous_at AS time_in_previous,
+       date_part('epoch', c.at - c.previous_at) / 3600 AS time_in_previous_hours,
        CASE WHEN c.previous_at IS NOT NULL
             THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
-       END AS working_time_in_previous
+       END AS working_time_in_previous,
+       -- (an expression per column: a column not selected costs nothing)
+       date_part('epoch', CASE WHEN c.previous_at IS NOT NULL
+                               THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+                          END) / 3600 AS working_hours_in_previous
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
@@ -114,7 +126,7 @@ WITH moves AS (
     FROM workitem.event e
     WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
 )
-SELECT (m.at)::date AS day, i.kind, i.category,
+SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
                            OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
@@ -145,7 +157,7 @@ CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
     AS $f$
 BEGIN
     RETURN QUERY EXECUTE $q$
-SELECT (e.at)::date AS day, i.kind, i.category,
+SELECT (e.at)::date AS day, i.kind::pg_catalog.text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
                            OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
@@ -185,12 +197,14 @@ SELECT o.section,
                           ORDER BY o.highlighted DESC, o.needs_attention DESC,
                                    o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
                                    o.status_changed_at, o.id) AS position,
-       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.id, o.kind::pg_catalog.text, o.status::pg_catalog.text, o.assignee, o.title, o.category, o.priority, o.queue,
        o.highlighted, o.needs_attention, o.attention_reason,
-       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.wait_type::pg_catalog.text, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
        o.resolution_due_at, o.resolution_state,
        o.status_changed_at AS since,
-       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
+       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status,
+       pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at)
+           OPERATOR(pg_catalog./) 3600 AS time_in_status_hours
 FROM (
     SELECT i.*,
            CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
@@ -283,11 +297,14 @@ BEGIN
             INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
     END IF;
     RETURN QUERY
-    SELECT 'inbox'::pg_catalog.text, o.n, i.id, i.kind, i.status, i.assignee, i.title, i.category, i.priority, i.queue,
+    SELECT 'inbox'::pg_catalog.text, o.n, i.id, i.kind::pg_catalog.text, i.status::pg_catalog.text, i.assignee,
+           i.title, i.category, i.priority, i.queue,
            i.highlighted, i.needs_attention, i.attention_reason,
-           i.wait_type, i.wait_reason, NULL::timestamptz, i.close_if_no_reply,
+           i.wait_type::pg_catalog.text, i.wait_reason, NULL::timestamptz, i.close_if_no_reply,
            r.due_at, COALESCE(r.state, 'none'),
-           i.status_changed_at, pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at
+           i.status_changed_at, pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at,
+           pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at)
+               OPERATOR(pg_catalog./) 3600
     FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
     JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
     LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'

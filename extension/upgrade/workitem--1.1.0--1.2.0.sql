@@ -311,6 +311,744 @@ COMMENT ON FUNCTION workitem.inbox(integer) IS
 REVOKE ALL ON FUNCTION workitem.inbox(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.inbox(integer) TO workitem_reader;
 
+------------------------------------------------------------------------
+-- Views for BI tools (issue 17): every duration also in hours (double
+-- precision), labels (the enum columns) as text, a day dimension and
+-- facts per day, every column commented. The views whose column types
+-- change are dropped and made again (the functions returning their rows
+-- with them), then granted as before.
+------------------------------------------------------------------------
+DROP FUNCTION workitem.inbox(integer);
+DROP FUNCTION workitem.agent_queue(text, integer);
+DROP FUNCTION workitem.daily_flow_between(date, date);
+DROP VIEW workitem.items;
+DROP VIEW workitem.queue;
+DROP VIEW workitem.transitions;
+DROP VIEW workitem.daily_flow;
+DROP VIEW workitem.status_durations;
+DROP VIEW workitem.item_sla;
+DROP VIEW workitem.time_per_item;
+DROP VIEW workitem.time_per_resource;
+
+CREATE OR REPLACE VIEW workitem.activity_log AS
+SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+       e.old_value, e.new_value, e.reason,
+       e.source::text AS source_name  -- source as text, for drivers that know no regclass
+FROM workitem.event e;
+
+CREATE VIEW workitem.item_sla AS
+SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
+       c.target_time, date_part('epoch', c.target_time) / 3600 AS target_hours,
+       c.started_at, c.due_at,
+       c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now()) AS remaining,
+       date_part('epoch', c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS remaining_hours,
+       workitem.clock_used(c.calendar, c.used, c.since, now()) AS used_working_time,
+       date_part('epoch', workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS used_working_hours,
+       COALESCE(c.stopped_at, now()) - c.started_at AS elapsed_wall_clock,
+       date_part('epoch', COALESCE(c.stopped_at, now()) - c.started_at) / 3600 AS elapsed_wall_clock_hours,
+       round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
+              / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
+       workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
+       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
+FROM workitem.sla_clock c
+LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
+-- (an expression per column, not a subquery computing it once: a column
+-- not selected then costs nothing)
+WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
+                  WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
+COMMENT ON VIEW workitem.item_sla IS
+    'One row per item and SLA target (current cycle): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
+
+CREATE VIEW workitem.status_durations AS
+WITH changes AS (
+    SELECT e.item_id, e.id, e.at,
+           CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END AS status,
+           lead(e.at) OVER (PARTITION BY e.item_id ORDER BY e.id) AS until
+    FROM workitem.event e
+    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+)
+SELECT s.item_id, s.status, s.times_entered,
+       s.wall_clock, date_part('epoch', s.wall_clock) / 3600 AS wall_clock_hours,
+       s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours
+FROM (
+    SELECT c.item_id, c.status::workitem.status::text AS status, count(*) AS times_entered,
+           sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
+           sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
+    FROM changes c
+    JOIN workitem.item i ON i.id = c.item_id
+    LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+    GROUP BY c.item_id, c.status
+) s;
+COMMENT ON VIEW workitem.status_durations IS
+    'Per item and status: how often it was entered, and the wall-clock and working time spent in it (up to now for the current status).';
+
+CREATE VIEW workitem.time_per_item AS
+    SELECT item_id, count(*) AS entries, sum(duration) AS total_duration,
+           date_part('epoch', sum(duration)) / 3600 AS total_hours
+    FROM workitem.time_entry GROUP BY item_id;
+
+CREATE VIEW workitem.time_per_resource AS
+    SELECT item_id, resource, count(*) AS entries, sum(duration) AS total_duration,
+           date_part('epoch', sum(duration)) / 3600 AS total_hours
+    FROM workitem.time_entry GROUP BY item_id, resource;
+
+CREATE VIEW workitem.items AS
+SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text AS wait_type,
+       i.wait_until, i.wait_reason, i.resolution::text AS resolution,
+       i.title, i.category, i.priority, i.queue, i.assignee,
+       i.requester, i.primary_contact, i.case_id, i.parent_id, i.merged_into,
+       i.follows_id, i.highlighted, i.needs_attention, i.attention_reason,
+       i.created_at, i.submitted_at, i.status_changed_at, i.first_resolved_at,
+       i.resolved_at, i.closed_at, i.feedback_until,
+       COALESCE(i.closed_at, now()) - i.created_at AS age,
+       date_part('epoch', COALESCE(i.closed_at, now()) - i.created_at) / 3600 AS age_hours,
+       now() - i.status_changed_at AS time_in_status,
+       date_part('epoch', now() - i.status_changed_at) / 3600 AS time_in_status_hours,
+       p.name AS sla_policy,
+       r.due_at AS resolution_due_at,
+       r.remaining AS resolution_remaining,
+       date_part('epoch', r.remaining) / 3600 AS resolution_remaining_hours,
+       COALESCE(r.state, 'none') AS resolution_state,
+       f.due_at AS first_response_due_at,
+       f.remaining AS first_response_remaining,
+       date_part('epoch', f.remaining) / 3600 AS first_response_remaining_hours,
+       COALESCE(f.state, 'none') AS first_response_state
+FROM workitem.item i
+LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
+LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response';
+COMMENT ON VIEW workitem.items IS
+    'One row per item: current status, wait, resolution, assignee, age, time in the current status, and the resolution and first_response SLA targets (due_at, remaining, state).';
+
+CREATE VIEW workitem.queue AS
+WITH open AS (
+    SELECT i.*,
+           CASE WHEN i.status = 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+           CASE WHEN i.status = 'waiting' THEN i.wait_until END AS comes_back_at,
+           r.due_at AS resolution_due_at,
+           COALESCE(r.state, 'none') AS resolution_state
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
+    WHERE i.status IN ('to_do', 'in_progress', 'waiting')
+)
+SELECT o.section,
+       row_number() OVER (PARTITION BY o.section
+                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                   o.status_changed_at, o.id) AS position,
+       o.id, o.kind::text AS kind, o.status::text AS status, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.highlighted, o.needs_attention, o.attention_reason,
+       o.wait_type::text AS wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.resolution_due_at, o.resolution_state,
+       o.status_changed_at AS since,
+       now() - o.status_changed_at AS time_in_status,
+       date_part('epoch', now() - o.status_changed_at) / 3600 AS time_in_status_hours
+FROM open o
+ORDER BY o.section, position;
+COMMENT ON VIEW workitem.queue IS
+    'The work queue: section inbox (to_do and in_progress: highlighted, then needing attention, then by SLA due time, oldest first) and section waiting (by comes_back_at, the wait_until of the wait); position orders each section.';
+
+CREATE VIEW workitem.transitions AS
+WITH changes AS (
+    SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
+           CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
+           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
+           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
+           COALESCE(pi.at, pr.at) AS previous_at
+    FROM workitem.event e
+    LEFT JOIN LATERAL (
+        SELECT e2.at FROM workitem.event e2
+        WHERE e2.item_id = e.item_id AND e2.id < e.id AND e2.what IN ('created', 'status')
+          AND e2.source IS NOT DISTINCT FROM e.source AND e2.row_key IS NOT DISTINCT FROM e.row_key
+        ORDER BY e2.item_id DESC, e2.id DESC LIMIT 1) pi ON e.item_id IS NOT NULL
+    LEFT JOIN LATERAL (
+        SELECT e2.at FROM workitem.event e2
+        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.id < e.id
+          AND e2.what IN ('created', 'status') AND e2.item_id IS NULL
+        ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
+    WHERE e.what IN ('created', 'status')
+)
+SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name,
+       COALESCE(i.kind, a.kind)::text AS kind, c.at, c.actor,
+       c.what = 'created' AS is_creation,
+       c.from_label AS from_status,
+       c.to_label AS to_status,
+       c.reason,
+       c.previous_at AS entered_previous_at,
+       c.at - c.previous_at AS time_in_previous,
+       date_part('epoch', c.at - c.previous_at) / 3600 AS time_in_previous_hours,
+       CASE WHEN c.previous_at IS NOT NULL
+            THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+       END AS working_time_in_previous,
+       -- (an expression per column: a column not selected costs nothing)
+       date_part('epoch', CASE WHEN c.previous_at IS NOT NULL
+                               THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
+                          END) / 3600 AS working_hours_in_previous
+FROM changes c
+LEFT JOIN workitem.item i ON i.id = c.item_id
+LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
+LEFT JOIN workitem.attached_table a ON a.tbl = c.source
+-- attached tables log their own labels mapped to ours; anything else is skipped
+WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
+  AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
+COMMENT ON VIEW workitem.transitions IS
+    'One row per status change (and per creation, with from_status NULL) of items and attached rows, with the time spent in the status left.';
+
+CREATE VIEW workitem.daily_flow AS
+WITH moves AS (
+    SELECT e.at, e.item_id, e.what = 'created' AS is_creation,
+           (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
+           (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
+    FROM workitem.event e
+    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+)
+SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
+       count(*) FILTER (WHERE m.is_creation) AS created,
+       count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
+                           OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
+       count(*) FILTER (WHERE m.to_status = 'resolved'
+                           OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
+       count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
+       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
+FROM moves m
+JOIN workitem.item i ON i.id = m.item_id
+GROUP BY 1, 2, 3;
+COMMENT ON VIEW workitem.daily_flow IS
+    'Per day, kind and category: items created, submitted, resolved (given a resolution), closed and reopened.';
+
+CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
+    RETURNS SETOF workitem.daily_flow
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- a window's rows: starting parallel workers would cost more than reading them
+    SET max_parallel_workers_per_gather = 0
+    AS $f$
+BEGIN
+    RETURN QUERY EXECUTE $q$
+SELECT (e.at)::date AS day, i.kind::pg_catalog.text AS kind, i.category,
+       count(*) FILTER (WHERE m.is_creation) AS created,
+       count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
+                           OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
+                               AND m.to_status OPERATOR(pg_catalog.<>) 'closed')) AS submitted,
+       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'resolved'
+                           OR (m.to_status OPERATOR(pg_catalog.=) 'closed'
+                               AND m.from_status IS DISTINCT FROM 'resolved'::workitem.status)) AS resolved,
+       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
+       count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
+                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened
+FROM workitem.event e
+CROSS JOIN LATERAL (
+    SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
+           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
+           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
+                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
+JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id
+WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
+  AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
+  AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3 $q$ USING from_day, to_day;
+END $f$;
+COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
+    'The rows of workitem.daily_flow for the days from_day to to_day, read through the log''s time index.';
+
+CREATE FUNCTION workitem.agent_queue(assignee text, max_rows integer DEFAULT 100)
+    RETURNS SETOF workitem.queue
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT o.section,
+       row_number() OVER (PARTITION BY o.section
+                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                   o.status_changed_at, o.id) AS position,
+       o.id, o.kind::pg_catalog.text, o.status::pg_catalog.text, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.highlighted, o.needs_attention, o.attention_reason,
+       o.wait_type::pg_catalog.text, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.resolution_due_at, o.resolution_state,
+       o.status_changed_at AS since,
+       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status,
+       pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at)
+           OPERATOR(pg_catalog./) 3600 AS time_in_status_hours
+FROM (
+    SELECT i.*,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
+           r.due_at AS resolution_due_at,
+           COALESCE(r.state, 'none') AS resolution_state
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+      AND i.assignee OPERATOR(pg_catalog.=) $1
+    UNION ALL
+    SELECT i.*,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END,
+           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END,
+           r.due_at, COALESCE(r.state, 'none')
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    WHERE $1 IS NULL AND i.assignee IS NULL
+      AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+) o
+ORDER BY o.section, position
+LIMIT $2 $$;
+COMMENT ON FUNCTION workitem.agent_queue(text, integer) IS
+    'The open items of one assignee (NULL: unassigned) in the order of workitem.queue, first max_rows; position counts within this queue.';
+
+CREATE FUNCTION workitem.inbox(max_rows integer DEFAULT 20)
+    RETURNS SETOF workitem.queue
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- follow the indexes row by row until the page is full: a hash or merge
+    -- join would read every open item (the planner cannot tell that the
+    -- first clocks due belong to inbox items)
+    SET enable_hashjoin = off
+    SET enable_mergejoin = off
+    AS $f$
+DECLARE
+    ids bigint[] := '{}';
+BEGIN
+    IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'max_rows must be at least 1, not %', COALESCE(max_rows::pg_catalog.text, 'NULL')
+            USING ERRCODE = CASE WHEN max_rows IS NULL THEN '22004' ELSE '22023' END;
+    END IF;
+    EXECUTE $q$
+        SELECT COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+            SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.highlighted DESC, i.needs_attention DESC,
+                                                                 c.due_at NULLS LAST, i.status_changed_at, i.id) AS o
+            FROM workitem.item i
+            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id
+                 AND c.target OPERATOR(pg_catalog.=) 'resolution' AND c.state OPERATOR(pg_catalog.=) 'running'
+            WHERE (i.highlighted OR i.needs_attention) AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+            ORDER BY o LIMIT $1) s $q$
+        INTO ids USING max_rows;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
+        EXECUTE $q$
+            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY c.due_at, i.status_changed_at, i.id) AS o
+                FROM workitem.sla_clock c
+                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
+                WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                  AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+                  AND NOT i.highlighted AND NOT i.needs_attention
+                ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$
+            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
+    END IF;
+    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
+        EXECUTE $q$
+            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
+                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.status_changed_at, i.id) AS o
+                FROM workitem.item i
+                WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
+                  AND NOT i.highlighted AND NOT i.needs_attention
+                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id
+                                  AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                                  AND c.state OPERATOR(pg_catalog.=) 'running')
+                ORDER BY i.status_changed_at, i.id LIMIT $1) s $q$
+            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
+    END IF;
+    RETURN QUERY
+    SELECT 'inbox'::pg_catalog.text, o.n, i.id, i.kind::pg_catalog.text, i.status::pg_catalog.text, i.assignee,
+           i.title, i.category, i.priority, i.queue,
+           i.highlighted, i.needs_attention, i.attention_reason,
+           i.wait_type::pg_catalog.text, i.wait_reason, NULL::timestamptz, i.close_if_no_reply,
+           r.due_at, COALESCE(r.state, 'none'),
+           i.status_changed_at, pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at,
+           pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at)
+               OPERATOR(pg_catalog./) 3600
+    FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
+    JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    ORDER BY o.n;
+END $f$;
+COMMENT ON FUNCTION workitem.inbox(integer) IS
+    'The inbox''s first max_rows items: the rows of workitem.queue in section inbox with position <= max_rows, read in order instead of numbering every open item.';
+
+-- The clocks that stopped in a time window (SLA facts per day).
+CREATE INDEX sla_clock_stopped_idx ON workitem.sla_clock (stopped_at) WHERE state = ANY ('{met,missed}');
+
+-- The day dimension: one row per business calendar and day, from the day
+-- of the first log row (today on an empty database) to a year from today.
+-- working_hours is the working time of that day (00:00 to 24:00 in the
+-- calendar's time zone), holidays and partial closings deducted.
+CREATE VIEW workitem.days AS
+SELECT d.day, c.name AS calendar,
+       extract(isoyear FROM d.day)::integer AS iso_year,
+       extract(week FROM d.day)::integer AS iso_week,
+       to_char(d.day, 'IYYY-"W"IW') AS iso_week_label,
+       date_trunc('week', d.day)::date AS week_start,
+       extract(year FROM d.day)::integer AS year,
+       extract(month FROM d.day)::integer AS month,
+       to_char(d.day, 'YYYY-MM') AS month_label,
+       date_trunc('month', d.day)::date AS month_start,
+       extract(quarter FROM d.day)::integer AS quarter,
+       to_char(d.day, 'YYYY-"Q"Q') AS quarter_label,
+       extract(isodow FROM d.day)::integer AS weekday,
+       to_char(d.day, 'FMDay') AS weekday_name,
+       extract(isodow FROM d.day) >= 6 AS is_weekend,
+       w.hours > 0 AS is_working_day,
+       w.hours AS working_hours,
+       (SELECT string_agg(h.name, ', ' ORDER BY h.starts NULLS FIRST, h.name)
+        FROM workitem.calendar_holiday h WHERE h.calendar = c.name AND h.day = d.day) AS holiday
+FROM (SELECT f.first + g AS day
+      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                            current_date) AS first) f,
+           generate_series(0, current_date + 366 - f.first) g) d
+CROSS JOIN workitem.calendar c
+-- once per row (OFFSET 0: not once per column)
+CROSS JOIN LATERAL (
+    SELECT date_part('epoch', workitem.business_time(c.name, d.day::timestamp AT TIME ZONE c.time_zone,
+                                                     (d.day + 1)::timestamp AT TIME ZONE c.time_zone)) / 3600 AS hours
+    OFFSET 0) w;
+COMMENT ON VIEW workitem.days IS
+    'Day dimension: one row per business calendar and day, from the day of the first log row to a year from today; ISO week, month, quarter, weekday, working day or not and working hours in that calendar. Filter on one calendar.';
+
+-- Flow per day and kind, every day from the first to today and every
+-- kind (zeros included): one look at the log per day, through its time index.
+CREATE VIEW workitem.flow_per_day AS
+SELECT d.day, x.kind, x.created, x.submitted, x.resolved, x.closed, x.reopened, x.backlog_change
+FROM (SELECT f.first + g AS day
+      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                            current_date) AS first) f,
+           generate_series(0, current_date - f.first) g) d
+CROSS JOIN LATERAL (
+    SELECT k.kind,
+           COALESCE(a.created, 0) AS created, COALESCE(a.submitted, 0) AS submitted,
+           COALESCE(a.resolved, 0) AS resolved, COALESCE(a.closed, 0) AS closed,
+           COALESCE(a.reopened, 0) AS reopened, COALESCE(a.backlog_change, 0) AS backlog_change
+    FROM unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
+    LEFT JOIN (
+        SELECT i.kind::text AS kind,
+               count(*) FILTER (WHERE m.is_creation) AS created,
+               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
+                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
+               count(*) FILTER (WHERE m.to_status = 'resolved'
+                                   OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
+               count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
+               count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
+               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
+                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed'))
+               - count(*) FILTER (WHERE m.to_status = 'closed' AND m.from_status <> 'draft') AS backlog_change
+        FROM workitem.event e
+        CROSS JOIN LATERAL (
+            SELECT e.what = 'created' AS is_creation,
+                   CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
+                   CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
+        JOIN workitem.item i ON i.id = e.item_id
+        WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
+          AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+        GROUP BY 1) a ON a.kind = k.kind
+) x;
+COMMENT ON VIEW workitem.flow_per_day IS
+    'Per day (from the first log row to today, days without moves included) and kind: items created, submitted, resolved, closed, reopened, and the change of the open backlog.';
+
+-- Time in each status, counted on the day the status was left.
+CREATE VIEW workitem.status_time_per_day AS
+SELECT d.day, x.status, x.times_left, x.wall_clock_hours, x.working_hours,
+       x.avg_wall_clock_hours, x.avg_working_hours
+FROM (SELECT f.first + g AS day
+      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                            current_date) AS first) f,
+           generate_series(0, current_date - f.first) g) d
+CROSS JOIN LATERAL (
+    SELECT s.status, COALESCE(a.times_left, 0) AS times_left,
+           COALESCE(a.wall_clock_hours, 0) AS wall_clock_hours, COALESCE(a.working_hours, 0) AS working_hours,
+           a.avg_wall_clock_hours, a.avg_working_hours
+    FROM unnest(ARRAY['draft', 'to_do', 'in_progress', 'waiting', 'resolved']) s(status)
+    LEFT JOIN (
+        SELECT t.from_status AS status, count(*) AS times_left,
+               sum(t.time_in_previous_hours) AS wall_clock_hours, sum(t.working_hours_in_previous) AS working_hours,
+               avg(t.time_in_previous_hours) AS avg_wall_clock_hours, avg(t.working_hours_in_previous) AS avg_working_hours
+        FROM workitem.transitions t
+        WHERE t.at >= d.day::timestamptz AND t.at < (d.day + 1)::timestamptz
+          AND t.item_id IS NOT NULL AND NOT t.is_creation
+        GROUP BY 1) a ON a.status = s.status
+) x;
+COMMENT ON VIEW workitem.status_time_per_day IS
+    'Per day (from the first log row to today, zeros included) and status: how many times items left the status that day, and the wall-clock and working hours they had spent in it.';
+
+-- SLA targets met and missed per day and target, every day (zeros included).
+CREATE VIEW workitem.sla_per_day AS
+SELECT d.day, x.target, x.met, x.missed, x.stopped, x.percent_met, x.avg_working_hours, x.p90_working_hours
+FROM (SELECT f.first + g AS day
+      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                            current_date) AS first) f,
+           generate_series(0, current_date - f.first) g) d
+CROSS JOIN LATERAL (
+    SELECT t.target, COALESCE(a.met, 0) AS met, COALESCE(a.missed, 0) AS missed,
+           COALESCE(a.met + a.missed, 0) AS stopped,
+           round(100.0 * a.met / NULLIF(a.met + a.missed, 0), 1)::double precision AS percent_met,
+           a.avg_working_hours, a.p90_working_hours
+    FROM unnest(ARRAY['first_response', 'resolution']) t(target)
+    LEFT JOIN (
+        SELECT c.target, count(*) FILTER (WHERE c.state = 'met') AS met,
+               count(*) FILTER (WHERE c.state = 'missed') AS missed,
+               avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+        FROM workitem.sla_clock c
+        WHERE c.state = ANY ('{met,missed}')
+          AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
+        GROUP BY c.target) a ON a.target = t.target
+) x;
+COMMENT ON VIEW workitem.sla_per_day IS
+    'Per day (from the first log row to today, zeros included) and SLA target: clocks that stopped in time (met) and late (missed), percent met, average and 90th percentile of the working hours they used.';
+
+-- The same per day, target, policy, queue and category: a row where
+-- clocks stopped (left join workitem.days for the empty days).
+CREATE VIEW workitem.sla_compliance AS
+SELECT d.day, a.target, a.policy, a.queue, a.category, a.met, a.missed, a.met + a.missed AS stopped,
+       round(100.0 * a.met / (a.met + a.missed), 1)::double precision AS percent_met,
+       a.avg_working_hours, a.p90_working_hours
+FROM (SELECT f.first + g AS day
+      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                            current_date) AS first) f,
+           generate_series(0, current_date - f.first) g) d
+CROSS JOIN LATERAL (
+    SELECT c.target, p.name AS policy, i.queue, i.category,
+           count(*) FILTER (WHERE c.state = 'met') AS met,
+           count(*) FILTER (WHERE c.state = 'missed') AS missed,
+           avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+    FROM workitem.sla_clock c
+    JOIN workitem.item i ON i.id = c.item_id
+    LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
+    WHERE c.state = ANY ('{met,missed}')
+      AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
+    GROUP BY 1, 2, 3, 4
+) a;
+COMMENT ON VIEW workitem.sla_compliance IS
+    'Per day, SLA target, policy, queue and category where clocks stopped: met, missed, percent met, average and 90th percentile of the working hours used.';
+
+------------------------------------------------------------------------
+-- Every column of the views for BI tools, documented where the tools
+-- read it (pg_description): type, unit, meaning. README.md has the same.
+------------------------------------------------------------------------
+DO $comments$
+DECLARE
+    c text[];
+BEGIN
+    FOREACH c SLICE 1 IN ARRAY ARRAY[
+    -- items
+    ['items', 'id', 'bigint: the item'],
+    ['items', 'kind', 'text: ticket, case or action'],
+    ['items', 'status', 'text: draft, to_do, in_progress, waiting, resolved or closed'],
+    ['items', 'wait_type', 'text: more_info, follow_up, paused, split or case_launched while waiting, else NULL'],
+    ['items', 'wait_until', 'timestamptz: when the wait ends by itself (NULL: only by hand)'],
+    ['items', 'wait_reason', 'text: the reason given for the wait'],
+    ['items', 'resolution', 'text: the resolution while resolved or closed, else NULL'],
+    ['items', 'title', 'text: the title'],
+    ['items', 'category', 'text: the category'],
+    ['items', 'priority', 'text: the priority'],
+    ['items', 'queue', 'text: the queue'],
+    ['items', 'assignee', 'text: who works on it (NULL: unassigned)'],
+    ['items', 'requester', 'text: who asked'],
+    ['items', 'primary_contact', 'text: whom to answer'],
+    ['items', 'case_id', 'bigint: the case of an action'],
+    ['items', 'parent_id', 'bigint: the item it was split from'],
+    ['items', 'merged_into', 'bigint: the item it was merged into'],
+    ['items', 'follows_id', 'bigint: the closed item it follows up'],
+    ['items', 'highlighted', 'boolean: shown first in the inbox'],
+    ['items', 'needs_attention', 'boolean: flagged for attention'],
+    ['items', 'attention_reason', 'text: why it needs attention'],
+    ['items', 'created_at', 'timestamptz: created'],
+    ['items', 'submitted_at', 'timestamptz: left draft'],
+    ['items', 'status_changed_at', 'timestamptz: last status change'],
+    ['items', 'first_resolved_at', 'timestamptz: first resolution'],
+    ['items', 'resolved_at', 'timestamptz: last resolution'],
+    ['items', 'closed_at', 'timestamptz: closed'],
+    ['items', 'feedback_until', 'timestamptz: end of the feedback window while resolved'],
+    ['items', 'age', 'interval: from creation to now, or to closed_at once closed'],
+    ['items', 'age_hours', 'double precision, hours: age'],
+    ['items', 'time_in_status', 'interval: since the last status change'],
+    ['items', 'time_in_status_hours', 'double precision, hours: time_in_status'],
+    ['items', 'sla_policy', 'text: the SLA policy the item runs under (NULL: none)'],
+    ['items', 'resolution_due_at', 'timestamptz: when the resolution target is due (NULL while its clock is stopped)'],
+    ['items', 'resolution_remaining', 'interval: working time left for the resolution target (negative once overdue)'],
+    ['items', 'resolution_remaining_hours', 'double precision, working hours: resolution_remaining'],
+    ['items', 'resolution_state', 'text: running, paused, warning, breached, met, missed, pending; none without a clock'],
+    ['items', 'first_response_due_at', 'timestamptz: when the first_response target is due (NULL while stopped)'],
+    ['items', 'first_response_remaining', 'interval: working time left for the first_response target'],
+    ['items', 'first_response_remaining_hours', 'double precision, working hours: first_response_remaining'],
+    ['items', 'first_response_state', 'text: state of the first_response target, as resolution_state'],
+    -- queue
+    ['queue', 'section', 'text: inbox (to_do, in_progress) or waiting'],
+    ['queue', 'position', 'bigint: order within the section (highlighted, needing attention, comes_back_at, SLA due time, oldest change, id)'],
+    ['queue', 'id', 'bigint: the item'],
+    ['queue', 'kind', 'text: ticket, case or action'],
+    ['queue', 'status', 'text: to_do, in_progress or waiting'],
+    ['queue', 'assignee', 'text: who works on it (NULL: unassigned)'],
+    ['queue', 'title', 'text: the title'],
+    ['queue', 'category', 'text: the category'],
+    ['queue', 'priority', 'text: the priority'],
+    ['queue', 'queue', 'text: the queue'],
+    ['queue', 'highlighted', 'boolean: shown first'],
+    ['queue', 'needs_attention', 'boolean: flagged for attention'],
+    ['queue', 'attention_reason', 'text: why it needs attention'],
+    ['queue', 'wait_type', 'text: the wait type (section waiting)'],
+    ['queue', 'wait_reason', 'text: the reason given for the wait'],
+    ['queue', 'comes_back_at', 'timestamptz: when a waiting item comes back by itself (NULL: by hand only, and in the inbox)'],
+    ['queue', 'close_if_no_reply', 'boolean: closes rather than comes back at comes_back_at without a reply'],
+    ['queue', 'resolution_due_at', 'timestamptz: when the resolution target is due'],
+    ['queue', 'resolution_state', 'text: state of the resolution target (none without a clock)'],
+    ['queue', 'since', 'timestamptz: last status change'],
+    ['queue', 'time_in_status', 'interval: since the last status change'],
+    ['queue', 'time_in_status_hours', 'double precision, hours: time_in_status'],
+    -- transitions
+    ['transitions', 'event_id', 'bigint: the log row (activity_log.id); orders the changes'],
+    ['transitions', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],
+    ['transitions', 'source', 'regclass: the attached table (NULL for items); filter on it to reach the log by index'],
+    ['transitions', 'row_key', 'text: primary key of the attached row'],
+    ['transitions', 'source_name', 'text: source as text, for drivers that know no regclass'],
+    ['transitions', 'kind', 'text: the item''s kind, or the kind the table is attached as'],
+    ['transitions', 'at', 'timestamptz: when'],
+    ['transitions', 'actor', 'text: who'],
+    ['transitions', 'is_creation', 'boolean: the creation (from_status NULL)'],
+    ['transitions', 'from_status', 'text: the status left (NULL for a creation)'],
+    ['transitions', 'to_status', 'text: the status entered'],
+    ['transitions', 'reason', 'text: the reason given'],
+    ['transitions', 'entered_previous_at', 'timestamptz: when from_status was entered'],
+    ['transitions', 'time_in_previous', 'interval: wall-clock time in from_status'],
+    ['transitions', 'time_in_previous_hours', 'double precision, hours: time_in_previous'],
+    ['transitions', 'working_time_in_previous', 'interval: working time in from_status, in the calendar of the item''s SLA policy (24x7 without one)'],
+    ['transitions', 'working_hours_in_previous', 'double precision, working hours: working_time_in_previous'],
+    -- daily_flow
+    ['daily_flow', 'day', 'date: the day of the moves, in the session TimeZone'],
+    ['daily_flow', 'kind', 'text: the item''s kind'],
+    ['daily_flow', 'category', 'text: the item''s current category'],
+    ['daily_flow', 'created', 'bigint: items created'],
+    ['daily_flow', 'submitted', 'bigint: items that left draft for work'],
+    ['daily_flow', 'resolved', 'bigint: times an item was given a resolution'],
+    ['daily_flow', 'closed', 'bigint: moves to closed'],
+    ['daily_flow', 'reopened', 'bigint: moves from resolved back to work'],
+    -- activity_log
+    ['activity_log', 'id', 'bigint: the log row; orders the log'],
+    ['activity_log', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],
+    ['activity_log', 'source', 'regclass: the attached table (NULL for items)'],
+    ['activity_log', 'row_key', 'text: primary key of the attached row'],
+    ['activity_log', 'at', 'timestamptz: when'],
+    ['activity_log', 'actor', 'text: who'],
+    ['activity_log', 'what', 'text: the field changed (created, status, assignee, ..., message)'],
+    ['activity_log', 'old_value', 'text: the value before'],
+    ['activity_log', 'new_value', 'text: the value after'],
+    ['activity_log', 'reason', 'text: the reason given'],
+    ['activity_log', 'source_name', 'text: source as text, for drivers that know no regclass'],
+    -- item_sla
+    ['item_sla', 'item_id', 'bigint: the item'],
+    ['item_sla', 'target', 'text: first_response or resolution'],
+    ['item_sla', 'cycle', 'integer: 1, higher after reopens under a new_cycle policy'],
+    ['item_sla', 'policy', 'text: the policy (NULL once deleted)'],
+    ['item_sla', 'calendar', 'text: the calendar the clock counts in'],
+    ['item_sla', 'target_time', 'interval: working time allowed'],
+    ['item_sla', 'target_hours', 'double precision, working hours: target_time'],
+    ['item_sla', 'started_at', 'timestamptz: the clock started (NULL while pending)'],
+    ['item_sla', 'due_at', 'timestamptz: due (NULL while stopped)'],
+    ['item_sla', 'remaining', 'interval: working time left now (negative once overdue)'],
+    ['item_sla', 'remaining_hours', 'double precision, working hours: remaining'],
+    ['item_sla', 'used_working_time', 'interval: working time used, pauses excluded'],
+    ['item_sla', 'used_working_hours', 'double precision, working hours: used_working_time'],
+    ['item_sla', 'elapsed_wall_clock', 'interval: from start to now, or to the final stop'],
+    ['item_sla', 'elapsed_wall_clock_hours', 'double precision, hours: elapsed_wall_clock'],
+    ['item_sla', 'percent_used', 'numeric, percent: used_working_time / target_time x 100, one decimal'],
+    ['item_sla', 'state', 'text: running, paused, warning, breached, met, missed, pending'],
+    ['item_sla', 'label', 'text: Due: <time>, Due: paused ..., Met: ..., Missed: ...'],
+    -- sla_breaches
+    ['sla_breaches', 'day', 'date: the day the clock stopped, in the session TimeZone'],
+    ['sla_breaches', 'policy', 'text: the policy'],
+    ['sla_breaches', 'target', 'text: first_response or resolution'],
+    ['sla_breaches', 'met', 'bigint: clocks stopped in time'],
+    ['sla_breaches', 'missed', 'bigint: clocks stopped late'],
+    -- status_durations
+    ['status_durations', 'item_id', 'bigint: the item'],
+    ['status_durations', 'status', 'text: a status the item has been in'],
+    ['status_durations', 'times_entered', 'bigint: how often it entered it'],
+    ['status_durations', 'wall_clock', 'interval: total time in it (to now for the current status)'],
+    ['status_durations', 'wall_clock_hours', 'double precision, hours: wall_clock'],
+    ['status_durations', 'working_time', 'interval: the same in the calendar of the item''s SLA policy (24x7 without one)'],
+    ['status_durations', 'working_hours', 'double precision, working hours: working_time'],
+    -- time_per_item, time_per_resource
+    ['time_per_item', 'item_id', 'bigint: the item'],
+    ['time_per_item', 'entries', 'bigint: time entries'],
+    ['time_per_item', 'total_duration', 'interval: time logged'],
+    ['time_per_item', 'total_hours', 'double precision, hours: total_duration'],
+    ['time_per_resource', 'item_id', 'bigint: the item'],
+    ['time_per_resource', 'resource', 'text: who or what the time was logged for'],
+    ['time_per_resource', 'entries', 'bigint: time entries'],
+    ['time_per_resource', 'total_duration', 'interval: time logged'],
+    ['time_per_resource', 'total_hours', 'double precision, hours: total_duration'],
+    -- days
+    ['days', 'day', 'date: the day'],
+    ['days', 'calendar', 'text: the business calendar the working columns are for (filter on one)'],
+    ['days', 'iso_year', 'integer: ISO 8601 year of the ISO week'],
+    ['days', 'iso_week', 'integer: ISO 8601 week, 1 to 53'],
+    ['days', 'iso_week_label', 'text: 2026-W49'],
+    ['days', 'week_start', 'date: the Monday of the week'],
+    ['days', 'year', 'integer: calendar year'],
+    ['days', 'month', 'integer: 1 to 12'],
+    ['days', 'month_label', 'text: 2026-11'],
+    ['days', 'month_start', 'date: first day of the month'],
+    ['days', 'quarter', 'integer: 1 to 4'],
+    ['days', 'quarter_label', 'text: 2026-Q4'],
+    ['days', 'weekday', 'integer: ISO weekday, 1 = Monday to 7 = Sunday'],
+    ['days', 'weekday_name', 'text: Monday to Sunday'],
+    ['days', 'is_weekend', 'boolean: Saturday or Sunday'],
+    ['days', 'is_working_day', 'boolean: the calendar has working time that day'],
+    ['days', 'working_hours', 'double precision, hours: working time of the day in the calendar (00:00 to 24:00 in its time zone), holidays deducted'],
+    ['days', 'holiday', 'text: the names of the calendar''s holidays that day, else NULL'],
+    -- flow_per_day
+    ['flow_per_day', 'day', 'date: the day, in the session TimeZone (every day from the first log row to today)'],
+    ['flow_per_day', 'kind', 'text: ticket, case or action (every kind every day)'],
+    ['flow_per_day', 'created', 'bigint: items created'],
+    ['flow_per_day', 'submitted', 'bigint: items that left draft for work (created submitted, or submitted later)'],
+    ['flow_per_day', 'resolved', 'bigint: times an item was given a resolution'],
+    ['flow_per_day', 'closed', 'bigint: moves to closed'],
+    ['flow_per_day', 'reopened', 'bigint: moves from resolved back to work'],
+    ['flow_per_day', 'backlog_change', 'bigint: submitted minus moves to closed from an open status; its running sum from the first day is the open backlog (not draft, not closed)'],
+    -- status_time_per_day
+    ['status_time_per_day', 'day', 'date: the day the status was left, in the session TimeZone (every day from the first log row to today)'],
+    ['status_time_per_day', 'status', 'text: the status left (draft, to_do, in_progress, waiting, resolved; each every day)'],
+    ['status_time_per_day', 'times_left', 'bigint: how many times items left it that day'],
+    ['status_time_per_day', 'wall_clock_hours', 'double precision, hours: total time they had spent in it'],
+    ['status_time_per_day', 'working_hours', 'double precision, working hours: the same in the calendar of each item''s SLA policy (24x7 without one)'],
+    ['status_time_per_day', 'avg_wall_clock_hours', 'double precision, hours: average time in it (NULL when none left it)'],
+    ['status_time_per_day', 'avg_working_hours', 'double precision, working hours: average working time in it (NULL when none left it)'],
+    -- sla_per_day
+    ['sla_per_day', 'day', 'date: the day the clocks stopped, in the session TimeZone (every day from the first log row to today)'],
+    ['sla_per_day', 'target', 'text: first_response or resolution (each every day)'],
+    ['sla_per_day', 'met', 'bigint: clocks stopped in time'],
+    ['sla_per_day', 'missed', 'bigint: clocks stopped late'],
+    ['sla_per_day', 'stopped', 'bigint: met + missed'],
+    ['sla_per_day', 'percent_met', 'double precision, percent: met / stopped x 100, one decimal (NULL when none stopped)'],
+    ['sla_per_day', 'avg_working_hours', 'double precision, working hours: average working time the clocks used (for resolution: the resolution time, stopping waits excluded)'],
+    ['sla_per_day', 'p90_working_hours', 'double precision, working hours: 90th percentile (interpolated) of the working time used'],
+    -- sla_compliance
+    ['sla_compliance', 'day', 'date: the day the clocks stopped, in the session TimeZone'],
+    ['sla_compliance', 'target', 'text: first_response or resolution'],
+    ['sla_compliance', 'policy', 'text: the policy (NULL once deleted)'],
+    ['sla_compliance', 'queue', 'text: the item''s current queue'],
+    ['sla_compliance', 'category', 'text: the item''s current category'],
+    ['sla_compliance', 'met', 'bigint: clocks stopped in time'],
+    ['sla_compliance', 'missed', 'bigint: clocks stopped late'],
+    ['sla_compliance', 'stopped', 'bigint: met + missed'],
+    ['sla_compliance', 'percent_met', 'double precision, percent: met / stopped x 100, one decimal'],
+    ['sla_compliance', 'avg_working_hours', 'double precision, working hours: average working time the clocks used'],
+    ['sla_compliance', 'p90_working_hours', 'double precision, working hours: 90th percentile (interpolated) of the working time used']
+    ] LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN workitem.%I.%I IS %L', c[1], c[2], c[3]);
+    END LOOP;
+END $comments$;
+
+REVOKE ALL ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer),
+                       workitem.inbox(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer),
+                          workitem.inbox(integer) TO workitem_reader;
+GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
+                workitem.item_sla, workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
+                workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
+                workitem.sla_per_day, workitem.sla_compliance
+      TO workitem_reader;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.

@@ -1,0 +1,127 @@
+-- Views for BI tools (issue 17): hours next to every interval, labels as
+-- text, the day dimension and the facts per day (no gaps, a day's rows
+-- read for a day), every column commented. test/odbc.py reads them
+-- through psqlODBC.
+BEGIN;
+SELECT plan(19);
+SET LOCAL workitem.actor = 'ann';
+SET LOCAL TimeZone = 'Europe/Paris';
+INSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'bi', '7 days');
+INSERT INTO workitem.calendar (name, time_zone) VALUES ('bi-office', 'Europe/Paris');
+INSERT INTO workitem.calendar_hours (calendar, weekday, starts, ends)
+SELECT 'bi-office', d, '09:00', '17:00' FROM generate_series(1, 5) d;
+-- mon: next Monday; its Tuesday is a holiday
+SELECT current_date + (8 - extract(isodow FROM current_date))::int AS mon \gset
+INSERT INTO workitem.calendar_holiday (calendar, day, name) VALUES ('bi-office', :'mon'::date + 1, 'Feast');
+INSERT INTO workitem.sla_policy (name, category, calendar) VALUES ('bi-sla', 'bi', 'bi-office');
+INSERT INTO workitem.sla_target (policy_id, target, working_time)
+SELECT id, 'resolution', '1 hour' FROM workitem.sla_policy WHERE name = 'bi-sla';
+
+-- A story over several days: the log's and the clocks' times are moved
+-- back by hand, so that days differ and one day in between has nothing.
+SELECT id AS a FROM workitem.create_ticket('A', 'd', 'bi', 'c', 'r', NULL, true) \gset
+SELECT id AS b FROM workitem.create_ticket('B', 'd', 'bi', 'c', 'r', NULL, true) \gset
+SELECT 1 FROM workitem.start(:a);
+SELECT 1 FROM workitem.resolve(:a, 'customer_response');
+SELECT 1 FROM workitem.start(:b);
+SELECT 1 FROM workitem.resolve(:b, 'customer_response');
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event SET at = at - interval '5 days' WHERE item_id = :a;
+UPDATE workitem.sla_clock SET started_at = started_at - interval '5 days', stopped_at = stopped_at - interval '5 days',
+       state = 'missed', used = interval '90 minutes' WHERE item_id = :a;
+UPDATE workitem.sla_clock SET state = 'met', used = interval '30 minutes' WHERE item_id = :b;
+RESET session_replication_role;
+
+-- labels are text, each interval has its hours
+SELECT is((SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
+             AND c.relname <> 'attached' AND a.atttypid::regtype::text LIKE 'workitem.%'), 0::bigint,
+          'no view for BI tools has a column of an enum type');
+SELECT is((SELECT array_agg(c.relname || '.' || a.attname ORDER BY 1) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
+             AND a.atttypid = 'interval'::regtype
+             AND NOT EXISTS (SELECT FROM pg_attribute h WHERE h.attrelid = c.oid AND h.atttypid = 'float8'::regtype
+                             AND h.attname IN (a.attname || '_hours', replace(a.attname, 'time', 'hours'),
+                                               replace(a.attname, 'duration', 'hours'), replace(a.attname, '_time', '_hours')))),
+          NULL, 'every interval column of a view has its hours next to it');
+SELECT is((SELECT array_agg(c.relname || '.' || a.attname ORDER BY 1) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
+             AND c.relname <> 'attached' AND col_description(c.oid, a.attnum) IS NULL),
+          NULL, 'every column of every view for BI tools is commented');
+SELECT is((SELECT count(*) FROM workitem.items i JOIN workitem.item_sla s ON s.item_id = i.id AND s.target = 'resolution'
+           WHERE abs(i.age_hours - extract(epoch FROM i.age) / 3600) > 1e-9
+              OR abs(i.resolution_remaining_hours - extract(epoch FROM i.resolution_remaining) / 3600) > 1e-9
+              OR abs(s.used_working_hours - extract(epoch FROM s.used_working_time) / 3600) > 1e-9), 0::bigint,
+          'the hours are the intervals in hours');
+SELECT is((SELECT count(*) FROM workitem.items WHERE status = 'resolved' AND kind = 'ticket'), 2::bigint,
+          'labels compare with untyped literals as before');
+
+-- the day dimension
+SELECT is((SELECT min(day) FROM workitem.days), (SELECT min(at)::date FROM workitem.event),
+          'days starts on the day of the first log row');
+SELECT is((SELECT max(day) FROM workitem.days), current_date + 366, '... and runs a year ahead');
+SELECT results_eq(format($$SELECT is_working_day, working_hours, holiday FROM workitem.days
+                    WHERE calendar = 'bi-office' AND day BETWEEN %L::date - 1 AND %L::date + 1 ORDER BY day$$, :'mon', :'mon'),
+                  $$VALUES (false, 0::float8, NULL::text), (true, 8, NULL), (false, 0, 'Feast')$$,
+                  'a Sunday has no working hours, a Monday 8, a holiday none');
+SELECT results_eq(format($$SELECT weekday, weekday_name, week_start = day, is_weekend, iso_week_label ~ '^[0-9]{4}-W[0-9]{2}$',
+                                  quarter = (month + 2) / 3, month_start = day - extract(day FROM day)::int + 1
+                           FROM workitem.days WHERE day IN (%L::date, %L::date + 6) AND calendar = '24x7' ORDER BY day$$, :'mon', :'mon'),
+                  $$VALUES (1, 'Monday', true, false, true, true, true), (7, 'Sunday', false, true, true, true, true)$$,
+                  'ISO weekday, week start, weekend, week label, quarter and month start');
+
+-- facts per day: every day, zeros included, and the same totals as the older views
+SELECT is((SELECT count(*) FROM workitem.flow_per_day), (current_date - (SELECT min(at)::date FROM workitem.event) + 1)::bigint * 3,
+          'flow_per_day: every day from the first to today, every kind');
+SELECT set_eq($$SELECT day, kind, sum(created) c, sum(submitted) s, sum(resolved) r, sum(closed) cl, sum(reopened) re
+                FROM workitem.daily_flow GROUP BY 1, 2$$,
+              $$SELECT day, kind, created, submitted, resolved, closed, reopened FROM workitem.flow_per_day
+                WHERE created + submitted + resolved + closed + reopened > 0$$,
+              'flow_per_day: the counts of daily_flow');
+SELECT is((SELECT sum(backlog_change)::bigint FROM workitem.flow_per_day),
+          (SELECT count(*) FROM workitem.item WHERE status NOT IN ('draft', 'closed')),
+          'the running sum of backlog_change is the open backlog');
+SELECT results_eq($$SELECT day, target, met, missed, percent_met, avg_working_hours, p90_working_hours
+                    FROM workitem.sla_per_day WHERE stopped > 0 ORDER BY day$$,
+                  $$VALUES (current_date - 5, 'resolution', 0::bigint, 1::bigint, 0::float8, 1.5::float8, 1.5::float8),
+                           (current_date, 'resolution', 1, 0, 100, 0.5, 0.5)$$,
+                  'sla_per_day: met, missed, percent, average and 90th percentile in working hours, per day');
+SELECT is((SELECT count(*) FROM workitem.sla_per_day), (current_date - (SELECT min(at)::date FROM workitem.event) + 1)::bigint * 2,
+          'sla_per_day: every day and target');
+SELECT results_eq($$SELECT s.status, sum(s.times_left)::bigint, sum(s.wall_clock_hours)::numeric(12, 6)
+                    FROM workitem.status_time_per_day s GROUP BY 1 HAVING sum(s.times_left) > 0 ORDER BY 1$$,
+                  $$SELECT from_status, count(*), sum(time_in_previous_hours)::numeric(12, 6) FROM workitem.transitions
+                    WHERE item_id IS NOT NULL AND NOT is_creation GROUP BY 1 ORDER BY 1$$,
+                  'status_time_per_day: the times in each status, from transitions');
+
+-- one day's facts read that day's rows: through the log's time index and
+-- the index of stopped clocks, never a whole-log aggregate
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE l text; r text := '';
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP r := r || l || E'\n'; END LOOP;
+  RETURN r;
+END $$;
+-- a log of some volume (a year of older rows), so that the plan is the plan of a real one
+SET LOCAL session_replication_role = replica;
+INSERT INTO workitem.event (item_id, at, actor, what, new_value)
+SELECT :a, now() - interval '400 days' + g * interval '10 minutes', 'x', 'status', 'to_do'
+FROM generate_series(1, 50000) g;
+RESET session_replication_role;
+ANALYZE workitem.event;
+SELECT matches(pg_temp.plan_of('SELECT * FROM workitem.flow_per_day WHERE day = current_date'),
+               'Bitmap Index Scan on event_at_idx\s+Index Cond: \(\(at >=',
+               'a day of flow_per_day reads the log through its time index');
+SELECT matches(pg_temp.plan_of('SELECT * FROM workitem.status_time_per_day WHERE day = current_date'),
+               'Bitmap Index Scan on event_at_idx\s+Index Cond: \(\(at >=',
+               'a day of status_time_per_day too');
+-- (a few clocks here: without seqscan, the index the plan would take on many)
+SET LOCAL enable_seqscan = off;
+SELECT matches(pg_temp.plan_of('SELECT * FROM workitem.sla_per_day WHERE day = current_date'),
+               'Index Scan using sla_clock_stopped_idx on sla_clock c\s+Index Cond: \(\(stopped_at >=',
+               'a day of sla_per_day reads the stopped clocks through their index');
+SELECT matches(pg_temp.plan_of('SELECT * FROM workitem.sla_compliance WHERE day = current_date'),
+               'Index Scan using sla_clock_stopped_idx on sla_clock c\s+Index Cond: \(\(stopped_at >=',
+               'a day of sla_compliance too');
+SELECT * FROM finish();
+ROLLBACK;
