@@ -94,6 +94,13 @@ check $([ -n "$victim" ] && [ "${done_before:-0}" -gt 0 ] && echo 1 || echo 0) \
     "load running: $done_before operations committed, backend $victim picked"
 [ -z "$victim" ] || kill -9 "$victim"
 stop_load
+# The postmaster reaps the victim and resets the others asynchronously: a
+# connection made before it has may succeed, and the next fail. Wait for
+# the reset to have begun, then for the server to accept connections.
+for _ in $(seq 60); do
+    grep -q 'all server processes terminated; reinitializing' "$dir/server.log" && break
+    sleep 0.5
+done
 wait_ready
 check $([ $? = 0 ] && echo 1 || echo 0) "after kill -9 of a backend the server restarted itself and accepts connections"
 grep -q 'terminated by signal 9' "$dir/server.log" && grep -q 'all server processes terminated; reinitializing' "$dir/server.log"
