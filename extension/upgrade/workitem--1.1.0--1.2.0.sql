@@ -423,6 +423,9 @@ CREATE VIEW workitem.work_per_day AS
 COMMENT ON VIEW workitem.work_per_day IS
     'Per item and day: time tracked by timers and typed by hand (row with currency NULL), products and expenses per currency.';
 
+COMMENT ON FUNCTION workitem.run_timers(timestamptz, integer) IS
+    'Does the time-driven work due by at (at most max_items items); returns how many items it moved or flagged with an SLA alarm, and work timers it stopped at workitem.timer_max_running.';
+
 -- (the grants of 90_roles.sql for work time)
 REVOKE ALL ON FUNCTION workitem.on_time_entry_change(), workitem.start_timer(bigint, text),
     workitem.stop_timer(bigint, text), workitem.on_expense(),
