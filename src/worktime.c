@@ -769,8 +769,16 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	}
 	check_expense(nv, nn, repl, &c, item_id);
 	wi_worktime_lock_open(item_id, "products and expenses");
-	log_event(item_id, "expense", ov == NULL ? NULL : expense_text(ov, on, &c),
-			  expense_text(nv, nn, &c), ov == NULL ? NULL : "changed");
+	{
+		char	   *oldv = ov == NULL ? NULL : expense_text(ov, on, &c);
+		char	   *newv = expense_text(nv, nn, &c);
+
+		/* an UPDATE that changes nothing of it is no change to log */
+		if (oldv == NULL || strcmp(oldv, newv) != 0 ||
+			!same(d, c.at, ov[c.at], on[c.at], nv[c.at], nn[c.at]) ||
+			!same(d, c.author, ov[c.author], on[c.author], nv[c.author], nn[c.author]))
+			log_event(item_id, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
+	}
 	return PointerGetDatum(heap_modify_tuple(newtuple, d, nv, nn, repl));
 }
 

@@ -9,7 +9,7 @@
 -- Everything runs in one transaction, where now() stands still: a timer's
 -- time is made by moving its start back (as the table's owner).
 BEGIN;
-SELECT plan(75);
+SELECT plan(76);
 SET LOCAL client_min_messages = warning;
 SET LOCAL workitem.actor = 'alice';
 
@@ -212,6 +212,9 @@ UPDATE workitem.expense SET quantity = 40 WHERE id = :ex2;
 SELECT is((SELECT old_value || ' -> ' || new_value FROM workitem.history(:x1) WHERE what = 'expense' ORDER BY id DESC LIMIT 1),
           format('#%s expense 42 x 0.30 EUR: Travel to the site, 42 km -> #%s expense 40 x 0.30 EUR: Travel to the site, 42 km', :ex2, :ex2),
           'a changed expense is logged, old and new');
+UPDATE workitem.expense SET description = description, currency = lower(currency) WHERE id = :ex2;
+SELECT is((SELECT count(*) FROM workitem.history(:x1) WHERE what = 'expense' AND reason = 'changed'), 1::bigint,
+          'an UPDATE that changes no value is not logged');
 SET ROLE wi_wt_agent;
 SELECT lives_ok(format('INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency) VALUES (%s, ''product'', ''Mouse'', 1, 20, ''EUR'')', :x1),
                 'agent: a plain INSERT of a product');
