@@ -157,7 +157,11 @@ load(void)
 	}
 	MemoryContextSwitchTo(old);
 
-	if (wi_execute("SELECT kind, category, feedback_window, require_resolution_note, days_to_wait "
+	/* auto_timer came with 1.2.0: a database not yet upgraded has none */
+	if (wi_execute(get_attnum(cache.category_relid, "auto_timer") != InvalidAttrNumber
+				   ? "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait, auto_timer "
+				   "FROM workitem.category_config"
+				   : "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait "
 				   "FROM workitem.category_config", 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading category_config failed");
 	old = MemoryContextSwitchTo(cache.cxt);
@@ -182,6 +186,8 @@ load(void)
 		v = SPI_getbinval(t, d, 5, &isnull);
 		c->d.days_to_wait_null = isnull;
 		c->d.days_to_wait = isnull ? 0 : DatumGetInt32(v);
+		v = d->natts >= 6 ? SPI_getbinval(t, d, 6, &isnull) : (Datum) 0;
+		c->d.auto_timer = d->natts >= 6 && !isnull && DatumGetBool(v);
 	}
 	MemoryContextSwitchTo(old);
 	wi_restore_user(&user);

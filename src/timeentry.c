@@ -25,8 +25,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created;
-	Interval   *dur;
+	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created, c_tracked;
 	int64		item_id;
 	WiEvent		ev = {0};
 
@@ -49,6 +48,8 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_note = wi_attno(d, "note", "workitem.on_time_entry");
 	c_started = wi_attno(d, "started_at", "workitem.on_time_entry");
 	c_created = wi_attno(d, "created_at", "workitem.on_time_entry");
+	/* tracked came with 1.2.0: -1 in a database not yet upgraded */
+	c_tracked = SPI_fnumber(d, "tracked") - 1;
 	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "time entry");
 	/* When the entry was recorded is the engine's (started_at is the caller's). */
 	if (!n[c_created] && DatumGetTimestampTz(v[c_created]) != GetCurrentTransactionStartTimestamp() &&
@@ -65,24 +66,16 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a time entry needs an item and a duration")));
 	item_id = DatumGetInt64(v[c_item]);
-	dur = DatumGetIntervalP(v[c_duration]);
-	/* Months and years have no fixed length: refuse them, and anything <= 0. */
-	if (dur->month != 0 || dur->time < 0 || dur->day < 0 ||
-		(dur->time == 0 && dur->day == 0))
+	wi_check_time_entry(item_id, v[c_duration], n[c_started], v[c_started]);
+	/* Tracked time comes from a timer (worktime.c), never typed as such. */
+	if (c_tracked >= 0 && !n[c_tracked] && DatumGetBool(v[c_tracked]) && !wi_worktime_tracking && !wi_owns_table(td->tg_relation))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("item %lld: a time entry's duration must be positive and in days, hours or less, not %s",
-						(long long) item_id,
-						DatumGetCString(DirectFunctionCall1(interval_out, v[c_duration]))),
-				 errhint("For example '1 hour 30 minutes'.")));
-	/* An entry that starts at +/-infinity is no moment of work. */
-	if (!n[c_started] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[c_started])))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("item %lld: a time entry cannot start at %s",
-						(long long) item_id,
-						DatumGetCString(DirectFunctionCall1(timestamptz_out, v[c_started]))),
-				 errhint("Give a finite time when the work started.")));
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("time entry for item %lld: tracked is set by a timer, not by hand",
+						(long long) item_id),
+				 errhint("Use start_timer() and stop_timer(), or leave tracked out.")));
+	/* A closed item's work time is frozen; the lock keeps a close from racing in. */
+	wi_worktime_lock_open(item_id, "time entries");
 	if (n[c_resource])
 	{
 		v[c_resource] = CStringGetTextDatum(wi_actor());
@@ -99,6 +92,33 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	ev.reason = n[c_note] ? NULL : TextDatumGetCString(v[c_note]);
 	wi_log_event(&ev);
 	return PointerGetDatum(heap_modify_tuple(td->tg_trigtuple, d, v, n, repl));
+}
+
+/*
+ * The duration and start of an entry, as typed or changed: positive, in
+ * days or less (months and years have no fixed length), a finite start.
+ */
+void
+wi_check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at)
+{
+	Interval   *dur = DatumGetIntervalP(duration);
+
+	if (dur->month != 0 || dur->time < 0 || dur->day < 0 ||
+		(dur->time == 0 && dur->day == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: a time entry's duration must be positive and in days, hours or less, not %s",
+						(long long) item_id,
+						DatumGetCString(DirectFunctionCall1(interval_out, duration))),
+				 errhint("For example '1 hour 30 minutes'.")));
+	/* An entry that starts at +/-infinity is no moment of work. */
+	if (!started_null && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(started_at)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("item %lld: a time entry cannot start at %s",
+						(long long) item_id,
+						DatumGetCString(DirectFunctionCall1(timestamptz_out, started_at))),
+				 errhint("Give a finite time when the work started.")));
 }
 
 /* workitem.log_time(id, duration, note, resource, started_at) */

@@ -403,6 +403,9 @@ workitem_run_timers(PG_FUNCTION_ARGS)
 			done += wi_sla_run_alarms(at, max_items - done);
 			wi_restore_user(&user);
 		}
+		/* timers forgotten past workitem.timer_max_running (worktime.c) */
+		if (done < max_items)
+			done += wi_worktime_run(at, max_items - done);
 	}
 	PG_FINALLY();
 	{

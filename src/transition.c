@@ -925,6 +925,21 @@ enforce(ItemChange *c)
 	log_changes(c);
 	log_rule_columns(c);
 
+	/* Timers end with the work or the hand-over, or start (src/worktime.c). */
+	if (c->has_old && (c->from != c->to || changed(c, cols.assignee)))
+	{
+		WiWorkMove	m = {
+			.id = c->id, .kind = c->kind, .category = text_or_null(&c->new, cols.category),
+			.from = c->from, .to = c->to,
+			.resolution = c->new.n[cols.resolution] ? -1
+			: wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]),
+			.assignee = text_or_null(&c->new, cols.assignee),
+			.assignee_changed = changed(c, cols.assignee), .now = c->now,
+		};
+
+		wi_worktime_on_move(&m);
+	}
+
 	/* Moves of a second item that this move causes. */
 	if ((c->to == WI_RESOLVED || c->to == WI_CLOSED) &&
 		c->from != WI_RESOLVED && c->from != WI_CLOSED)

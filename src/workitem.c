@@ -56,6 +56,15 @@ _PG_init(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("workitem.timer_max_running",
+							"The longest a timer counts: a timer is stopped at its start plus this.",
+							"run_timers() stops timers running longer; a timer stopped later counts "
+							"no more than this. 0: no limit.",
+							&wi_timer_max_running,
+							8 * 3600, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	/*
 	 * One worker per database, registered at start: postmaster-level. A
 	 * library loaded later may not define such a setting; it has no worker

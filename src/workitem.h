@@ -40,6 +40,8 @@
 #define ERRCODE_WI_INVALID_MERGE			MAKE_SQLSTATE('W','I','0','1','6')
 #define ERRCODE_WI_UNKNOWN_CALENDAR			MAKE_SQLSTATE('W','I','0','1','7')
 #define ERRCODE_WI_NO_WORKING_HOURS			MAKE_SQLSTATE('W','I','0','1','8')
+#define ERRCODE_WI_ITEM_DONE				MAKE_SQLSTATE('W','I','0','2','1')
+#define ERRCODE_WI_NO_TIMER					MAKE_SQLSTATE('W','I','0','2','2')
 #define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
 
 /* Enum values as small integers, in the order of the SQL labels. */
@@ -204,11 +206,34 @@ typedef struct WiCategoryDefaults
 	bool		require_note;
 	bool		days_to_wait_null;
 	int32		days_to_wait;
+	bool		auto_timer;		/* start the assignee's timer (worktime.c) */
 } WiCategoryDefaults;
 extern int64 wi_config_match_policy(int kind, const char *category, const char *priority);
 extern bool wi_config_stops_clock(int64 policy_id, int wait_type);
 extern const char *wi_config_reopen_policy(int64 policy_id);
 extern bool wi_config_category(int kind, const char *category, WiCategoryDefaults *out);
+
+/* timeentry.c: time entries */
+extern void wi_check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at);
+
+/* worktime.c: timers, the rules of time entries and expenses */
+typedef struct WiWorkMove
+{
+	int64		id;
+	WiKind		kind;
+	const char *category;		/* NULL: none */
+	WiStatus	from;
+	WiStatus	to;
+	int			resolution;		/* -1: none */
+	const char *assignee;		/* after the move; NULL: none */
+	bool		assignee_changed;
+	TimestampTz now;
+} WiWorkMove;
+extern bool wi_worktime_tracking;
+extern int	wi_timer_max_running;
+extern void wi_worktime_on_move(const WiWorkMove *m);
+extern void wi_worktime_lock_open(int64 item_id, const char *what);
+extern int	wi_worktime_run(TimestampTz at, int budget);
 
 /* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */
 struct _SPI_plan;

@@ -43,6 +43,7 @@ SELECT workitem.create_ticket('Charged twice', 'Invoice 114', 'billing', 'c@x', 
 SELECT workitem.start(1);
 SELECT workitem.record_message(1, 'outbound', 'email', 'Re: Charged twice', 'Looking into it');
 SELECT workitem.log_time(1, '20 minutes', 'checked the invoice');
+SELECT workitem.add_expense(1, 'expense', 'Courier', 1, 23.50, 'EUR');
 SELECT workitem.resolve(1, 'customer_response', 'Refunded');
 SELECT workitem.close(1);
 -- 2: waiting for more information; 3: to_do; 4: draft
@@ -51,6 +52,8 @@ SELECT workitem.start(2, 'eve');
 SELECT workitem.wait_more_info(2, 2, false, 'which address?');
 SELECT workitem.create_ticket('Refund', 'Please refund', 'billing', 'd@x', 'd@x', NULL, true);
 SELECT workitem.create_ticket('Draft', NULL, 'billing');
+SELECT workitem.start_timer(2, 'eve');                 -- a timer still running
+UPDATE workitem.timer SET started_at = now() - interval '1 hour';
 -- a case with actions, a split ticket, a merged one
 SELECT workitem.create_case('Onboard ACME', 'new customer', 'onboarding', NULL, true);
 INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', 5, 'Create account'), ('action', 5, 'Send welcome');
@@ -135,6 +138,8 @@ check "an inbound message still wakes a waiting item" same \
     "$(q "$dst" -c "SELECT workitem.record_message(2, 'inbound', 'email', 'Re', 'this one') IS NOT NULL;
                     SELECT status || ' ' || highlighted FROM workitem.item WHERE id = 2")" "t
 in_progress true"
+check "a running timer survives and stops into a tracked entry" same \
+    "$(q "$dst" -c "SELECT tracked FROM workitem.stop_timer(2, 'eve') WHERE duration >= interval '1 hour'")" t
 check "a new item gets the next id" same \
     "$(q "$dst" -c "SELECT id = (SELECT max(id) FROM workitem.item i2 WHERE i2.id < t.id) + 1 FROM workitem.create_ticket('After restore') t")" t
 check "the attached table's trigger still refuses (WI001)" same \

@@ -208,6 +208,7 @@ BEGIN
     t4 := (workitem.create_ticket('Duplicate', 'Same thing', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
     t5 := (workitem.create_ticket('Original', 'Same thing', 'hostile', 'c@example.com', 'c@example.com', NULL, true)).id;
     PERFORM workitem.record_message(t4, 'inbound', 'chat', 'Dup', 'Duplicate message');
+    PERFORM workitem.start_timer(t4, 'carol');                   -- stopped by the merge
     PERFORM workitem.merge(t4, t5);
     INSERT INTO pg_temp.results (tag, what, value)
     SELECT tag, 'thread', pg_catalog.string_agg(pg_catalog.concat(m.direction, ' ', m.subject, ' ', m.body), '; ' ORDER BY m.at, m.id)
@@ -218,6 +219,18 @@ BEGIN
     PERFORM workitem.unassign(t5, 'bob is away');
     PERFORM workitem.log_time(t5, interval '1 hour 30 minutes', 'research');
     INSERT INTO workitem.time_entry (item_id, resource, duration) VALUES (t5, 'carol', interval '20 minutes');
+    -- work time (issue 16): timers, entries changed and deleted, expenses
+    PERFORM workitem.start_timer(t5, 'bob');
+    PERFORM workitem.start_timer(t5, 'bob');                     -- a no-op
+    PERFORM workitem.stop_timer(t5, 'bob');
+    PERFORM workitem.start_timer(t5, 'erin');                    -- stopped by the hand-over below
+    UPDATE workitem.time_entry SET duration = interval '25 minutes', note = 'longer'
+    WHERE item_id OPERATOR(pg_catalog.=) t5 AND resource OPERATOR(pg_catalog.=) 'carol';
+    PERFORM workitem.add_expense(t5, 'expense', 'Taxi', 1, 23.50, 'eur');
+    PERFORM workitem.add_expense(t5, 'product', 'Cable', 3, 4.99, 'EUR');
+    UPDATE workitem.expense SET quantity = 2 WHERE item_id OPERATOR(pg_catalog.=) t5 AND description OPERATOR(pg_catalog.=) 'Cable';
+    DELETE FROM workitem.expense WHERE item_id OPERATOR(pg_catalog.=) t5 AND description OPERATOR(pg_catalog.=) 'Taxi';
+    PERFORM workitem.assign(t5, 'frank');
     PERFORM workitem.wait_more_info(t5, 2, true, 'need the invoice');
     INSERT INTO pg_temp.results (tag, what, value)
     VALUES (tag, 'sla', pg_catalog.concat(workitem.sla_state(t5), ' ', workitem.sla_label(t5), ' ',
@@ -292,8 +305,13 @@ SELECT concat_ws(E'\n--\n',
    FROM workitem.sla_clock c WHERE c.item_id BETWEEN first AND last),
   (SELECT string_agg(concat_ws('|', c.item_id - first, c.target, c.cycle, c.event, c.used, c.due_at, c.reason), E'\n' ORDER BY c.id)
    FROM workitem.sla_clock_event c WHERE c.item_id BETWEEN first AND last),
-  (SELECT string_agg(concat_ws('|', t.item_id - first, t.resource, t.duration, t.note, t.started_at), E'\n' ORDER BY t.id)
+  (SELECT string_agg(concat_ws('|', t.item_id - first, t.resource, t.duration, t.note, t.started_at, t.tracked), E'\n' ORDER BY t.id)
    FROM workitem.time_entry t WHERE t.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', x.item_id - first, x.kind, x.description, x.quantity, x.unit_price, x.currency, x.at, x.author),
+          E'\n' ORDER BY x.id)
+   FROM workitem.expense x WHERE x.item_id BETWEEN first AND last),
+  (SELECT string_agg(concat_ws('|', w.item_id - first, w.resource, w.started_at, w.started_by, w.auto), E'\n' ORDER BY w.item_id, w.resource)
+   FROM workitem.timer w WHERE w.item_id BETWEEN first AND last),
   (SELECT string_agg(concat_ws('|', e.row_key, e.actor, e.what, e.old_value, e.new_value, e.reason), E'\n' ORDER BY e.id)
    FROM workitem.event e WHERE e.source = format('public.wi_hostile_app_%s', tag)::regclass),
   (SELECT string_agg(concat_ws('|', what, regexp_replace(value, 'item [0-9]+', 'item N', 'g')), E'\n' ORDER BY n)

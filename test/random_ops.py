@@ -534,6 +534,8 @@ class Runner:
                 pred = fail("22023")
             elif r is None:
                 pred = fail("23503")
+            elif s == "closed":
+                pred = fail("WI009")  # a closed item's work time is frozen
             else:
                 pred = ok(s)
             return (op, "SELECT workitem.log_time(%s, %s::interval, %s)",

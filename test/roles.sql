@@ -2,7 +2,7 @@
 -- workitem_admin can and cannot do, through login roles that are members
 -- (SET ROLE), and that PUBLIC gets nothing.
 BEGIN;
-SELECT plan(62);
+SELECT plan(65);
 SET LOCAL client_min_messages = warning;
 
 CREATE ROLE wi_t_reader LOGIN IN ROLE workitem_reader;
@@ -71,6 +71,9 @@ SELECT throws_ok('SELECT * FROM workitem.event', '42501', NULL, 'reader: no SELE
 SELECT throws_ok(format('SELECT workitem.resolve(%s, ''customer_response'', ''done'')', (SELECT id FROM ids WHERE name = 'owned')),
                  '42501', NULL, 'reader: cannot call resolve');
 SELECT throws_ok('SELECT workitem.create_ticket(''x'')', '42501', NULL, 'reader: cannot create a ticket');
+SELECT lives_ok('SELECT * FROM workitem.work_per_day', 'reader: reads workitem.work_per_day');
+SELECT throws_ok('SELECT workitem.start_timer(1)', '42501', NULL, 'reader: cannot start a timer');
+SELECT throws_ok('SELECT * FROM workitem.expense', '42501', NULL, 'reader: no SELECT on workitem.expense');
 SELECT throws_ok(format('UPDATE workitem.item SET priority = ''high'' WHERE id = %s', (SELECT id FROM ids WHERE name = 'owned')),
                  '42501', NULL, 'reader: cannot UPDATE items');
 RESET ROLE;

@@ -105,3 +105,38 @@ UPDATE helpdesk.tickets SET status = 'open' WHERE id = :hd;
 UPDATE helpdesk.tickets SET status = 'new' WHERE id = :hd;
 \set ON_ERROR_STOP 1
 SELECT source, row_key, what, old_value, new_value FROM workitem.activity_log WHERE source = 'helpdesk.tickets'::regclass;
+
+\echo '== 15. Work time: an on-site category whose timer runs while the technician works'
+INSERT INTO workitem.category_config (kind, category, feedback_window, auto_timer)
+VALUES ('ticket', 'on-site', '7 days', true) ON CONFLICT (kind, category) DO NOTHING;
+SELECT id AS site FROM workitem.create_ticket('Router down in branch 4', 'No network since 8:00',
+       'on-site', 'gus@example.com', 'gus@example.com', submit => true) \gset
+SELECT status, assignee FROM workitem.start(:site);
+\echo '   start() started the timer of the assignee'
+SELECT item_id, resource, auto FROM workitem.timer WHERE item_id = :site;
+\echo '   (the demo moves the start back 40 minutes, as if alice had worked that long)'
+UPDATE workitem.timer SET started_at = now() - interval '40 minutes' WHERE item_id = :site;
+\echo '   bob starts his own timer; a second click on start changes nothing'
+SELECT resource, started_at = now() AS started_now FROM workitem.start_timer(:site, 'bob');
+SELECT resource, started_at = now() AS started_now FROM workitem.start_timer(:site, 'bob');
+SELECT duration, tracked, note FROM workitem.log_time(:site, '30 minutes', 'travel planning');
+\echo '   products and expenses: a spare part, the drive to the site'
+SELECT kind, description, quantity, unit_price, currency
+FROM workitem.add_expense(:site, 'product', 'Spare router', 1, 89.90, 'EUR');
+SELECT kind, description, quantity, unit_price, currency
+FROM workitem.add_expense(:site, 'expense', 'Travel, 42 km', 42, 0.30, 'eur');
+\echo '   resolving stops every running timer into a tracked entry'
+SELECT status FROM workitem.resolve(:site, 'customer_response', 'Replaced the router');
+SELECT resource, duration, tracked, note FROM workitem.time_entry WHERE item_id = :site ORDER BY id;
+\echo '   a typo fixed: the change is logged with the old and new duration'
+UPDATE workitem.time_entry SET duration = '25 minutes' WHERE item_id = :site AND NOT tracked;
+SELECT what, old_value, new_value, reason FROM workitem.history(:site)
+WHERE what IN ('timer', 'time_entry', 'expense') ORDER BY id;
+\echo '   per item and day, for billing'
+SELECT day, currency, time_tracked, time_typed, products, expenses
+FROM workitem.work_per_day WHERE item_id = :site ORDER BY currency NULLS FIRST;
+\echo '   once closed, the work time is frozen'
+SELECT status FROM workitem.close(:site);
+\set ON_ERROR_STOP 0
+UPDATE workitem.time_entry SET duration = '2 hours' WHERE item_id = :site;
+\set ON_ERROR_STOP 1

@@ -8,7 +8,7 @@ CREATE FUNCTION workitem.run_timers(at timestamptz DEFAULT now(), max_items inte
     RETURNS integer AS 'MODULE_PATHNAME', 'workitem_run_timers'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION workitem.run_timers(timestamptz, integer) IS
-    'Does the time-driven work due by at (at most max_items items); returns how many items it moved or flagged with an SLA alarm.';
+    'Does the time-driven work due by at (at most max_items items); returns how many items it moved or flagged with an SLA alarm, and work timers it stopped at workitem.timer_max_running.';
 
 -- Split parents, found without a scan of all waiting items.
 CREATE INDEX item_split_wait_idx ON workitem.item (id)

@@ -50,7 +50,7 @@ GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.d
                 workitem.activity_log, workitem.item_sla, workitem.sla_breaches,
                 workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
                 workitem.attached, workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
-                workitem.sla_per_day, workitem.sla_compliance
+                workitem.sla_per_day, workitem.sla_compliance, workitem.work_per_day
       TO workitem_reader;
 -- the working-time functions (called by the SLA and duration views) read
 -- the calendars as the caller
@@ -98,6 +98,9 @@ GRANT EXECUTE ON FUNCTION
     workitem.merge(bigint, bigint),
     workitem.launch_case(bigint, text),
     workitem.log_time(bigint, interval, text, text, timestamptz),
+    workitem.start_timer(bigint, text),
+    workitem.stop_timer(bigint, text),
+    workitem.add_expense(bigint, workitem.expense_kind, text, numeric, numeric, text, timestamptz, text),
     workitem.history(bigint),
     workitem.thread(bigint),
     workitem.current_clock(bigint, text),
@@ -116,13 +119,18 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;
 -- the SLA clocks and their log, as the schema's owner (wi_become_owner() in
 -- src/workitem.c): agents read them and cannot write them by hand.
 GRANT SELECT, INSERT ON workitem.message TO workitem_agent;
-GRANT SELECT, INSERT ON workitem.time_entry TO workitem_agent;
+-- Time entries, products and expenses: changed and deleted through their
+-- triggers (logged, frozen once the item is closed). Timers are written by
+-- the C code as the schema's owner: agents cannot backdate one.
+GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.time_entry, workitem.expense TO workitem_agent;
+GRANT SELECT ON workitem.timer TO workitem_agent;
 GRANT SELECT ON workitem.sla_clock, workitem.sla_clock_event TO workitem_agent;
 -- configuration, read at submit and by the SLA clocks
 GRANT SELECT ON workitem.category_config, workitem.sla_policy, workitem.sla_target,
                 workitem.attached_table
       TO workitem_agent;
-GRANT USAGE ON SEQUENCE workitem.item_id_seq, workitem.message_id_seq, workitem.time_entry_id_seq
+GRANT USAGE ON SEQUENCE workitem.item_id_seq, workitem.message_id_seq, workitem.time_entry_id_seq,
+                        workitem.expense_id_seq
       TO workitem_agent;
 
 ------------------------------------------------------------------------

@@ -1,0 +1,814 @@
+/*
+ * worktime.c: work time as a ticketing page keeps it (issue 16).
+ *
+ * - Timers: workitem.timer holds one row per item and resource while it
+ *   runs (its primary key lets one run at a time). start_timer() and
+ *   stop_timer() lock the item first, so two sessions starting the same
+ *   timer queue on the item and the second gets the running one back. A
+ *   stopped timer becomes a time entry marked tracked. A timer never
+ *   counts more than workitem.timer_max_running: run_timers() stops one
+ *   at its start plus the limit, and a later stop is capped the same way.
+ * - The item trigger calls wi_worktime_on_move() when an item's status or
+ *   assignee changes: timers stop when it is resolved, closed or merged,
+ *   and those of anybody else when it is handed over; a category with
+ *   auto_timer starts the assignee's timer on start and on assignment.
+ *   With no running timer this is one index probe, without SQL.
+ * - Time entries (changed, deleted) and expenses (workitem.expense): the
+ *   triggers check and log every change; a closed item's are frozen.
+ * Timer rows are the engine's bookkeeping, written as the schema's owner
+ * (wi_become_owner): an agent cannot backdate a timer. Time entries and
+ * expenses are written as the caller.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "workitem.h"
+
+/* True while a stopped timer inserts its entry: only then is tracked allowed. */
+bool		wi_worktime_tracking = false;
+
+/* workitem.timer_max_running, in seconds (workitem.c); 0: no limit */
+int			wi_timer_max_running = 8 * 3600;
+
+static char *
+ts_text(TimestampTz t)
+{
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
+}
+
+static char *
+iv_text(Datum iv)
+{
+	return DatumGetCString(DirectFunctionCall1(interval_out, iv));
+}
+
+static void
+log_event(int64 item_id, const char *what, const char *oldv, const char *newv, const char *reason)
+{
+	WiEvent		ev = {0};
+
+	ev.item_id = item_id;
+	ev.actor = wi_actor();
+	ev.what = what;
+	ev.old_value = oldv;
+	ev.new_value = newv;
+	ev.reason = reason;
+	wi_log_event(&ev);
+}
+
+/* ----------------------------------------------------------------------
+ * The item: open for work time, locked against a concurrent close
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Locks the item (FOR NO KEY UPDATE, the lock a move takes, so a close and
+ * a change of its work time queue instead of crossing) and returns its
+ * status; -1 when there is no such item (the foreign key then says so).
+ */
+static int
+lock_item(int64 item_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(item_id)};
+	bool		isnull;
+	int			status = -1;
+
+	SPI_connect();
+	if (wi_execute("SELECT status FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
+				   1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item %lld failed", (long long) item_id);
+	if (SPI_processed == 1)
+		status = wi_enum_index(WI_ENUM_STATUS,
+							   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return status;
+}
+
+static void
+refuse_closed(int64 item_id, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_ITEM_CLOSED),
+			 errmsg("item %lld is closed: its %s never change", (long long) item_id, what),
+			 errdetail("A closed item's work time, products and expenses are frozen for billing."),
+			 errhint("Record further work on a follow-up item.")));
+}
+
+/* The time entries or expenses of item_id may change: it is not closed. */
+void
+wi_worktime_lock_open(int64 item_id, const char *what)
+{
+	if (lock_item(item_id) == WI_CLOSED)
+		refuse_closed(item_id, what);
+}
+
+/* ----------------------------------------------------------------------
+ * Timers
+ * ---------------------------------------------------------------------- */
+
+/* What a timer counts between start and stop: whole seconds, never more than the limit. */
+static int64
+counted_usecs(TimestampTz started, TimestampTz stopped)
+{
+	int64		us = stopped - started;
+
+	us -= us % USECS_PER_SEC;
+
+	if (wi_timer_max_running > 0 && us > (int64) wi_timer_max_running * USECS_PER_SEC)
+		us = (int64) wi_timer_max_running * USECS_PER_SEC;
+	return us;
+}
+
+/*
+ * A timer row just deleted becomes a tracked time entry (as the caller,
+ * through the entry's trigger, which logs it) and a "timer" event. Returns
+ * the entry (an SPI tuple, its descriptor in *desc), or NULL when it
+ * counted no second (say, started and stopped in one transaction). SPI
+ * is connected.
+ */
+static HeapTuple
+finish_timer(int64 item_id, const char *resource, TimestampTz started, TimestampTz stopped,
+			 const char *why, TupleDesc *desc)
+{
+	int64		us = counted_usecs(started, stopped);
+	HeapTuple	entry = NULL;
+	char	   *counted;
+
+	counted = iv_text(PointerGetDatum(wi_usecs_interval(Max(us, 0))));
+	if (us > 0)
+	{
+		Oid			types[5] = {INT8OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID};
+		Datum		values[5];
+		int			ret = 0;
+
+		values[0] = Int64GetDatum(item_id);
+		values[1] = CStringGetTextDatum(resource);
+		values[2] = TimestampTzGetDatum(started);
+		values[3] = PointerGetDatum(wi_usecs_interval(us));
+		values[4] = CStringGetTextDatum(psprintf("timer: %s", why));
+		wi_worktime_tracking = true;
+		PG_TRY();
+		{
+			ret = wi_execute("INSERT INTO workitem.time_entry (item_id, resource, started_at, duration, note, tracked) "
+							 "VALUES ($1, $2, $3, $4, $5, true) RETURNING *",
+							 5, types, values, NULL, false, 1);
+		}
+		PG_FINALLY();
+		{
+			wi_worktime_tracking = false;
+		}
+		PG_END_TRY();
+		if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "workitem: recording the timer of item %lld failed", (long long) item_id);
+		entry = SPI_tuptable->vals[0];
+		*desc = SPI_tuptable->tupdesc;
+	}
+	log_event(item_id, "timer",
+			  psprintf("running for %s since %s", resource, ts_text(started)),
+			  psprintf("stopped, %s tracked", counted), why);
+	return entry;
+}
+
+/* Running timers deleted by one statement, copied out of SPI. */
+typedef struct Stopped
+{
+	char	   *resource;
+	TimestampTz started;
+} Stopped;
+
+/* Deletes the item's timers that sql selects (as the owner); returns how many. */
+static int
+delete_timers(const char *sql, int nargs, Oid *types, Datum *values, Stopped **out)
+{
+	WiSavedUser user;
+	int			ret;
+	int			n;
+
+	wi_become_owner(&user);
+	ret = wi_execute(sql, nargs, types, values, NULL, false, 0);
+	wi_restore_user(&user);
+	if (ret != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "workitem: stopping timers failed: %s", SPI_result_code_string(ret));
+	n = (int) SPI_processed;
+	*out = palloc(sizeof(Stopped) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		(*out)[i].resource = TextDatumGetCString(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
+		(*out)[i].started = DatumGetTimestampTz(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	return n;
+}
+
+/*
+ * Starts resource's timer on the item (the item locked, open); returns the
+ * inserted row, or NULL when one already runs. SPI is connected.
+ */
+static HeapTuple
+insert_timer(int64 item_id, const char *resource, TimestampTz at, bool automatic, TupleDesc *desc)
+{
+	Oid			types[5] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, BOOLOID};
+	Datum		values[5];
+	WiSavedUser user;
+	int			ret;
+	char	   *actor = wi_actor();
+
+	values[0] = Int64GetDatum(item_id);
+	values[1] = CStringGetTextDatum(resource);
+	values[2] = TimestampTzGetDatum(at);
+	values[3] = CStringGetTextDatum(actor);
+	values[4] = BoolGetDatum(automatic);
+	wi_become_owner(&user);
+	ret = wi_execute("INSERT INTO workitem.timer (item_id, resource, started_at, started_by, auto) "
+					 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (item_id, resource) DO NOTHING RETURNING *",
+					 5, types, values, NULL, false, 1);
+	wi_restore_user(&user);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: starting the timer of item %lld failed", (long long) item_id);
+	if (SPI_processed == 0)
+		return NULL;
+	log_event(item_id, "timer", NULL, psprintf("running for %s", resource),
+			  automatic ? "started by the category's auto_timer" : NULL);
+	*desc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+static int64
+item_arg(FunctionCallInfo fcinfo, const char **resource)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item id must not be NULL")));
+	*resource = PG_ARGISNULL(1) ? wi_actor() : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	return PG_GETARG_INT64(0);
+}
+
+static void
+refuse_missing(int64 item_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+			 errmsg("item %lld not found", (long long) item_id)));
+}
+
+/*
+ * workitem.start_timer(id, resource default actor) -> workitem.timer.
+ * A second start of a running timer changes nothing and returns it: a
+ * technician who clicks "start" twice keeps the first start.
+ */
+PG_FUNCTION_INFO_V1(workitem_start_timer);
+Datum
+workitem_start_timer(PG_FUNCTION_ARGS)
+{
+	const char *resource;
+	int64		item_id = item_arg(fcinfo, &resource);
+	int			status = lock_item(item_id);
+	TupleDesc	desc = NULL;
+	HeapTuple	row;
+	Datum		result;
+
+	if (status < 0)
+		refuse_missing(item_id);
+	if (status == WI_CLOSED)
+		refuse_closed(item_id, "timers");
+	if (status == WI_RESOLVED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_DONE),
+				 errmsg("item %lld is resolved: no timer starts on it", (long long) item_id),
+				 errhint("Reopen it first, or log the time with log_time().")));
+	SPI_connect();
+	row = insert_timer(item_id, resource, GetCurrentTransactionStartTimestamp(), false, &desc);
+	if (row == NULL)
+	{
+		/* not read-only: a fresh snapshot sees the timer a session committed while this one waited */
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		values[2] = {Int64GetDatum(item_id), CStringGetTextDatum(resource)};
+
+		if (wi_execute("SELECT * FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+					   "AND resource OPERATOR(pg_catalog.=) $2",
+					   2, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "workitem: the running timer of item %lld vanished", (long long) item_id);
+		row = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+	}
+	result = PointerGetDatum(SPI_returntuple(row, desc));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* workitem.stop_timer(id, resource default actor) -> the tracked workitem.time_entry */
+PG_FUNCTION_INFO_V1(workitem_stop_timer);
+Datum
+workitem_stop_timer(PG_FUNCTION_ARGS)
+{
+	const char *resource;
+	int64		item_id = item_arg(fcinfo, &resource);
+	int			status = lock_item(item_id);
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	Stopped    *st;
+	TupleDesc	desc = NULL;
+	HeapTuple	entry;
+	Datum		result = (Datum) 0;
+
+	if (status < 0)
+		refuse_missing(item_id);
+	values[0] = Int64GetDatum(item_id);
+	values[1] = CStringGetTextDatum(resource);
+	SPI_connect();
+	if (delete_timers("DELETE FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+					  "AND resource OPERATOR(pg_catalog.=) $2 RETURNING resource, started_at",
+					  2, types, values, &st) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_NO_TIMER),
+				 errmsg("item %lld: no timer of %s is running", (long long) item_id, resource),
+				 errhint("workitem.timer lists the running timers; start_timer() starts one.")));
+	entry = finish_timer(item_id, st[0].resource, st[0].started,
+						 GetCurrentTransactionStartTimestamp(), "stopped by hand", &desc);
+	if (entry != NULL)
+		result = PointerGetDatum(SPI_returntuple(entry, desc));
+	SPI_finish();
+	if (entry == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * Does the item have a running timer? One probe of the timer's primary
+ * key, no SQL: the item trigger asks at every change of status or
+ * assignee. The latest snapshot sees a timer that a session committed
+ * while this move waited for the item's lock.
+ */
+static bool
+has_timer(int64 item_id)
+{
+	Oid			ns = wi_namespace();
+	Oid			relid = get_relname_relid("timer", ns);
+	Oid			indexid = get_relname_relid("timer_pkey", ns);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	Snapshot	snap;
+	bool		found;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(item_id));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, indexid, true, snap, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * The item trigger's call, when the status or the assignee changes (the
+ * move accepted, the item locked): stop the timers the move ends, start
+ * the one its category starts.
+ */
+void
+wi_worktime_on_move(const WiWorkMove *m)
+{
+	bool		done = (m->to == WI_RESOLVED || m->to == WI_CLOSED) &&
+		m->from != WI_RESOLVED && m->from != WI_CLOSED;
+	bool		auto_start = false;
+	WiCategoryDefaults cfg;
+
+	if (!done && m->assignee != NULL && (m->to == WI_TO_DO || m->to == WI_IN_PROGRESS) &&
+		(m->assignee_changed || (m->to == WI_IN_PROGRESS && (m->from == WI_DRAFT || m->from == WI_TO_DO))) &&
+		m->category != NULL && wi_config_category(m->kind, m->category, &cfg))
+		auto_start = cfg.auto_timer;
+	if (!auto_start && (!(done || m->assignee_changed) || !has_timer(m->id)))
+		return;
+
+	SPI_connect();
+	if (done || m->assignee_changed)
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		values[2] = {Int64GetDatum(m->id), (Datum) 0};
+		Stopped    *st;
+		int			n;
+		const char *why;
+		TupleDesc	desc;
+
+		if (done)
+		{
+			why = m->resolution == WI_MERGED ? "item merged"
+				: m->to == WI_CLOSED ? "item closed" : "item resolved";
+			n = delete_timers("DELETE FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+							  "RETURNING resource, started_at", 1, types, values, &st);
+		}
+		else if (m->assignee == NULL)
+		{
+			why = "item unassigned";
+			n = delete_timers("DELETE FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+							  "RETURNING resource, started_at", 1, types, values, &st);
+		}
+		else
+		{
+			why = psprintf("item handed to %s", m->assignee);
+			values[1] = CStringGetTextDatum(m->assignee);
+			n = delete_timers("DELETE FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+							  "AND resource OPERATOR(pg_catalog.<>) $2 RETURNING resource, started_at",
+							  2, types, values, &st);
+		}
+		for (int i = 0; i < n; i++)
+			(void) finish_timer(m->id, st[i].resource, st[i].started, m->now, why, &desc);
+	}
+	if (auto_start)
+	{
+		TupleDesc	desc;
+
+		(void) insert_timer(m->id, m->assignee, m->now, true, &desc);
+	}
+	SPI_finish();
+}
+
+/*
+ * run_timers(): timers running longer than workitem.timer_max_running stop
+ * at their start plus the limit, not when they are noticed. The item is
+ * locked first (SKIP LOCKED: an item being moved is left to the next run),
+ * in the order every other stop takes its locks. SPI is connected.
+ */
+int
+wi_worktime_run(TimestampTz at, int budget)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	Datum		values[2];
+	int64		limit = (int64) wi_timer_max_running * USECS_PER_SEC;
+	int			n;
+	int			done = 0;
+	Stopped    *due;
+	int64	   *items;
+	WiSavedUser user;
+
+	if (wi_timer_max_running <= 0)
+		return 0;
+	values[0] = TimestampTzGetDatum(at - limit);
+	values[1] = Int32GetDatum(budget);
+	wi_become_owner(&user);
+	if (wi_execute("SELECT item_id, resource, started_at FROM workitem.timer "
+				   "WHERE started_at OPERATOR(pg_catalog.<=) $1 ORDER BY started_at LIMIT $2",
+				   2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: reading timers failed");
+	wi_restore_user(&user);
+	n = (int) SPI_processed;
+	due = palloc(sizeof(Stopped) * Max(n, 1));
+	items = palloc(sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		items[i] = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
+		due[i].resource = TextDatumGetCString(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
+		due[i].started = DatumGetTimestampTz(SPI_getbinval(t, SPI_tuptable->tupdesc, 3, &isnull));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Oid			ltypes[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+		Datum		lvalues[3];
+		Stopped    *st;
+		TupleDesc	desc;
+
+		lvalues[0] = Int64GetDatum(items[i]);
+		lvalues[1] = CStringGetTextDatum(due[i].resource);
+		lvalues[2] = TimestampTzGetDatum(due[i].started);
+		if (wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "FOR NO KEY UPDATE SKIP LOCKED", 1, ltypes, lvalues, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem.run_timers: locking item %lld failed", (long long) items[i]);
+		if (SPI_processed == 0)
+			continue;
+		/* stopped meanwhile (and maybe started again): not this timer */
+		if (delete_timers("DELETE FROM workitem.timer WHERE item_id OPERATOR(pg_catalog.=) $1 "
+						  "AND resource OPERATOR(pg_catalog.=) $2 AND started_at OPERATOR(pg_catalog.=) $3 "
+						  "RETURNING resource, started_at", 3, ltypes, lvalues, &st) == 0)
+			continue;
+		(void) finish_timer(items[i], st[0].resource, st[0].started, st[0].started + limit,
+							psprintf("running longer than workitem.timer_max_running (%s)",
+									 iv_text(PointerGetDatum(wi_usecs_interval(limit)))),
+							&desc);
+		done++;
+	}
+	return done;
+}
+
+/* ----------------------------------------------------------------------
+ * Time entries changed and deleted (trigger workitem.on_time_entry_change)
+ * ---------------------------------------------------------------------- */
+
+static bool
+same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn)
+{
+	Form_pg_attribute att = TupleDescAttr(d, col);
+
+	if (an || bn)
+		return an == bn;
+	return datumIsEqual(a, b, att->attbyval, att->attlen);
+}
+
+static void
+refuse_immutable(int64 item_id, const char *what, int64 id, const char *col)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_IMMUTABLE_FIELD),
+			 errmsg("item %lld: the %s of %s #%lld cannot be changed", (long long) item_id, col,
+					what, (long long) id),
+			 errhint("Delete it and add a new one.")));
+}
+
+static char *
+entry_text(TupleDesc d, Datum *v, bool *n, int c_id, int c_duration, int c_resource)
+{
+	return psprintf("#%lld %s by %s", (long long) DatumGetInt64(v[c_id]), iv_text(v[c_duration]),
+					n[c_resource] ? "?" : TextDatumGetCString(v[c_resource]));
+}
+
+PG_FUNCTION_INFO_V1(workitem_on_time_entry_change);
+Datum
+workitem_on_time_entry_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	d;
+	Datum	   *ov, *nv = NULL;
+	bool	   *on, *nn = NULL;
+	int			c_id, c_item, c_resource, c_duration, c_note, c_started, c_created, c_tracked;
+	int64		item_id;
+	bool		owner;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.on_time_entry_change() must be a BEFORE UPDATE OR DELETE ROW trigger")));
+	d = RelationGetDescr(td->tg_relation);
+	c_id = wi_attno(d, "id", "workitem.on_time_entry_change");
+	c_item = wi_attno(d, "item_id", "workitem.on_time_entry_change");
+	c_resource = wi_attno(d, "resource", "workitem.on_time_entry_change");
+	c_duration = wi_attno(d, "duration", "workitem.on_time_entry_change");
+	c_note = wi_attno(d, "note", "workitem.on_time_entry_change");
+	c_started = wi_attno(d, "started_at", "workitem.on_time_entry_change");
+	c_created = wi_attno(d, "created_at", "workitem.on_time_entry_change");
+	c_tracked = wi_attno(d, "tracked", "workitem.on_time_entry_change");
+	ov = palloc(sizeof(Datum) * d->natts);
+	on = palloc(sizeof(bool) * d->natts);
+	heap_deform_tuple(td->tg_trigtuple, d, ov, on);
+	item_id = DatumGetInt64(ov[c_item]);
+	owner = wi_owns_table(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		wi_worktime_lock_open(item_id, "time entries");
+		log_event(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource), NULL,
+				  "deleted");
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+
+	nv = palloc(sizeof(Datum) * d->natts);
+	nn = palloc(sizeof(bool) * d->natts);
+	heap_deform_tuple(td->tg_newtuple, d, nv, nn);
+	if (!same(d, c_id, ov[c_id], on[c_id], nv[c_id], nn[c_id]))
+		refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "id");
+	if (!same(d, c_item, ov[c_item], on[c_item], nv[c_item], nn[c_item]))
+		refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "item");
+	if (!owner && (!same(d, c_created, ov[c_created], on[c_created], nv[c_created], nn[c_created]) ||
+				   !same(d, c_tracked, ov[c_tracked], on[c_tracked], nv[c_tracked], nn[c_tracked])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("item %lld: created_at and tracked of time entry #%lld are the engine's",
+						(long long) item_id, (long long) DatumGetInt64(ov[c_id])),
+				 errhint("Change the duration, start, resource or note.")));
+	if (nn[c_duration])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item %lld: time entry #%lld needs a duration",
+						(long long) item_id, (long long) DatumGetInt64(ov[c_id]))));
+	wi_check_time_entry(item_id, nv[c_duration], nn[c_started], nv[c_started]);
+	wi_worktime_lock_open(item_id, "time entries");
+	if (!same(d, c_duration, ov[c_duration], on[c_duration], nv[c_duration], nn[c_duration]) ||
+		!same(d, c_resource, ov[c_resource], on[c_resource], nv[c_resource], nn[c_resource]) ||
+		!same(d, c_started, ov[c_started], on[c_started], nv[c_started], nn[c_started]) ||
+		!same(d, c_note, ov[c_note], on[c_note], nv[c_note], nn[c_note]))
+		log_event(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
+				  entry_text(d, nv, nn, c_id, c_duration, c_resource),
+				  nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
+	return PointerGetDatum(td->tg_newtuple);
+}
+
+/* ----------------------------------------------------------------------
+ * Products and expenses (trigger workitem.on_expense, add_expense())
+ * ---------------------------------------------------------------------- */
+
+typedef struct ExpenseCols
+{
+	int			id, item, kind, description, quantity, unit_price, currency, at, author;
+} ExpenseCols;
+
+static char *
+num_text(Datum v)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, v));
+}
+
+static bool
+numeric_odd(Datum v)
+{
+	Numeric		num = DatumGetNumeric(v);
+
+#if PG_VERSION_NUM >= 140000
+	if (numeric_is_inf(num))
+		return true;
+#endif
+	return numeric_is_nan(num);
+}
+
+static void
+check_expense(Datum *v, bool *n, bool *repl, const ExpenseCols *c, int64 item_id)
+{
+	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	char	   *cur;
+
+	if (n[c->description] || strspn(TextDatumGetCString(v[c->description]), " \t\r\n") ==
+		strlen(TextDatumGetCString(v[c->description])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: a product or expense needs a description", (long long) item_id),
+				 errhint("For example 'travel to the customer's site, 42 km'.")));
+	if (n[c->quantity] || numeric_odd(v[c->quantity]) ||
+		!DatumGetBool(DirectFunctionCall2(numeric_gt, v[c->quantity], zero)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: the quantity of a product or expense must be a positive number, not %s",
+						(long long) item_id, n[c->quantity] ? "NULL" : num_text(v[c->quantity]))));
+	if (n[c->unit_price] || numeric_odd(v[c->unit_price]) ||
+		DatumGetBool(DirectFunctionCall2(numeric_lt, v[c->unit_price], zero)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: the unit price of a product or expense must be zero or more, not %s",
+						(long long) item_id, n[c->unit_price] ? "NULL" : num_text(v[c->unit_price]))));
+	cur = n[c->currency] ? NULL : TextDatumGetCString(v[c->currency]);
+	if (cur != NULL && strlen(cur) == 3)
+	{
+		/* ISO 4217 codes are upper case; "eur" is taken as EUR */
+		for (int i = 0; i < 3; i++)
+			if (cur[i] >= 'a' && cur[i] <= 'z')
+				cur[i] = cur[i] - 'a' + 'A';
+	}
+	if (cur == NULL || strlen(cur) != 3 || strspn(cur, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("item %lld: a currency is a 3-letter ISO 4217 code, not %s",
+						(long long) item_id, cur == NULL ? "NULL" : quote_literal_cstr(cur)),
+				 errhint("For example EUR, USD, CHF.")));
+	v[c->currency] = CStringGetTextDatum(cur);
+	repl[c->currency] = true;
+	if (!n[c->at] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[c->at])))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("item %lld: a product or expense cannot be dated %s",
+						(long long) item_id, ts_text(DatumGetTimestampTz(v[c->at])))));
+	if (n[c->author])
+	{
+		v[c->author] = CStringGetTextDatum(wi_actor());
+		n[c->author] = false;
+		repl[c->author] = true;
+	}
+}
+
+static char *
+expense_text(Datum *v, bool *n, const ExpenseCols *c)
+{
+	return psprintf("#%lld %s %s x %s %s: %s", (long long) DatumGetInt64(v[c->id]),
+					n[c->kind] ? "?" : DatumGetCString(DirectFunctionCall1(enum_out, v[c->kind])),
+					num_text(v[c->quantity]), num_text(v[c->unit_price]),
+					TextDatumGetCString(v[c->currency]), TextDatumGetCString(v[c->description]));
+}
+
+PG_FUNCTION_INFO_V1(workitem_on_expense);
+Datum
+workitem_on_expense(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	d;
+	ExpenseCols c;
+	Datum	   *ov = NULL, *nv;
+	bool	   *on = NULL, *nn;
+	bool	   *repl;
+	int64		item_id;
+	HeapTuple	newtuple;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.on_expense() must be a BEFORE ROW trigger")));
+	if (wi_restoring_dump(td))
+		return PointerGetDatum(td->tg_trigtuple);
+	d = RelationGetDescr(td->tg_relation);
+#define COL(f, name) c.f = wi_attno(d, name, "workitem.on_expense")
+	COL(id, "id"); COL(item, "item_id"); COL(kind, "kind"); COL(description, "description");
+	COL(quantity, "quantity"); COL(unit_price, "unit_price"); COL(currency, "currency");
+	COL(at, "at"); COL(author, "author");
+#undef COL
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		ov = palloc(sizeof(Datum) * d->natts);
+		on = palloc(sizeof(bool) * d->natts);
+		heap_deform_tuple(td->tg_trigtuple, d, ov, on);
+	}
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		item_id = DatumGetInt64(ov[c.item]);
+		wi_worktime_lock_open(item_id, "products and expenses");
+		log_event(item_id, "expense", expense_text(ov, on, &c), NULL, "deleted");
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+
+	newtuple = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+	nv = palloc(sizeof(Datum) * d->natts);
+	nn = palloc(sizeof(bool) * d->natts);
+	repl = palloc0(sizeof(bool) * d->natts);
+	heap_deform_tuple(newtuple, d, nv, nn);
+	if (nn[c.item])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a product or expense needs an item")));
+	item_id = DatumGetInt64(nv[c.item]);
+	if (ov == NULL)
+		wi_check_drawn_id(td->tg_relation, c.id, nv[c.id], nn[c.id], "expense");
+	else
+	{
+		if (!same(d, c.id, ov[c.id], on[c.id], nv[c.id], nn[c.id]))
+			refuse_immutable(item_id, "expense", DatumGetInt64(ov[c.id]), "id");
+		if (!same(d, c.item, ov[c.item], on[c.item], nv[c.item], nn[c.item]))
+			refuse_immutable(DatumGetInt64(ov[c.item]), "expense", DatumGetInt64(ov[c.id]), "item");
+	}
+	check_expense(nv, nn, repl, &c, item_id);
+	wi_worktime_lock_open(item_id, "products and expenses");
+	{
+		char	   *oldv = ov == NULL ? NULL : expense_text(ov, on, &c);
+		char	   *newv = expense_text(nv, nn, &c);
+
+		/* an UPDATE that changes nothing of it is no change to log */
+		if (oldv == NULL || strcmp(oldv, newv) != 0 ||
+			!same(d, c.at, ov[c.at], on[c.at], nv[c.at], nn[c.at]) ||
+			!same(d, c.author, ov[c.author], on[c.author], nv[c.author], nn[c.author]))
+			log_event(item_id, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
+	}
+	return PointerGetDatum(heap_modify_tuple(newtuple, d, nv, nn, repl));
+}
+
+/* workitem.add_expense(id, kind, description, quantity, unit_price, currency, at, author) */
+PG_FUNCTION_INFO_V1(workitem_add_expense);
+Datum
+workitem_add_expense(PG_FUNCTION_ARGS)
+{
+	Oid			types[8] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8];
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item id must not be NULL")));
+	types[1] = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	for (int i = 0; i < 8; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	SPI_connect();
+	if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8) RETURNING *",
+				   8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: adding the expense failed");
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
