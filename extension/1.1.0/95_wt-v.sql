@@ -118,46 +118,70 @@ COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
 -- One person's queue (NULL: the unassigned), in the queue's order, at
 -- most max_rows rows: read through item_assignee_idx. position counts
 -- within this queue (the view's counts within the whole section).
+-- PL/pgSQL: its queries are planned once per session, not at every call.
 CREATE FUNCTION workitem.agent_queue(assignee text, max_rows integer DEFAULT 100)
     RETURNS SETOF workitem.queue
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$
-SELECT o.section,
-       row_number() OVER (PARTITION BY o.section
-                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
-                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
-                                   o.status_changed_at, o.id) AS position,
-       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
-       o.highlighted, o.needs_attention, o.attention_reason,
-       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
-       o.resolution_due_at, o.resolution_state,
-       o.status_changed_at AS since,
-       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
-FROM (
-    SELECT i.*,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
-           r.due_at AS resolution_due_at,
-           COALESCE(r.state, 'none') AS resolution_state
-    FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
-    WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
-      AND i.assignee OPERATOR(pg_catalog.=) $1
-    UNION ALL
-    SELECT i.*,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END,
-           r.due_at, COALESCE(r.state, 'none')
-    FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
-    WHERE $1 IS NULL AND i.assignee IS NULL
-      AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
-) o
-ORDER BY o.section, position
-LIMIT $2 $$;
+    AS $f$
+#variable_conflict use_variable
+BEGIN
+    IF assignee IS NULL THEN
+        RETURN QUERY
+    SELECT o.section,
+           row_number() OVER (PARTITION BY o.section
+                              ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                       o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                       o.status_changed_at, o.id) AS position,
+           o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+           o.highlighted, o.needs_attention, o.attention_reason,
+           o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+           o.resolution_due_at, o.resolution_state,
+           o.status_changed_at AS since,
+           now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
+    FROM (
+        SELECT i.*,
+               CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+               CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
+               r.due_at AS resolution_due_at,
+               COALESCE(r.state, 'none') AS resolution_state
+        FROM workitem.item i
+        LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+        WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+          AND i.assignee IS NULL
+    ) o
+    ORDER BY o.section, position
+    LIMIT max_rows;
+    ELSE
+        RETURN QUERY
+    SELECT o.section,
+           row_number() OVER (PARTITION BY o.section
+                              ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                       o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                       o.status_changed_at, o.id) AS position,
+           o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+           o.highlighted, o.needs_attention, o.attention_reason,
+           o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+           o.resolution_due_at, o.resolution_state,
+           o.status_changed_at AS since,
+           now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
+    FROM (
+        SELECT i.*,
+               CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+               CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
+               r.due_at AS resolution_due_at,
+               COALESCE(r.state, 'none') AS resolution_state
+        FROM workitem.item i
+        LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
+                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+        WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
+          AND i.assignee OPERATOR(pg_catalog.=) assignee
+    ) o
+    ORDER BY o.section, position
+    LIMIT max_rows;
+    END IF;
+END $f$;
 COMMENT ON FUNCTION workitem.agent_queue(text, integer) IS
     'The open items of one assignee (NULL: unassigned) in the order of workitem.queue, first max_rows; position counts within this queue.';
 
