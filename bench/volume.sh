@@ -289,9 +289,9 @@ reads() {
     q <<SQL
 INSERT INTO result (section, what, n, ms) VALUES
  ('read', 'queue of one agent (queue WHERE assignee = ...)', $scale,
-  ms_read(\$q\$SELECT * FROM workitem.queue WHERE assignee = 'agent7'\$q\$)),
+  ms_read(\$q\$SELECT * FROM workitem.queue WHERE assignee = 'agent10'\$q\$)),
  ('read', 'queue of one agent (agent_queue(assignee), all rows)', $scale,
-  ms_read(\$q\$SELECT * FROM workitem.agent_queue('agent7', 1000000)\$q\$)),
+  ms_read(\$q\$SELECT * FROM workitem.agent_queue('agent10', 1000000)\$q\$)),
  ('read', 'inbox top 20 (queue, section inbox, ORDER BY position LIMIT 20)', $scale,
   ms_read(\$q\$SELECT * FROM workitem.queue WHERE section = 'inbox' ORDER BY position LIMIT 20\$q\$)),
  ('read', 'inbox top 20 (inbox(20))', $scale,

@@ -255,13 +255,13 @@ wi_config_stops_clock(int64 policy_id, int wait_type)
 	return p != NULL && (p->stop_mask & (1u << wait_type)) != 0;
 }
 
-/* continue, new_cycle or reset; continue for a policy since deleted */
+/* continue, new_cycle or reset; continue for a policy since deleted (a copy: a reload frees the cache's) */
 const char *
 wi_config_reopen_policy(int64 policy_id)
 {
 	Policy	   *p = find_policy(policy_id);
 
-	return p != NULL && p->reopen_policy != NULL ? p->reopen_policy : "continue";
+	return pstrdup(p != NULL && p->reopen_policy != NULL ? p->reopen_policy : "continue");
 }
 
 /* The defaults of a kind and category; false when it has no row. */
