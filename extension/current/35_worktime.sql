@@ -97,15 +97,30 @@ CREATE VIEW workitem.work_per_day AS
            COALESCE(sum(t.duration) FILTER (WHERE t.tracked), interval '0') AS time_tracked,
            COALESCE(sum(t.duration) FILTER (WHERE NOT t.tracked), interval '0') AS time_typed,
            count(*) AS time_entries,
-           NULL::numeric AS products, NULL::numeric AS expenses, NULL::bigint AS expense_lines
+           NULL::numeric AS products, NULL::numeric AS expenses, NULL::bigint AS expense_lines,
+           pg_catalog.date_part('epoch', COALESCE(sum(t.duration) FILTER (WHERE t.tracked), interval '0'))
+               / 3600 AS time_tracked_hours,
+           pg_catalog.date_part('epoch', COALESCE(sum(t.duration) FILTER (WHERE NOT t.tracked), interval '0'))
+               / 3600 AS time_typed_hours
     FROM workitem.time_entry t
     GROUP BY t.item_id, t.started_at::date
     UNION ALL
     SELECT e.item_id, e.at::date, e.currency, NULL, NULL, NULL,
            COALESCE(sum(e.quantity * e.unit_price) FILTER (WHERE e.kind = 'product'), 0),
            COALESCE(sum(e.quantity * e.unit_price) FILTER (WHERE e.kind = 'expense'), 0),
-           count(*)
+           count(*), NULL, NULL
     FROM workitem.expense e
     GROUP BY e.item_id, e.at::date, e.currency;
 COMMENT ON VIEW workitem.work_per_day IS
     'Per item and day: time tracked by timers and typed by hand (row with currency NULL), products and expenses per currency.';
+COMMENT ON COLUMN workitem.work_per_day.item_id IS 'The item (bigint).';
+COMMENT ON COLUMN workitem.work_per_day.day IS 'The day (date, session time zone): of the time entry''s start, of the expense.';
+COMMENT ON COLUMN workitem.work_per_day.currency IS 'NULL on the row of time; the ISO 4217 code (text) on a row of products and expenses.';
+COMMENT ON COLUMN workitem.work_per_day.time_tracked IS 'Time counted by timers (interval; NULL on a row of money).';
+COMMENT ON COLUMN workitem.work_per_day.time_typed IS 'Time entered by hand (interval; NULL on a row of money).';
+COMMENT ON COLUMN workitem.work_per_day.time_entries IS 'Number of time entries that day (bigint).';
+COMMENT ON COLUMN workitem.work_per_day.products IS 'Sum of quantity x unit_price of products in this currency (numeric; NULL on the row of time).';
+COMMENT ON COLUMN workitem.work_per_day.expenses IS 'Sum of quantity x unit_price of expenses in this currency (numeric; NULL on the row of time).';
+COMMENT ON COLUMN workitem.work_per_day.expense_lines IS 'Number of products and expenses (bigint; NULL on the row of time).';
+COMMENT ON COLUMN workitem.work_per_day.time_tracked_hours IS 'time_tracked in hours (double precision).';
+COMMENT ON COLUMN workitem.work_per_day.time_typed_hours IS 'time_typed in hours (double precision).';
