@@ -924,6 +924,8 @@ enforce(ItemChange *c)
 	update_sla(c);
 	log_changes(c);
 	log_rule_columns(c);
+	wi_notify_move(c->id, NULL, NULL, c->has_old ? status_name(c->from) : NULL, status_name(c->to),
+				   NULL, NULL, c->actor);
 
 	/* Moves of a second item that this move causes. */
 	if ((c->to == WI_RESOLVED || c->to == WI_CLOSED) &&
