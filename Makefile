@@ -30,13 +30,16 @@ $(INSTALL_SQL): $(sort $(wildcard extension/current/*.sql)) workitem.control
 	{ printf '%s\n' '-- workitem $(EXTVERSION) install script, built from extension/current/*.sql' \
 	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $(filter %.sql,$^); } > $@
 
-.PHONY: demo test test-citus bench prove
+.PHONY: demo test test-citus test-rt bench prove
 demo:
 	tools/demo.sh
 test:
 	tools/test.sh
 test-citus:
 	tools/citus.sh
+# Request Tracker 5 from Debian under workitem (installs packages; not in make test)
+test-rt:
+	RT_TEST=1 test/rt.sh
 bench:
 	tools/bench.sh
 prove:

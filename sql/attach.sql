@@ -163,4 +163,7 @@ UPDATE helpdesk.rt SET status = 'open' WHERE id = 5;
 UPDATE helpdesk.rt SET owner = 20 WHERE id = 5;               -- reassigned in progress: back to new
 SELECT id, status, owner FROM helpdesk.rt WHERE id = 5;
 UPDATE helpdesk.rt SET status = 'deleted' WHERE id = 5;
+-- the contract is silent on deleting: logged, not refused (unless enforce_only names "delete")
 DELETE FROM helpdesk.rt WHERE id = 5;
+-- history() of a row of an attached table
+SELECT what, old_value, new_value, actor FROM workitem.history('helpdesk.rt', '5');

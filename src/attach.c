@@ -62,7 +62,7 @@ typedef struct Label
 	int			resolution;		/* -1: none given */
 } Label;
 
-/* The rules enforce_only can name. */
+/* The rules enforce_only can name (R_DELETE: only there, the contract is silent on deleting). */
 #define R_TRANSITION	0x01
 #define R_WAIT_TYPE		0x02
 #define R_RESOLUTION	0x04
@@ -808,7 +808,11 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
-		/* A deleted row: logged with its last status and label; only drafts, when enforced. */
+		/*
+		 * A deleted row: logged with its last status and label. The contract
+		 * says nothing of deleting, so it is refused only when asked for
+		 * (enforce_only naming "delete"): then, as for items, drafts only.
+		 */
 		oldt = td->tg_trigtuple;
 		if (!in_filter(a, m.d, oldt))
 			return PointerGetDatum(oldt);
@@ -817,19 +821,13 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		if (m.actor == NULL)
 			m.actor = wi_actor();
 		m.from = read_status(&m, oldt, &m.old_label, &m.old_l);
-		m.to = -1;
-		if ((int) m.from >= 0 && m.from != WI_DRAFT)
-		{
-			if (enforced(a, R_DELETE))
-				ereport(ERROR,
-						(errcode(ERRCODE_WI_DELETE_REFUSED),
-						 errmsg("%s row %s: %s in %s cannot be deleted", table, move_key(&m),
-								wi_a_kind(a->kind), status_text(m.from)),
-						 errdetail("Only drafts can be deleted; the history of submitted work is kept."),
-						 errhint("Move it to a closed label instead, or attach the table with enforce_only without \"delete\".")));
-			breach(&m, R_DELETE, "delete", 0, false,
-				   psprintf("%s in %s deleted; only drafts can be", wi_a_kind(a->kind), status_text(m.from)), NULL);
-		}
+		if ((int) m.from >= 0 && m.from != WI_DRAFT && a->mode == 'p' && (a->rules & R_DELETE))
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_DELETE_REFUSED),
+					 errmsg("%s row %s: %s in %s cannot be deleted", table, move_key(&m),
+							wi_a_kind(a->kind), status_text(m.from)),
+					 errdetail("Only drafts can be deleted: enforce_only names \"delete\"."),
+					 errhint("Move it to a closed label instead.")));
 		log_attached(&m, "deleted", status_text(m.from), NULL, NULL);
 		if (a->has_map)
 			log_attached(&m, "label", m.old_label, NULL, NULL);

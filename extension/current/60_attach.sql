@@ -251,6 +251,18 @@ BEGIN
     DELETE FROM workitem.attached_table a WHERE a.tbl = detach.tbl;
 END $$;
 
+-- The history of one row of an attached table (issue 15), as history(id)
+-- gives an item's; its own columns, so that it does not follow the log's.
+CREATE FUNCTION workitem.history(tbl regclass, row_key text)
+    RETURNS TABLE (id bigint, at timestamptz, actor text, what text,
+                   old_value text, new_value text, reason text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+          FROM workitem.activity_log e
+          WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2
+          ORDER BY e.id $$;
+
 CREATE VIEW workitem.attached AS
     SELECT tbl, status_column, kind, label_map, log_events, wait_type_column,
            resolution_column, assignee_column, attached_at, attached_by,

@@ -98,6 +98,7 @@ GRANT EXECUTE ON FUNCTION
     workitem.launch_case(bigint, text),
     workitem.log_time(bigint, interval, text, text, timestamptz),
     workitem.history(bigint),
+    workitem.history(regclass, text),
     workitem.thread(bigint),
     workitem.current_clock(bigint, text),
     workitem.sla_remaining(bigint, text, timestamptz),

@@ -545,6 +545,20 @@ CREATE OR REPLACE VIEW workitem.attached AS
            mode, enforce_only, filter, actor_column, assignee_nobody
     FROM workitem.attached_table;
 
+-- The history of one row of an attached table (issue 15), as history(id)
+-- gives an item's; its own columns, so that it does not follow the log's.
+CREATE FUNCTION workitem.history(tbl regclass, row_key text)
+    RETURNS TABLE (id bigint, at timestamptz, actor text, what text,
+                   old_value text, new_value text, reason text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+          FROM workitem.activity_log e
+          WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2
+          ORDER BY e.id $$;
+REVOKE ALL ON FUNCTION workitem.history(regclass, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.history(regclass, text) TO workitem_agent;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.
