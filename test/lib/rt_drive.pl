@@ -44,13 +44,13 @@ sub cu { RT::CurrentUser->new($_[0]) }
 sub as { my ($u, $id) = @_; my $t = RT::Ticket->new(cu($u)); $t->Load($id); $t }
 sub state {
     my $id = shift;
-    my ($st, $owner) = $dbh->selectrow_array('SELECT status, owner FROM tickets WHERE id = ?', undef, $id);
+    my ($st, $owner, $lu) = $dbh->selectrow_array('SELECT status, owner, lastupdated FROM tickets WHERE id = ?', undef, $id);
     my ($n) = $dbh->selectrow_array("SELECT count(*) FROM transactions WHERE objecttype = 'RT::Ticket' AND objectid = ?",
                                     undef, $id);
     my ($att) = $dbh->selectrow_array(
         "SELECT count(*) FROM attachments a JOIN transactions x ON x.id = a.transactionid
           WHERE x.objecttype = 'RT::Ticket' AND x.objectid = ?", undef, $id);
-    return { status => $st // '', owner => $owner // 0, txns => $n, atts => $att };
+    return { status => $st // '', owner => $owner // 0, txns => $n, atts => $att, updated => $lu // '' };
 }
 
 # op(name, ticket id, code, expected status or undef): runs it, then checks
@@ -72,6 +72,7 @@ sub op {
     my $after = state($id);
     my $persisted = $after->{txns} > $before->{txns} ? 1 : 0;
     $persisted = 0 if defined $want && $after->{status} ne $want;
+    $msg .= ' (RT rewrote LastUpdated all the same)' if !$ok && $after->{updated} ne $before->{updated};
     my $moved = $before->{status} eq $after->{status} ? $after->{status} : "$before->{status} -> $after->{status}";
     print join("\t", $name, $id, $ok ? 1 : 0, $persisted, "$msg [status $moved]"), "\n";
 }
@@ -98,6 +99,7 @@ op('steal', $a, sub { as($agent2, $a)->Steal }, undef);
 op('resolve', $a, sub { as($agent2, $a)->SetStatus('resolved') }, 'resolved');
 op('requester reply (reopens resolved)', $a, sub { as($req, $a)->Correspond(MIMEObj => mime('It is back.')) }, 'open');
 op('reject', $a, sub { as($agent2, $a)->SetStatus('rejected') }, 'rejected');
+op('stall a rejected ticket', $a, sub { as($agent2, $a)->SetStatus('stalled') }, 'stalled');
 # 2: deleted, then a requester's reply
 my $b = create();
 op('delete', $b, sub { as($agent, $b)->SetStatus('deleted') }, 'deleted');
