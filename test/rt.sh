@@ -111,6 +111,11 @@ m=$(psql -d rt5 -Atc "SELECT count(*) FROM tickets t WHERE type = 'ticket' AND N
 ok $m "observe: every RT ticket has events ($m without)"
 tv=$(PGUSER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.transitions WHERE source = 'tickets'::regclass")
 ok $(( tv < 1 )) "the view transitions shows RT tickets to RT's own login ($tv rows)"
+psql -d rt5 -c "INSERT INTO workitem.sla_policy (name, kind) VALUES ('rt tickets', 'ticket')" \
+     -c "INSERT INTO workitem.sla_target (policy_id, target, working_time) SELECT id, 'resolution', '8 hours' FROM workitem.sla_policy WHERE name = 'rt tickets'"
+PGUSER=rt_user psql -d rt5 -At -F ' ' -c "SELECT '#   sla: ticket ' || row_key, current_status, state, due_at, stopped_at FROM workitem.attached_sla WHERE source = 'tickets'::regclass ORDER BY row_key::int"
+sd=$(PGUSER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.attached_sla WHERE source = 'tickets'::regclass AND (due_at IS NOT NULL OR state IN ('met', 'paused'))")
+ok $(( sd < 4 )) "RT tickets get SLA due times (attached_sla: $sd tickets due, met or paused)"
 
 # 5. enforce: the refusals RT meets, and whether RT loses anything
 attach enforce >/dev/null

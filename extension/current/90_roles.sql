@@ -49,7 +49,7 @@ GRANT USAGE ON SCHEMA workitem TO workitem_reader;
 GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
                 workitem.activity_log, workitem.item_sla, workitem.sla_breaches,
                 workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
-                workitem.attached
+                workitem.attached, workitem.attached_sla
       TO workitem_reader;
 -- the working-time functions (called by the SLA and duration views) read
 -- the calendars as the caller
