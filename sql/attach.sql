@@ -167,3 +167,12 @@ UPDATE helpdesk.rt SET status = 'deleted' WHERE id = 5;
 DELETE FROM helpdesk.rt WHERE id = 5;
 -- history() of a row of an attached table
 SELECT what, old_value, new_value, actor FROM workitem.history('helpdesk.rt', '5');
+-- the filter is evaluated under a fixed search_path: a hostile "=" earlier
+-- on the caller's path does not make a reminder a ticket
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.always(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.always);
+SET search_path = evil, pg_catalog, public;
+UPDATE helpdesk.rt SET status = 'deleted' WHERE id = 3;
+RESET search_path;
+SELECT id, type, status FROM helpdesk.rt WHERE id = 3;

@@ -31,6 +31,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -743,10 +744,18 @@ in_filter(Attached *a, TupleDesc d, HeapTuple t)
 	bool		isnull;
 	bool		yes;
 	int			rc;
+	int			nest;
 
 	if (a->filter == NULL)
 		return true;
 	row = heap_copy_tuple_as_datum(t, d);
+	/*
+	 * Under a fixed search_path, as attach() checked it: the caller's path
+	 * must not choose the operators and functions the filter calls.
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (a->filter_plan == NULL)
@@ -767,6 +776,7 @@ in_filter(Attached *a, TupleDesc d, HeapTuple t)
 	yes = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	yes = yes && !isnull;
 	SPI_finish();
+	AtEOXact_GUC(true, nest);
 	return yes;
 }
 
