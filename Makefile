@@ -37,7 +37,7 @@ test:
 	tools/test.sh
 test-citus:
 	tools/citus.sh
-# Request Tracker 5 from Debian under workitem (installs packages; not in make test)
+# Request Tracker 5 from Debian under workitem, alone (make test runs it too; RT_TEST=0 skips it there)
 test-rt:
 	RT_TEST=1 test/rt.sh
 bench:
