@@ -30,13 +30,16 @@ $(INSTALL_SQL): $(sort $(wildcard extension/current/*.sql)) workitem.control
 	{ printf '%s\n' '-- workitem $(EXTVERSION) install script, built from extension/current/*.sql' \
 	  '\echo Use "CREATE EXTENSION workitem" to load this file. \quit'; cat $(filter %.sql,$^); } > $@
 
-.PHONY: demo test test-citus bench prove report
+.PHONY: demo test test-citus test-rt bench prove report
 demo:
 	tools/demo.sh
 test:
 	tools/test.sh
 test-citus:
 	tools/citus.sh
+# Request Tracker 5 from Debian under workitem, alone (make test runs it too; RT_TEST=0 skips it there)
+test-rt:
+	RT_TEST=1 test/rt.sh
 bench:
 	tools/bench.sh
 # a PNG dashboard from the views for BI tools, over the demo database

@@ -95,3 +95,84 @@ SELECT row_key, what, old_value, new_value FROM workitem.event
 \set VERBOSITY terse
 UPDATE helpdesk.many SET status = 's121' WHERE id = 3;
 \set VERBOSITY default
+
+-- Issue 15: a help desk's own table, as Request Tracker has it: integer
+-- owner (6 is nobody) and updater, reminders in the same table, labels
+-- that mean a status with a wait type or a resolution.
+CREATE TABLE helpdesk.rt (id int PRIMARY KEY, type text NOT NULL DEFAULT 'ticket',
+                          status varchar(64) NOT NULL DEFAULT 'new'
+                              CHECK (status IN ('new', 'open', 'stalled', 'resolved', 'rejected', 'deleted')),
+                          owner int NOT NULL DEFAULT 6, lastupdatedby int NOT NULL DEFAULT 1);
+-- the whole vocabulary is checked: CHECK literals and the default
+SELECT workitem.attach('helpdesk.rt', label_map => '{"open": "in_progress", "resolved": "resolved"}');
+-- log_events => false with observe would leave no trace: refused
+SELECT workitem.attach('helpdesk.rt', mode => 'observe', log_events => false,
+       label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting", "resolved": "resolved",
+                      "rejected": "resolved", "deleted": "closed"}');
+-- a map to what a ticket cannot be
+SELECT workitem.attach('helpdesk.rt', label_map => '{"new": "to_do", "open": "in_progress",
+       "stalled": {"status": "in_progress", "wait_type": "more_info"}, "resolved": "resolved",
+       "rejected": "resolved", "deleted": "closed"}');
+SELECT workitem.attach('helpdesk.rt', mode => 'sometimes');
+SELECT workitem.attach('helpdesk.rt', enforce_only => '{"open->elsewhere"}',
+       label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting", "resolved": "resolved",
+                      "rejected": "resolved", "deleted": "closed"}');
+SELECT workitem.attach('helpdesk.rt', filter => 'no_such_column = 1',
+       label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting", "resolved": "resolved",
+                      "rejected": "resolved", "deleted": "closed"}');
+-- observe: every move logged, what enforce would refuse is a violation, nothing refused
+SELECT workitem.attach('helpdesk.rt', mode => 'observe', filter => 'type = ''ticket''',
+       actor_column => 'lastupdatedby', assignee_column => 'owner', assignee_nobody => '6',
+       label_map => '{"new": "to_do", "open": "in_progress",
+                      "stalled": {"status": "waiting", "wait_type": "more_info"},
+                      "resolved": {"status": "resolved", "resolution": "completed"},
+                      "rejected": {"status": "resolved", "resolution": "rejected"},
+                      "deleted": {"status": "closed", "resolution": "rejected"}}');
+INSERT INTO helpdesk.rt (id) VALUES (1), (2);
+INSERT INTO helpdesk.rt (id, type, status) VALUES (3, 'reminder', 'open');
+UPDATE helpdesk.rt SET status = 'open', owner = 12, lastupdatedby = 12 WHERE id = 1;
+UPDATE helpdesk.rt SET status = 'resolved' WHERE id = 1;
+UPDATE helpdesk.rt SET status = 'rejected' WHERE id = 1;
+UPDATE helpdesk.rt SET status = 'deleted', lastupdatedby = 14 WHERE id = 1;
+UPDATE helpdesk.rt SET status = 'open' WHERE id = 1;          -- closed -> in_progress: a violation
+UPDATE helpdesk.rt SET status = 'stalled' WHERE id = 3;       -- a reminder: not ours
+UPDATE helpdesk.rt SET owner = 13 WHERE id = 1;               -- observed: the row is not rewritten
+SELECT id, status, owner FROM helpdesk.rt ORDER BY id;
+DELETE FROM helpdesk.rt WHERE id = 2;
+SELECT row_key, actor, what, old_value, new_value, reason FROM workitem.event
+ WHERE source = 'helpdesk.rt'::regclass ORDER BY id;
+-- enforce only one move: the rest is observed; switching keeps the log
+SELECT workitem.attach('helpdesk.rt', enforce_only => '{"deleted->open", "delete"}', filter => 'type = ''ticket''',
+       actor_column => 'lastupdatedby', assignee_column => 'owner', assignee_nobody => '6',
+       label_map => (SELECT label_map FROM workitem.attached WHERE tbl = 'helpdesk.rt'::regclass));
+SELECT mode, enforce_only, filter, actor_column, assignee_nobody FROM workitem.attached
+ WHERE tbl = 'helpdesk.rt'::regclass;
+INSERT INTO helpdesk.rt (id, status) VALUES (4, 'deleted');
+UPDATE helpdesk.rt SET status = 'open' WHERE id = 4;
+DELETE FROM helpdesk.rt WHERE id = 4;
+UPDATE helpdesk.rt SET status = 'new' WHERE id = 1;
+SELECT count(*) AS events_kept FROM workitem.event WHERE source = 'helpdesk.rt'::regclass;
+SELECT row_key, what, old_value, new_value, reason FROM workitem.event
+ WHERE source = 'helpdesk.rt'::regclass AND row_key IN ('1', '4') ORDER BY id DESC LIMIT 3;
+-- enforce: the contract, with the resolution the label gives
+SELECT workitem.attach('helpdesk.rt', filter => 'type = ''ticket''', assignee_column => 'owner', assignee_nobody => '6',
+       label_map => (SELECT label_map FROM workitem.attached WHERE tbl = 'helpdesk.rt'::regclass));
+INSERT INTO helpdesk.rt (id) VALUES (5);
+UPDATE helpdesk.rt SET status = 'resolved' WHERE id = 5;
+UPDATE helpdesk.rt SET status = 'open' WHERE id = 5;
+UPDATE helpdesk.rt SET owner = 20 WHERE id = 5;               -- reassigned in progress: back to new
+SELECT id, status, owner FROM helpdesk.rt WHERE id = 5;
+UPDATE helpdesk.rt SET status = 'deleted' WHERE id = 5;
+-- the contract is silent on deleting: logged, not refused (unless enforce_only names "delete")
+DELETE FROM helpdesk.rt WHERE id = 5;
+-- history() of a row of an attached table
+SELECT what, old_value, new_value, actor FROM workitem.history('helpdesk.rt', '5');
+-- the filter is evaluated under a fixed search_path: a hostile "=" earlier
+-- on the caller's path does not make a reminder a ticket
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.always(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.always);
+SET search_path = evil, pg_catalog, public;
+UPDATE helpdesk.rt SET status = 'deleted' WHERE id = 3;
+RESET search_path;
+SELECT id, type, status FROM helpdesk.rt WHERE id = 3;

@@ -6,9 +6,18 @@
  * columns and carry the label map; they are parsed once per trigger and
  * cached, so a row costs two attribute reads and a table lookup.
  *
- * Arguments: status column, kind, label map (JSON object or ''), log
- * events ('t'/'f'), wait type column, resolution column, assignee column
- * ('' when not mapped).
+ * Arguments: status column, kind, label map (JSON object of
+ * {status, wait_type, resolution} or ''), log events ('t'/'f'), wait type
+ * column, resolution column, assignee column ('' when not mapped); since
+ * issue 15 also the mode ('e' enforce, 'o' observe, 'p' enforce only the
+ * rules and moves of the next argument), those rules ("transition",
+ * "wait_type", ..., "from->to", comma-separated), the row filter, the
+ * actor column and the assignee's "nobody" value. A trigger from before
+ * (7 arguments) enforces everything.
+ *
+ * Observing never writes the row and never refuses: what enforcing would
+ * refuse is logged as a 'violation' event whose reason starts with the
+ * rule's name.
  */
 #include "postgres.h"
 
@@ -16,11 +25,13 @@
 #include "catalog/partition.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
@@ -35,8 +46,30 @@
 typedef struct Col
 {
 	int			attno;			/* 0-based; -1: not mapped */
-	bool		is_enum;		/* workitem enum type, else text */
+	bool		is_enum;		/* workitem enum type */
+	bool		is_text;		/* text or varchar; else read through out, written through in */
+	FmgrInfo	out;
+	Oid			typinput;
+	Oid			typioparam;
 } Col;
+
+/* One label of the table: what it means to us. */
+typedef struct Label
+{
+	char	   *name;
+	int			len;
+	WiStatus	status;
+	int			wait_type;		/* -1: none given */
+	int			resolution;		/* -1: none given */
+} Label;
+
+/* The rules enforce_only can name (R_DELETE: only there, the contract is silent on deleting). */
+#define R_TRANSITION	0x01
+#define R_WAIT_TYPE		0x02
+#define R_RESOLUTION	0x04
+#define R_LABEL			0x08
+#define R_ASSIGNEE		0x10
+#define R_DELETE		0x20
 
 /* What the trigger knows of one attached table: built once, then read only. */
 typedef struct Attached
@@ -45,14 +78,21 @@ typedef struct Attached
 	char	   *table;
 	WiKind		kind;
 	bool		log_events;
+	char		mode;			/* 'e', 'o' or 'p' */
+	int			rules;			/* R_*: enforced in mode 'p' */
+	bool		moves[WI_NSTATUSES][WI_NSTATUSES];	/* enforced in mode 'p' */
+	bool		has_map;		/* the table has labels of its own: logged */
 	Col			status,
 				wait_type,
 				resolution,
-				assignee;
-	int			nlabels;		/* the table's labels and our statuses: as many as the map has */
-	char	  **labels;
-	int		   *label_len;
-	WiStatus   *label_status;
+				assignee,
+				actor;
+	char	   *nobody;			/* the assignee value that means nobody, or NULL */
+	char	   *filter;			/* NULL: every row */
+	Oid			rowtype;
+	SPIPlanPtr	filter_plan;	/* prepared at its first use, kept */
+	int			nlabels;		/* the table's labels: as many as the map has */
+	Label	   *labels;
 	char	   *status_label[WI_NSTATUSES]; /* ours -> the table's, for moves we make */
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
@@ -108,16 +148,19 @@ sweep_attached(void)
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (!e->valid)
 		{
+			if (e->a != NULL && e->a->filter_plan != NULL)
+				SPI_freeplan(e->a->filter_plan);
 			if (e->cxt != NULL)
 				MemoryContextDelete(e->cxt);
 			hash_search(attached, &e->tgoid, HASH_REMOVE, NULL);
 		}
 }
 
+/* any_type: a column read as text through its output function (the assignee, the actor, a host enum) */
 static Col
-find_col(TupleDesc d, const char *name, Oid enumtype, const char *table)
+find_col(TupleDesc d, const char *name, Oid enumtype, bool any_type, const char *table)
 {
-	Col			c = {-1, false};
+	Col			c = {-1, false, false};
 
 	if (name == NULL || name[0] == '\0')
 		return c;
@@ -127,12 +170,19 @@ find_col(TupleDesc d, const char *name, Oid enumtype, const char *table)
 
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
 		{
+			Oid			typoutput;
+			bool		varlena;
+
 			c.attno = i;
 			c.is_enum = att->atttypid == enumtype;
-			if (!c.is_enum && att->atttypid != TEXTOID && att->atttypid != VARCHAROID)
+			c.is_text = att->atttypid == TEXTOID || att->atttypid == VARCHAROID;
+			if (!c.is_enum && !c.is_text && !any_type)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("column \"%s\" of %s must be text or a workitem enum type", name, table)));
+			getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
+			fmgr_info(typoutput, &c.out);
+			getTypeInputInfo(att->atttypid, &c.typinput, &c.typioparam);
 			return c;
 		}
 	}
@@ -162,10 +212,10 @@ build_attached(TriggerData *td, AttachedEntry *e)
 	List	   *indexes;
 	ListCell   *lc;
 
-	if (tg->tgnargs != 7)
+	if (tg->tgnargs != 7 && tg->tgnargs != 12)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.enforce_attached() on %s needs 7 arguments; use workitem.attach()", table)));
+				 errmsg("workitem.enforce_attached() on %s needs 12 arguments; use workitem.attach()", table)));
 
 	a = palloc0(sizeof(Attached));
 	/* A partition's rows are logged and named under the attached table. */
@@ -179,15 +229,60 @@ build_attached(TriggerData *td, AttachedEntry *e)
 							DirectFunctionCall2(enum_in, CStringGetDatum(tg->tgargs[1]),
 												ObjectIdGetDatum(wi_enum_typoid(WI_ENUM_KIND))));
 	a->log_events = tg->tgargs[3][0] == 't';
-	a->status = find_col(RelationGetDescr(rel), tg->tgargs[0], wi_enum_typoid(WI_ENUM_STATUS), table);
-	a->wait_type = find_col(RelationGetDescr(rel), tg->tgargs[4], wi_enum_typoid(WI_ENUM_WAIT_TYPE), table);
-	a->resolution = find_col(RelationGetDescr(rel), tg->tgargs[5], wi_enum_typoid(WI_ENUM_RESOLUTION), table);
-	a->assignee = find_col(RelationGetDescr(rel), tg->tgargs[6], InvalidOid, table);
+	a->status = find_col(RelationGetDescr(rel), tg->tgargs[0], wi_enum_typoid(WI_ENUM_STATUS), true, table);
+	a->wait_type = find_col(RelationGetDescr(rel), tg->tgargs[4], wi_enum_typoid(WI_ENUM_WAIT_TYPE), false, table);
+	a->resolution = find_col(RelationGetDescr(rel), tg->tgargs[5], wi_enum_typoid(WI_ENUM_RESOLUTION), false, table);
+	a->assignee = find_col(RelationGetDescr(rel), tg->tgargs[6], InvalidOid, true, table);
+	a->mode = 'e';
+	a->actor.attno = -1;
+	a->rowtype = rel->rd_rel->reltype;
+	if (tg->tgnargs == 12)
+	{
+		char	   *rules = pstrdup(tg->tgargs[8]);
+		char	   *tok;
+		char	   *save = NULL;
+
+		a->mode = tg->tgargs[7][0];
+		for (tok = strtok_r(rules, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		{
+			char	   *arrow = strstr(tok, "->");
+
+			if (arrow != NULL)
+			{
+				WiStatus	f,
+							t;
+
+				*arrow = '\0';
+				f = status_of_name(tok);
+				t = status_of_name(arrow + 2);
+				if ((int) f >= 0 && (int) t >= 0)
+					a->moves[f][t] = true;
+			}
+			else if (strcmp(tok, "transition") == 0)
+				a->rules |= R_TRANSITION;
+			else if (strcmp(tok, "wait_type") == 0)
+				a->rules |= R_WAIT_TYPE;
+			else if (strcmp(tok, "resolution") == 0)
+				a->rules |= R_RESOLUTION;
+			else if (strcmp(tok, "label") == 0)
+				a->rules |= R_LABEL;
+			else if (strcmp(tok, "assignee") == 0)
+				a->rules |= R_ASSIGNEE;
+			else if (strcmp(tok, "delete") == 0)
+				a->rules |= R_DELETE;
+		}
+		if (tg->tgargs[9][0] != '\0')
+			a->filter = pstrdup(tg->tgargs[9]);
+		a->actor = find_col(RelationGetDescr(rel), tg->tgargs[10], InvalidOid, true, table);
+		if (tg->tgargs[11][0] != '\0')
+			a->nobody = pstrdup(tg->tgargs[11]);
+	}
 
 	/* The table's labels: from the map (every one of them), else ours as they are. */
 	for (int s = 0; s < WI_NSTATUSES; s++)
 		a->status_label[s] = NULL;
-	if (tg->tgargs[2][0] != '\0')
+	a->has_map = tg->tgargs[2][0] != '\0';
+	if (a->has_map)
 	{
 		/* parsed in scratch memory: only the labels are kept */
 		MemoryContext keep = CurrentMemoryContext;
@@ -198,38 +293,92 @@ build_attached(TriggerData *td, AttachedEntry *e)
 		JsonbValue	v;
 		JsonbIteratorToken tok;
 		char	   *key = NULL;
+		char	   *field = NULL;
+		int			depth = 0;
 		int			room;
+		Label	   *cur = NULL;
 
 		MemoryContextSwitchTo(scratch);
 		map = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(tg->tgargs[2])));
 		it = JsonbIteratorInit(&map->root);
 		room = JB_ROOT_IS_OBJECT(map) ? Max(JB_ROOT_COUNT(map), 1) : 1;
-		a->labels = MemoryContextAlloc(keep, sizeof(char *) * room);
-		a->label_status = MemoryContextAlloc(keep, sizeof(WiStatus) * room);
+		a->labels = MemoryContextAllocZero(keep, sizeof(Label) * room);
 		while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 		{
-			if (tok == WJB_KEY)
+			if (tok == WJB_BEGIN_OBJECT)
+				depth++;
+			else if (tok == WJB_END_OBJECT)
+			{
+				if (--depth == 1 && cur != NULL)
+				{
+					/* a label's object is complete: it has a status (attach() checked) */
+					if ((int) cur->status < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_WI_UNKNOWN_LABEL),
+								 errmsg("the label map of %s gives \"%s\" no status", table, cur->name)));
+					if (a->status_label[cur->status] == NULL)
+						a->status_label[cur->status] = cur->name;
+					a->nlabels++;
+					cur = NULL;
+				}
+			}
+			else if (tok == WJB_KEY && depth == 1)
 				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE && key != NULL && v.type == jbvString)
+			else if (tok == WJB_KEY && depth == 2)
+				field = pnstrdup(v.val.string.val, v.val.string.len);
+			else if (tok == WJB_VALUE && v.type == jbvString && (depth == 1 || depth == 2))
 			{
 				char	   *ours = pnstrdup(v.val.string.val, v.val.string.len);
-				WiStatus	s = status_of_name(ours);
 
-				if ((int) s < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_WI_UNKNOWN_LABEL),
-							 errmsg("the label map of %s maps \"%s\" to \"%s\", which is not a status", table, key, ours)));
-				if (a->nlabels == room)
+				if (cur == NULL)
 				{
-					room *= 2;
-					a->labels = repalloc(a->labels, sizeof(char *) * room);
-					a->label_status = repalloc(a->label_status, sizeof(WiStatus) * room);
+					/* the first value of a label: "status" or the label's plain string */
+					if (a->nlabels == room)
+					{
+						room *= 2;
+						a->labels = repalloc(a->labels, sizeof(Label) * room);
+					}
+					cur = &a->labels[a->nlabels];
+					cur->name = MemoryContextStrdup(keep, key);
+					cur->len = strlen(key);
+					cur->status = -1;
+					cur->wait_type = -1;
+					cur->resolution = -1;
 				}
-				a->labels[a->nlabels] = MemoryContextStrdup(keep, key);
-				a->label_status[a->nlabels] = s;
-				if (a->status_label[s] == NULL)
-					a->status_label[s] = a->labels[a->nlabels];
-				a->nlabels++;
+				if (depth == 1 || strcmp(field, "status") == 0)
+				{
+					cur->status = status_of_name(ours);
+					if ((int) cur->status < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_WI_UNKNOWN_LABEL),
+								 errmsg("the label map of %s maps \"%s\" to \"%s\", which is not a status",
+										table, key, ours)));
+				}
+				else
+				{
+					WiEnumType t = strcmp(field, "wait_type") == 0 ? WI_ENUM_WAIT_TYPE : WI_ENUM_RESOLUTION;
+					int			found = -1;
+
+					for (int i = 0; i < wi_enum_count(t); i++)
+						if (strcmp(wi_enum_label(t, i), ours) == 0)
+							found = i;
+					if (found < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_WI_UNKNOWN_LABEL),
+								 errmsg("the label map of %s maps \"%s\" to the %s \"%s\", which does not exist",
+										table, key, field, ours)));
+					if (t == WI_ENUM_WAIT_TYPE)
+						cur->wait_type = found;
+					else
+						cur->resolution = found;
+				}
+				if (depth == 1)
+				{
+					if (a->status_label[cur->status] == NULL)
+						a->status_label[cur->status] = cur->name;
+					a->nlabels++;
+					cur = NULL;
+				}
 			}
 		}
 		MemoryContextSwitchTo(keep);
@@ -237,18 +386,19 @@ build_attached(TriggerData *td, AttachedEntry *e)
 	}
 	else
 	{
-		a->labels = palloc(sizeof(char *) * WI_NSTATUSES);
-		a->label_status = palloc(sizeof(WiStatus) * WI_NSTATUSES);
+		a->labels = palloc0(sizeof(Label) * WI_NSTATUSES);
 		for (int s = 0; s < WI_NSTATUSES; s++)
 		{
-			a->labels[a->nlabels] = pstrdup(wi_enum_label(WI_ENUM_STATUS, s));
-			a->label_status[a->nlabels++] = s;
-			a->status_label[s] = a->labels[s];
+			Label	   *l = &a->labels[a->nlabels++];
+
+			l->name = pstrdup(wi_enum_label(WI_ENUM_STATUS, s));
+			l->len = strlen(l->name);
+			l->status = s;
+			l->wait_type = -1;
+			l->resolution = -1;
+			a->status_label[s] = l->name;
 		}
 	}
-	a->label_len = palloc(sizeof(int) * Max(a->nlabels, 1));
-	for (int i = 0; i < a->nlabels; i++)
-		a->label_len[i] = strlen(a->labels[i]);
 
 	/* The primary key names the row in the activity log. */
 	indexes = RelationGetIndexList(rel);
@@ -367,42 +517,161 @@ row_key(Attached *a, TupleDesc d, HeapTuple t)
 	return buf.data;
 }
 
-/* The status of a row: our enum, or the table's label through the map. */
-static WiStatus
-read_status(Attached *a, TupleDesc d, HeapTuple t, const char *table)
+/* A column's value as text (NULL when null), through its output function unless it is text. */
+static char *
+col_text(Col *c, TupleDesc d, HeapTuple t)
 {
 	bool		isnull;
-	Datum		v = heap_getattr(t, a->status.attno + 1, d, &isnull);
-	char	   *label;
+	Datum		v;
 
+	if (c->attno < 0)
+		return NULL;
+	v = heap_getattr(t, c->attno + 1, d, &isnull);
 	if (isnull)
+		return NULL;
+	if (c->is_text)
+		return TextDatumGetCString(v);
+	return OutputFunctionCall(&c->out, v);
+}
+
+/*
+ * One move of one row, as the trigger sees it: the row, its labels, and
+ * what it means to us.
+ */
+typedef struct Move
+{
+	Attached   *a;
+	Relation	rel;
+	TupleDesc	d;
+	HeapTuple	row;			/* the row that names the move (new, or old on DELETE) */
+	char	   *key;			/* computed once, when first needed */
+	const char *actor;
+	char	   *old_label,
+			   *new_label;		/* the table's own labels (NULL: none) */
+	Label	   *old_l,
+			   *new_l;			/* their meaning; NULL when unmapped or ours */
+	WiStatus	from,
+				to;				/* -1: unknown label, observed */
+} Move;
+
+static const char *
+move_key(Move *m)
+{
+	if (m->key == NULL)
+		m->key = row_key(m->a, m->d, m->row);
+	return m->key;
+}
+
+static void
+log_attached(Move *m, const char *what, const char *oldv, const char *newv, const char *reason)
+{
+	WiEvent		ev = {0};
+
+	if (!m->a->log_events)
+		return;
+	ev.source = m->a->relid;
+	ev.row_key = move_key(m);
+	ev.actor = m->actor;
+	ev.what = what;
+	ev.old_value = oldv;
+	ev.new_value = newv;
+	ev.reason = reason;
+	wi_log_event(&ev);
+}
+
+/* Is the rule enforced here (else observed)? */
+static bool
+enforced(Attached *a, int rule)
+{
+	return a->mode == 'e' || (a->mode == 'p' && (a->rules & rule));
+}
+
+/*
+ * A rule the move breaks: refused when enforced, else logged as a
+ * 'violation' event (reason "rule: message") and let through.
+ */
+static void
+breach(Move *m, int rule, const char *rule_name, int sqlstate, bool enforce,
+	   const char *msg, const char *hint)
+{
+	if (enforce)
 		ereport(ERROR,
-				(errcode(ERRCODE_NOT_NULL_VIOLATION),
-				 errmsg("%s: the status of a work item cannot be NULL", table)));
+				(errcode(sqlstate),
+				 errmsg("%s row %s: %s", m->a->table, move_key(m), msg),
+				 hint ? errhint("%s", hint) : 0));
+	log_attached(m, "violation",
+				 (int) m->from >= 0 ? wi_enum_label(WI_ENUM_STATUS, m->from) : m->old_label,
+				 (int) m->to >= 0 ? wi_enum_label(WI_ENUM_STATUS, m->to) : m->new_label,
+				 psprintf("%s: %s", rule_name, msg));
+}
+
+/*
+ * The status of a row: our enum, or the table's label through the map.
+ * An unknown label is refused when the rule "label" is enforced, else
+ * logged as a violation and -1 returned.
+ */
+static WiStatus
+read_status(Move *m, HeapTuple t, char **label_out, Label **l_out)
+{
+	Attached   *a = m->a;
+	bool		isnull;
+	Datum		v = heap_getattr(t, a->status.attno + 1, m->d, &isnull);
+	char	   *label;
+	int			len;
+	StringInfoData known;
+
+	*label_out = NULL;
+	*l_out = NULL;
+	if (isnull)
+	{
+		if (enforced(a, R_LABEL))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("%s: the status of a work item cannot be NULL", a->table)));
+		breach(m, R_LABEL, "label", 0, false, "the status is NULL", NULL);
+		return -1;
+	}
 	if (a->status.is_enum)
 		return wi_enum_index(WI_ENUM_STATUS, v);
+	if (a->status.is_text)
 	{
 		/* compare in place: no copy of the label per row */
-		struct varlena *t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
-		const char *p = VARDATA_ANY(t);
-		int			len = VARSIZE_ANY_EXHDR(t);
+		struct varlena *tx = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
+		const char *p = VARDATA_ANY(tx);
 
+		len = VARSIZE_ANY_EXHDR(tx);
 		for (int i = 0; i < a->nlabels; i++)
-			if (a->label_len[i] == len && memcmp(a->labels[i], p, len) == 0)
-				return a->label_status[i];
+			if (a->labels[i].len == len && memcmp(a->labels[i].name, p, len) == 0)
+			{
+				*label_out = a->labels[i].name;
+				*l_out = &a->labels[i];
+				return a->labels[i].status;
+			}
 		label = pnstrdup(p, len);
 	}
+	else
 	{
-		StringInfoData known;
-
-		initStringInfo(&known);
+		label = OutputFunctionCall(&a->status.out, v);
+		len = strlen(label);
 		for (int i = 0; i < a->nlabels; i++)
-			appendStringInfo(&known, "%s\"%s\"", i ? ", " : "", a->labels[i]);
+			if (a->labels[i].len == len && memcmp(a->labels[i].name, label, len) == 0)
+			{
+				*label_out = a->labels[i].name;
+				*l_out = &a->labels[i];
+				return a->labels[i].status;
+			}
+	}
+	*label_out = label;
+	initStringInfo(&known);
+	for (int i = 0; i < a->nlabels; i++)
+		appendStringInfo(&known, "%s\"%s\"", i ? ", " : "", a->labels[i].name);
+	if (enforced(a, R_LABEL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_UNKNOWN_LABEL),
-				 errmsg("%s: \"%s\" is not a status label of this table", table, label),
+				 errmsg("%s: \"%s\" is not a status label of this table", a->table, label),
 				 errhint("Labels it takes: %s.", known.data)));
-	}
+	breach(m, R_LABEL, "label", 0, false,
+		   psprintf("\"%s\" is not a status label of this table", label), NULL);
 	return -1;
 }
 
@@ -432,22 +701,24 @@ read_enum(Col c, WiEnumType t, TupleDesc d, HeapTuple tup)
 	return -1;
 }
 
+/* Is the assignee "nobody": NULL, or the value given as nobody? */
 static bool
-col_changed(Col c, TupleDesc d, HeapTuple o, HeapTuple n)
+unassigned(Attached *a, TupleDesc d, HeapTuple t)
 {
-	bool		on,
-				nn;
-	Datum		ov,
-				nv;
+	char	   *v = col_text(&a->assignee, d, t);
 
-	if (c.attno < 0)
-		return false;
-	ov = heap_getattr(o, c.attno + 1, d, &on);
-	nv = heap_getattr(n, c.attno + 1, d, &nn);
-	if (on || nn)
-		return on != nn;
-	return !datumIsEqual(ov, nv, TupleDescAttr(d, c.attno)->attbyval, TupleDescAttr(d, c.attno)->attlen) &&
-		strcmp(TextDatumGetCString(ov), TextDatumGetCString(nv)) != 0;
+	return v == NULL || (a->nobody != NULL && strcmp(v, a->nobody) == 0);
+}
+
+static bool
+assignee_changed(Attached *a, TupleDesc d, HeapTuple o, HeapTuple n)
+{
+	char	   *ov = col_text(&a->assignee, d, o);
+	char	   *nv = col_text(&a->assignee, d, n);
+
+	if (ov == NULL || nv == NULL)
+		return (ov == NULL) != (nv == NULL);
+	return strcmp(ov, nv) != 0;
 }
 
 static Datum
@@ -460,22 +731,59 @@ label_datum(Attached *a, WiStatus s, const char *table)
 				(errcode(ERRCODE_WI_UNKNOWN_LABEL),
 				 errmsg("%s: the row moves to %s, which its label map has no label for", table,
 						wi_enum_label(WI_ENUM_STATUS, s))));
-	return CStringGetTextDatum(a->status_label[s]);
+	if (a->status.is_text)
+		return CStringGetTextDatum(a->status_label[s]);
+	return OidInputFunctionCall(a->status.typinput, a->status_label[s], a->status.typioparam, -1);
 }
 
-static void
-log_attached(Attached *a, Relation rel, HeapTuple t, const char *what,
-			 const char *oldv, const char *newv)
+/* Does the row belong to us: no filter, or the filter holds for it? */
+static bool
+in_filter(Attached *a, TupleDesc d, HeapTuple t)
 {
-	WiEvent		ev = {0};
+	Datum		row;
+	bool		isnull;
+	bool		yes;
+	int			rc;
+	int			nest;
 
-	ev.source = a->relid;
-	ev.row_key = row_key(a, RelationGetDescr(rel), t);
-	ev.actor = wi_actor();
-	ev.what = what;
-	ev.old_value = oldv;
-	ev.new_value = newv;
-	wi_log_event(&ev);
+	if (a->filter == NULL)
+		return true;
+	row = heap_copy_tuple_as_datum(t, d);
+	/*
+	 * Under a fixed search_path, as attach() checked it: the caller's path
+	 * must not choose the operators and functions the filter calls.
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (a->filter_plan == NULL)
+	{
+		/* the filter names the row's columns: they are the subquery's */
+		char	   *sql = psprintf("SELECT (%s)::pg_catalog.bool FROM (SELECT ($1).*) AS row_", a->filter);
+		SPIPlanPtr	plan = SPI_prepare(sql, 1, &a->rowtype);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare of the filter of %s failed: %s", a->table,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		a->filter_plan = plan;
+	}
+	rc = SPI_execute_plan(a->filter_plan, &row, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "the filter of %s did not return a row", a->table);
+	yes = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	yes = yes && !isnull;
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	return yes;
+}
+
+static const char *
+status_text(WiStatus s)
+{
+	return (int) s >= 0 ? wi_enum_label(WI_ENUM_STATUS, s) : NULL;
 }
 
 PG_FUNCTION_INFO_V1(workitem_enforce_attached);
@@ -483,129 +791,195 @@ Datum
 workitem_enforce_attached(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	d;
 	Attached   *a;
 	HeapTuple	oldt = NULL,
 				newt;
 	const char *table;
-	WiStatus	from,
-				to;
+	Move		m = {0};
+	bool		writes;			/* the trigger may change the row: only when enforcing */
 	int			ncols = 0;
 	int			cols[4];
 	Datum		vals[4];
 	bool		nulls[4] = {false, false, false, false};
+	int			w = -1,
+				r = -1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.enforce_attached() must be a BEFORE INSERT OR UPDATE ROW trigger")));
-	rel = td->tg_relation;
-	d = RelationGetDescr(rel);
-	a = load_attached(td);
+				 errmsg("workitem.enforce_attached() must be a BEFORE ROW trigger")));
+	m.rel = td->tg_relation;
+	m.d = RelationGetDescr(m.rel);
+	a = m.a = load_attached(td);
 	table = a->table;
+	m.from = m.to = -1;
+	writes = a->mode == 'e';
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		/*
+		 * A deleted row: logged with its last status and label. The contract
+		 * says nothing of deleting, so it is refused only when asked for
+		 * (enforce_only naming "delete"): then, as for items, drafts only.
+		 */
+		oldt = td->tg_trigtuple;
+		if (!in_filter(a, m.d, oldt))
+			return PointerGetDatum(oldt);
+		m.row = oldt;
+		m.actor = col_text(&a->actor, m.d, oldt);
+		if (m.actor == NULL)
+			m.actor = wi_actor();
+		m.from = read_status(&m, oldt, &m.old_label, &m.old_l);
+		if ((int) m.from >= 0 && m.from != WI_DRAFT && a->mode == 'p' && (a->rules & R_DELETE))
+			ereport(ERROR,
+					(errcode(ERRCODE_WI_DELETE_REFUSED),
+					 errmsg("%s row %s: %s in %s cannot be deleted", table, move_key(&m),
+							wi_a_kind(a->kind), status_text(m.from)),
+					 errdetail("Only drafts can be deleted: enforce_only names \"delete\"."),
+					 errhint("Move it to a closed label instead.")));
+		log_attached(&m, "deleted", status_text(m.from), NULL, NULL);
+		if (a->has_map)
+			log_attached(&m, "label", m.old_label, NULL, NULL);
+		wi_notify_move(InvalidOid, table, move_key(&m), status_text(m.from), NULL,
+					   m.old_label, NULL, m.actor);
+		return PointerGetDatum(oldt);
+	}
 
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
-		oldt = td->tg_trigtuple;
+		bool		in_old = in_filter(a, m.d, td->tg_trigtuple);
+		bool		in_new = in_filter(a, m.d, td->tg_newtuple);
+
 		newt = td->tg_newtuple;
-		from = read_status(a, d, oldt, table);
+		if (!in_old && !in_new)
+			return PointerGetDatum(newt);
+		/* a row that enters the filter is new to us; one that leaves it is logged, not checked */
+		if (in_old)
+			oldt = td->tg_trigtuple;
+		if (!in_new)
+		{
+			m.row = newt;
+			m.actor = col_text(&a->actor, m.d, newt);
+			if (m.actor == NULL)
+				m.actor = wi_actor();
+			log_attached(&m, "filtered_out", NULL, NULL, a->filter);
+			return PointerGetDatum(newt);
+		}
 	}
 	else
 	{
 		newt = td->tg_trigtuple;
-		from = a->kind == WI_ACTION ? WI_TO_DO : WI_DRAFT;
+		if (!in_filter(a, m.d, newt))
+			return PointerGetDatum(newt);
 	}
-	to = read_status(a, d, newt, table);
+	m.row = newt;
+	m.actor = col_text(&a->actor, m.d, newt);
+	if (m.actor == NULL)
+		m.actor = wi_actor();
+	m.from = a->kind == WI_ACTION ? WI_TO_DO : WI_DRAFT;
+	if (oldt)
+		m.from = read_status(&m, oldt, &m.old_label, &m.old_l);
+	m.to = read_status(&m, newt, &m.new_label, &m.new_l);
 
 	/* Reassigning or unassigning work in progress puts it back to to_do. */
-	if (oldt && a->assignee.attno >= 0 && from == WI_IN_PROGRESS && to == WI_IN_PROGRESS &&
-		col_changed(a->assignee, d, oldt, newt))
+	if (oldt && writes && a->assignee.attno >= 0 && m.from == WI_IN_PROGRESS && m.to == WI_IN_PROGRESS &&
+		assignee_changed(a, m.d, oldt, newt))
 	{
-		to = WI_TO_DO;
+		m.to = WI_TO_DO;
 		cols[ncols] = a->status.attno + 1;
 		vals[ncols++] = label_datum(a, WI_TO_DO, table);
+		m.new_label = a->status_label[WI_TO_DO];
 	}
-	/* Starting unassigned work assigns it to the actor. */
-	if (to == WI_IN_PROGRESS && a->assignee.attno >= 0)
+	/* Starting unassigned work assigns it to the actor (a text assignee only). */
+	if (writes && m.to == WI_IN_PROGRESS && a->assignee.attno >= 0 && a->assignee.is_text &&
+		unassigned(a, m.d, newt))
 	{
-		bool		isnull;
-
-		(void) heap_getattr(newt, a->assignee.attno + 1, d, &isnull);
-		if (isnull)
-		{
-			cols[ncols] = a->assignee.attno + 1;
-			vals[ncols++] = CStringGetTextDatum(wi_actor());
-		}
+		cols[ncols] = a->assignee.attno + 1;
+		vals[ncols++] = CStringGetTextDatum(m.actor);
 	}
 
-	if (from != to && !wi_transition_allowed(a->kind, from, to))
-	{
-		char	   *key = row_key(a, d, oldt ? oldt : newt);
+	if ((int) m.from >= 0 && (int) m.to >= 0 && m.from != m.to &&
+		!wi_transition_allowed(a->kind, m.from, m.to))
+		breach(&m, R_TRANSITION, "transition", ERRCODE_WI_INVALID_TRANSITION,
+			   enforced(a, R_TRANSITION) || (a->mode == 'p' && a->moves[m.from][m.to]),
+			   psprintf("%s cannot move from %s to %s", wi_a_kind(a->kind),
+						status_text(m.from), status_text(m.to)),
+			   psprintf("Valid next statuses for %s in %s: %s.", wi_a_kind(a->kind),
+						status_text(m.from), wi_next_statuses_text(a->kind, m.from)));
 
-		ereport(ERROR,
-				(errcode(ERRCODE_WI_INVALID_TRANSITION),
-				 errmsg("%s row %s: %s cannot move from %s to %s", table, key,
-						wi_a_kind(a->kind), wi_enum_label(WI_ENUM_STATUS, from),
-						wi_enum_label(WI_ENUM_STATUS, to)),
-				 errhint("Valid next statuses for %s in %s: %s.", wi_a_kind(a->kind),
-						 wi_enum_label(WI_ENUM_STATUS, from), wi_next_statuses_text(a->kind, from))));
-	}
-
-	/* Wait type, when mapped: set exactly while waiting, and of the kind. */
+	/* Wait type: from its column when mapped, else from the label. */
 	if (a->wait_type.attno >= 0)
 	{
-		int			w = read_enum(a->wait_type, WI_ENUM_WAIT_TYPE, d, newt);
-
-		if (to == WI_WAITING && (w < 0 || !wi_wait_type_allowed(a->kind, w)))
-			ereport(ERROR,
-					(errcode(w < 0 ? ERRCODE_WI_INVALID_WAIT : ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
-					 errmsg("%s row %s: %s", table, row_key(a, d, newt),
-							w < 0 ? "waiting needs a wait type" : "wait type not allowed for the kind"),
-					 errhint("Wait types %s may use: %s.", wi_a_kind(a->kind),
-							 wi_allowed_wait_types_text(a->kind))));
-		if (to != WI_WAITING && w >= 0)
+		w = read_enum(a->wait_type, WI_ENUM_WAIT_TYPE, m.d, newt);
+		if (m.to == WI_WAITING && (w < 0 || !wi_wait_type_allowed(a->kind, w)))
+			breach(&m, R_WAIT_TYPE, "wait_type",
+				   w < 0 ? ERRCODE_WI_INVALID_WAIT : ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED,
+				   enforced(a, R_WAIT_TYPE),
+				   w < 0 ? "waiting needs a wait type" : "wait type not allowed for the kind",
+				   psprintf("Wait types %s may use: %s.", wi_a_kind(a->kind),
+							wi_allowed_wait_types_text(a->kind)));
+		if (m.to != WI_WAITING && w >= 0 && writes)
 		{
 			cols[ncols] = a->wait_type.attno + 1;
 			nulls[ncols] = true;
 			vals[ncols++] = (Datum) 0;
 		}
 	}
-	/* Resolution, when mapped: set exactly when resolved or closed. */
+	else if (m.new_l != NULL)
+		w = m.new_l->wait_type;
+	/* Resolution: from its column when mapped, else from the label (checked by attach()). */
 	if (a->resolution.attno >= 0)
+		r = read_enum(a->resolution, WI_ENUM_RESOLUTION, m.d, newt);
+	else if (m.new_l != NULL)
+		r = m.new_l->resolution;
+	if (a->resolution.attno >= 0 || r >= 0)
 	{
-		int			r = read_enum(a->resolution, WI_ENUM_RESOLUTION, d, newt);
-		bool		done = to == WI_RESOLVED || to == WI_CLOSED;
-		bool		entering = done && from != WI_RESOLVED && from != WI_CLOSED;
+		bool		done = m.to == WI_RESOLVED || m.to == WI_CLOSED;
+		bool		entering = done && m.from != WI_RESOLVED && m.from != WI_CLOSED && (int) m.from >= 0;
 
 		if (done && (r < 0 || !wi_resolution_allowed(a->kind, r) ||
-					 (entering && to == WI_CLOSED && !wi_close_resolution_allowed(a->kind, from, r))))
-			ereport(ERROR,
-					(errcode(ERRCODE_WI_RESOLUTION_NOT_ALLOWED),
-					 errmsg("%s row %s: %s", table, row_key(a, d, newt),
-							r < 0 ? "resolving needs a resolution" :
-							"resolution not allowed for the kind or for a direct close"),
-					 errhint("Resolutions for %s: %s.", wi_a_kind(a->kind),
-							 wi_allowed_resolutions_text(a->kind))));
-		if (!done && r >= 0)
+					 (entering && m.to == WI_CLOSED && !wi_close_resolution_allowed(a->kind, m.from, r))))
+			breach(&m, R_RESOLUTION, "resolution", ERRCODE_WI_RESOLUTION_NOT_ALLOWED,
+				   enforced(a, R_RESOLUTION),
+				   r < 0 ? "resolving needs a resolution" :
+				   psprintf("resolution %s not allowed for the kind or for a direct close from %s",
+							wi_enum_label(WI_ENUM_RESOLUTION, r), status_text(m.from)),
+				   psprintf("Resolutions for %s: %s.", wi_a_kind(a->kind),
+							wi_allowed_resolutions_text(a->kind)));
+		if (!done && r >= 0 && a->resolution.attno >= 0 && writes)
 		{
 			cols[ncols] = a->resolution.attno + 1;
 			nulls[ncols] = true;
 			vals[ncols++] = (Datum) 0;
 		}
 	}
+	(void) w;
 
-	if (a->log_events)
+	if (oldt == NULL)
 	{
-		if (oldt == NULL)
-			log_attached(a, rel, newt, "created", NULL, wi_enum_label(WI_ENUM_STATUS, to));
-		else if (from != to)
-			log_attached(a, rel, newt, "status", wi_enum_label(WI_ENUM_STATUS, from),
-						 wi_enum_label(WI_ENUM_STATUS, to));
+		log_attached(&m, "created", NULL, status_text(m.to), NULL);
+		if (a->has_map)
+			log_attached(&m, "label", NULL, m.new_label, NULL);
 	}
+	else
+	{
+		bool		label_moved = a->has_map &&
+			(m.old_label == NULL || m.new_label == NULL ? m.old_label != m.new_label
+			 : strcmp(m.old_label, m.new_label) != 0);
 
+		if (m.from != m.to && (int) m.from >= 0 && (int) m.to >= 0)
+			log_attached(&m, "status", status_text(m.from), status_text(m.to), NULL);
+		if (label_moved)
+			log_attached(&m, "label", m.old_label, m.new_label, NULL);
+		if (m.from == m.to && !label_moved)
+			goto done;
+	}
+	wi_notify_move(InvalidOid, table, move_key(&m), oldt ? status_text(m.from) : NULL,
+				   status_text(m.to), m.old_label, m.new_label, m.actor);
+
+done:
 	if (ncols == 0)
 		return PointerGetDatum(newt);
-	return PointerGetDatum(heap_modify_tuple_by_cols(newt, d, ncols, cols, vals, nulls));
+	return PointerGetDatum(heap_modify_tuple_by_cols(newt, m.d, ncols, cols, vals, nulls));
 }

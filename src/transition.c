@@ -924,6 +924,8 @@ enforce(ItemChange *c)
 	update_sla(c);
 	log_changes(c);
 	log_rule_columns(c);
+	wi_notify_move(c->id, NULL, NULL, c->has_old ? status_name(c->from) : NULL, status_name(c->to),
+				   NULL, NULL, c->actor);
 
 	/* Timers end with the work or the hand-over, or start (src/worktime.c). */
 	if (c->has_old && (c->from != c->to || changed(c, cols.assignee)))

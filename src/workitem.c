@@ -40,6 +40,14 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("workitem.notify",
+							 "Send NOTIFY workitem_moves with a JSON payload for every move, at commit.",
+							 "Turn it off for bulk loads nobody listens to.",
+							 &wi_notify,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("workitem.timer_interval",
 							"How often the background worker runs workitem.run_timers().",
 							"0 turns the worker off.",

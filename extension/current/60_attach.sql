@@ -1,6 +1,7 @@
 ------------------------------------------------------------------------
 -- Attaching the lifecycle to a table that is not ours (issue 6): the
--- same compiled rules, in the C trigger workitem.enforce_attached().
+-- same compiled rules, in the C trigger workitem.enforce_attached(),
+-- enforced or only observed (issue 15).
 ------------------------------------------------------------------------
 CREATE FUNCTION workitem.enforce_attached() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workitem_enforce_attached' LANGUAGE C;
@@ -15,14 +16,23 @@ CREATE TABLE workitem.attached_table (
     resolution_column name,
     assignee_column   name,
     attached_at       timestamptz NOT NULL DEFAULT now(),
-    attached_by       text NOT NULL DEFAULT session_user
+    attached_by       text NOT NULL DEFAULT session_user,
+    -- issue 15: enforce or observe, which rows, who acts, who is nobody
+    mode              text NOT NULL DEFAULT 'enforce',
+    enforce_only      text[],
+    filter            text,
+    actor_column      name,
+    assignee_nobody   text
 );
 SELECT pg_catalog.pg_extension_config_dump('workitem.attached_table', '');
 
 CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status',
                                 kind workitem.kind DEFAULT 'ticket', label_map jsonb DEFAULT NULL,
                                 log_events boolean DEFAULT true, wait_type_column name DEFAULT NULL,
-                                resolution_column name DEFAULT NULL, assignee_column name DEFAULT NULL)
+                                resolution_column name DEFAULT NULL, assignee_column name DEFAULT NULL,
+                                mode text DEFAULT 'enforce', enforce_only text[] DEFAULT NULL,
+                                filter text DEFAULT NULL, actor_column name DEFAULT NULL,
+                                assignee_nobody text DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $$
@@ -31,9 +41,19 @@ DECLARE
     typ regtype;
     bad text;
     labels text[];
+    vocabulary text[];
+    lbl text;
+    entry text;
+    m jsonb := '{}';
+    lm record;
+    st text;
+    rules text[] := '{}';
+    pair text[];
+    sides text[];
+    attno int2;
 BEGIN
-    IF tbl IS NULL OR status_column IS NULL OR kind IS NULL OR log_events IS NULL THEN
-        RAISE EXCEPTION 'attach needs a table, a status column, a kind and log_events, not NULL'
+    IF tbl IS NULL OR status_column IS NULL OR kind IS NULL OR log_events IS NULL OR mode IS NULL THEN
+        RAISE EXCEPTION 'attach needs a table, a status column, a kind, log_events and a mode, not NULL'
             USING ERRCODE = '22004';
     END IF;
     IF (SELECT c.relkind FROM pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
@@ -45,69 +65,181 @@ BEGIN
                   DETAIL = 'The activity log names each row of an attached table by its primary key.',
                   HINT = format('Add one: ALTER TABLE %s ADD PRIMARY KEY (...).', tbl);
     END IF;
-    -- every mapped column exists and has a type the trigger reads
-    FOREACH col IN ARRAY ARRAY[status_column, wait_type_column, resolution_column, assignee_column] LOOP
+    -- the mode: enforce, or observe (log every move, a forbidden one as a
+    -- violation, refuse nothing); enforce_only narrows enforce to some rules
+    IF mode NOT IN ('enforce', 'observe') THEN
+        RAISE EXCEPTION 'mode must be enforce or observe, not %', mode USING ERRCODE = '22023';
+    END IF;
+    IF NOT log_events AND (mode = 'observe' OR enforce_only IS NOT NULL) THEN
+        RAISE EXCEPTION 'log_events => false with mode % and enforce_only % would observe without a trace',
+                        mode, enforce_only
+            USING ERRCODE = '22023',
+                  DETAIL = 'What is not enforced is only logged: without events it would be neither.',
+                  HINT = 'Keep log_events => true, or enforce every rule (mode => ''enforce'', no enforce_only).';
+    END IF;
+    IF enforce_only IS NOT NULL AND mode <> 'enforce' THEN
+        RAISE EXCEPTION 'enforce_only goes with mode enforce, not %', mode USING ERRCODE = '22023';
+    END IF;
+    -- every mapped column exists; the status, wait type and resolution
+    -- columns have a type the trigger reads and writes, the assignee and
+    -- actor columns any type (read as text)
+    FOREACH col IN ARRAY ARRAY[status_column, wait_type_column, resolution_column, assignee_column, actor_column] LOOP
         CONTINUE WHEN col IS NULL;
         SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
          WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
         IF typ IS NULL THEN
             RAISE EXCEPTION 'column "%" of % does not exist', col, tbl USING ERRCODE = '42703';
         END IF;
-        IF typ NOT IN ('text'::regtype, 'character varying'::regtype, 'workitem.status'::regtype,
-                       'workitem.wait_type'::regtype, 'workitem.resolution'::regtype) THEN
+        IF col IN (wait_type_column, resolution_column)
+           AND typ NOT IN ('text'::regtype, 'character varying'::regtype, 'workitem.status'::regtype,
+                           'workitem.wait_type'::regtype, 'workitem.resolution'::regtype) THEN
             RAISE EXCEPTION 'column "%" of % is of type %, not text or a workitem type', col, tbl, typ
                 USING ERRCODE = '42804';
         END IF;
+        IF col = status_column
+           AND typ NOT IN ('text'::regtype, 'character varying'::regtype, 'workitem.status'::regtype)
+           AND NOT EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = typ AND t.typtype = 'e') THEN
+            RAISE EXCEPTION 'column "%" of % is of type %, not text, an enum or workitem.status', col, tbl, typ
+                USING ERRCODE = '42804';
+        END IF;
     END LOOP;
-    -- the label map names only real statuses
+    -- the label map: a label -> a status, or -> {status, wait_type, resolution}
     IF label_map IS NOT NULL THEN
         IF jsonb_typeof(label_map) <> 'object' THEN
             RAISE EXCEPTION 'label_map must be a JSON object of labels, not %', label_map USING ERRCODE = '22023';
         END IF;
+        FOR lm IN SELECT * FROM jsonb_each(label_map) LOOP
+            IF jsonb_typeof(lm.value) = 'string' THEN
+                m := m || jsonb_build_object(lm.key, jsonb_build_object('status', lm.value));
+            ELSIF jsonb_typeof(lm.value) = 'object' AND lm.value ? 'status'
+                  AND (SELECT bool_and(k IN ('status', 'wait_type', 'resolution'))
+                         FROM jsonb_object_keys(lm.value) k)
+                  AND (SELECT bool_and(jsonb_typeof(v) = 'string') FROM jsonb_each(lm.value) x(k, v)) THEN
+                m := m || jsonb_build_object(lm.key, lm.value);
+            ELSE
+                RAISE EXCEPTION 'label_map: "%" maps to %, not a status or {"status", "wait_type", "resolution"}',
+                                lm.key, lm.value
+                    USING ERRCODE = 'WI012',
+                          HINT = 'Example: {"stalled": {"status": "waiting", "wait_type": "more_info"}}.';
+            END IF;
+        END LOOP;
         SELECT string_agg(format('%s: %s', e.key, e.value), ', ') INTO bad
-          FROM jsonb_each(label_map) e
-         WHERE jsonb_typeof(e.value) <> 'string'
-            OR NOT (e.value #>> '{}') = ANY (enum_range(NULL::workitem.status)::text[]);
+          FROM jsonb_each(m) e
+         WHERE NOT (e.value->>'status') = ANY (enum_range(NULL::workitem.status)::text[])
+            OR (e.value ? 'wait_type' AND (e.value->>'status' <> 'waiting'
+                OR NOT (e.value->>'wait_type') = ANY (ARRAY(SELECT x::text FROM workitem.allowed_wait_types(attach.kind) x))))
+            OR (e.value ? 'resolution' AND (e.value->>'status' NOT IN ('resolved', 'closed')
+                OR NOT (e.value->>'resolution') = ANY (ARRAY(SELECT x::text FROM workitem.allowed_resolutions(attach.kind) x))));
         IF bad IS NOT NULL THEN
-            RAISE EXCEPTION 'label_map maps to labels that are not statuses: %', bad
+            RAISE EXCEPTION 'label_map maps labels to what a % cannot be: %', kind, bad
                 USING ERRCODE = 'WI012',
-                      HINT = 'Statuses: draft, to_do, in_progress, waiting, resolved, closed.';
+                      HINT = format('Statuses: %s; a wait type only with waiting (%s), a resolution only with resolved or closed (%s).',
+                                    array_to_string(enum_range(NULL::workitem.status), ', '),
+                                    array_to_string(ARRAY(SELECT x::text FROM workitem.allowed_wait_types(attach.kind) x), ', '),
+                                    array_to_string(ARRAY(SELECT x::text FROM workitem.allowed_resolutions(attach.kind) x), ', '));
         END IF;
     END IF;
-    -- the rows already there must have statuses the trigger will understand
     labels := CASE WHEN label_map IS NULL THEN enum_range(NULL::workitem.status)::text[]
-                   ELSE ARRAY(SELECT jsonb_object_keys(label_map)) END;
-    EXECUTE format('SELECT string_agg(DISTINCT %I::text, '', '') FROM %s WHERE NOT (%I::text = ANY ($1))',
-                   status_column, tbl, status_column)
-       INTO bad USING labels;
+                   ELSE ARRAY(SELECT jsonb_object_keys(m)) END;
+
+    -- the filter: a boolean expression over the row's columns; checked here
+    IF filter IS NOT NULL THEN
+        BEGIN
+            EXECUTE format('SELECT 1 FROM %s WHERE (%s) LIMIT 0', tbl, filter);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'filter % is not a boolean expression over the columns of %: %', filter, tbl, SQLERRM
+                USING ERRCODE = '22023';
+        END;
+    END IF;
+
+    -- The table's whole vocabulary must be mapped: the labels its rows
+    -- (within the filter) have, its enum type, the literals of its CHECK
+    -- constraints on the status column, and its default.
+    SELECT a.attnum INTO attno FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = status_column;
+    EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM %s WHERE %s', status_column, tbl,
+                   COALESCE('(' || filter || ')', 'true'))
+       INTO vocabulary;
+    vocabulary := COALESCE(vocabulary, '{}');
+    SELECT vocabulary || COALESCE(array_agg(en.enumlabel::text), '{}') INTO vocabulary
+      FROM pg_attribute a JOIN pg_enum en ON en.enumtypid = a.atttypid
+     WHERE a.attrelid = tbl AND a.attnum = attno AND a.atttypid <> 'workitem.status'::regtype;
+    FOR entry IN SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+                  WHERE c.conrelid = tbl AND c.contype = 'c' AND c.conkey = ARRAY[attno] LOOP
+        SELECT vocabulary || COALESCE(array_agg(replace(x[1], '''''', '''')), '{}') INTO vocabulary
+          FROM regexp_matches(entry, '''((?:[^'']|'''')*)''', 'g') x;
+    END LOOP;
+    SELECT pg_get_expr(d.adbin, d.adrelid) INTO entry FROM pg_attrdef d
+     WHERE d.adrelid = tbl AND d.adnum = attno;
+    IF entry IS NOT NULL THEN
+        EXECUTE format('SELECT (%s)::text', entry) INTO lbl;
+        vocabulary := vocabulary || lbl;
+    END IF;
+    SELECT string_agg(DISTINCT v, ', ') INTO bad FROM unnest(vocabulary) v WHERE NOT v = ANY (labels);
     IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'rows of % have status labels that are not mapped: %', tbl, bad
-            USING ERRCODE = 'WI012', HINT = 'Add them to label_map.';
+        RAISE EXCEPTION 'the label map of % lacks labels the table uses: %', tbl, bad
+            USING ERRCODE = 'WI012',
+                  DETAIL = 'Labels come from the rows, the column''s enum type, CHECK constraints and default.',
+                  HINT = 'Add them to label_map.';
+    END IF;
+
+    -- enforce_only: rule names, or moves "from->to" in our statuses or the table's labels
+    IF enforce_only IS NOT NULL THEN
+        FOREACH entry IN ARRAY enforce_only LOOP
+            IF entry IN ('transition', 'wait_type', 'resolution', 'label', 'assignee', 'delete') THEN
+                rules := rules || entry;
+                CONTINUE;
+            END IF;
+            sides := regexp_split_to_array(entry, '\s*->\s*');
+            IF array_length(sides, 1) <> 2 THEN
+                RAISE EXCEPTION 'enforce_only: "%" is neither a rule nor a move from->to', entry
+                    USING ERRCODE = '22023',
+                          HINT = 'Rules: transition, wait_type, resolution, label, assignee, delete; moves: closed->in_progress or the table''s labels, deleted->open.';
+            END IF;
+            pair := '{}';
+            FOREACH lbl IN ARRAY sides LOOP
+                st := CASE WHEN label_map IS NOT NULL AND m ? lbl THEN m->lbl->>'status'
+                           WHEN lbl = ANY (enum_range(NULL::workitem.status)::text[]) THEN lbl END;
+                IF st IS NULL THEN
+                    RAISE EXCEPTION 'enforce_only: "%" in "%" is neither a status nor a label of %', lbl, entry, tbl
+                        USING ERRCODE = 'WI012';
+                END IF;
+                pair := pair || st;
+            END LOOP;
+            rules := rules || (pair[1] || '->' || pair[2]);
+        END LOOP;
     END IF;
 
     IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
-    EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR UPDATE OF %s ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L)',
+    EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR DELETE OR UPDATE OF %s ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(ARRAY[status_column, wait_type_column,
                         resolution_column, assignee_column]) c WHERE c IS NOT NULL),
-                   tbl, status_column, kind, COALESCE(label_map::text, ''),
+                   tbl, status_column, kind, CASE WHEN label_map IS NULL THEN '' ELSE m::text END,
                    CASE WHEN log_events THEN 't' ELSE 'f' END,
                    COALESCE(wait_type_column, ''), COALESCE(resolution_column, ''),
-                   COALESCE(assignee_column, ''));
+                   COALESCE(assignee_column, ''),
+                   CASE WHEN mode = 'observe' THEN 'o' WHEN enforce_only IS NOT NULL THEN 'p' ELSE 'e' END,
+                   array_to_string(rules, ','), COALESCE(filter, ''), COALESCE(actor_column, ''),
+                   COALESCE(assignee_nobody, ''));
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
-                                              wait_type_column, resolution_column, assignee_column)
+                                              wait_type_column, resolution_column, assignee_column,
+                                              mode, enforce_only, filter, actor_column, assignee_nobody)
     VALUES (attach.tbl, attach.status_column, attach.kind, attach.label_map, attach.log_events,
-            attach.wait_type_column, attach.resolution_column, attach.assignee_column)
+            attach.wait_type_column, attach.resolution_column, attach.assignee_column,
+            attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO UPDATE
        SET status_column = EXCLUDED.status_column, kind = EXCLUDED.kind, label_map = EXCLUDED.label_map,
            log_events = EXCLUDED.log_events, wait_type_column = EXCLUDED.wait_type_column,
            resolution_column = EXCLUDED.resolution_column, assignee_column = EXCLUDED.assignee_column,
+           mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
+           actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
            attached_at = now(), attached_by = session_user;
 END $$;
-COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name) IS
-    'Enforce the lifecycle on a table of your own: installs the C trigger zz_workitem_attached.';
+COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
+                                    text, text[], text, name, text) IS
+    'The lifecycle on a table of your own, enforced or observed: installs the C trigger zz_workitem_attached.';
 
 CREATE FUNCTION workitem.detach(tbl regclass) RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -119,8 +251,21 @@ BEGIN
     DELETE FROM workitem.attached_table a WHERE a.tbl = detach.tbl;
 END $$;
 
+-- The history of one row of an attached table (issue 15), as history(id)
+-- gives an item's; its own columns, so that it does not follow the log's.
+CREATE FUNCTION workitem.history(tbl regclass, row_key text)
+    RETURNS TABLE (id bigint, at timestamptz, actor text, what text,
+                   old_value text, new_value text, reason text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+          FROM workitem.activity_log e
+          WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2
+          ORDER BY e.id $$;
+
 CREATE VIEW workitem.attached AS
     SELECT tbl, status_column, kind, label_map, log_events, wait_type_column,
-           resolution_column, assignee_column, attached_at, attached_by
+           resolution_column, assignee_column, attached_at, attached_by,
+           mode, enforce_only, filter, actor_column, assignee_nobody
     FROM workitem.attached_table;
 COMMENT ON VIEW workitem.attached IS 'The tables the lifecycle is attached to.';

@@ -50,7 +50,7 @@ GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.d
                 workitem.activity_log, workitem.item_sla, workitem.sla_breaches,
                 workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
                 workitem.attached, workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
-                workitem.sla_per_day, workitem.sla_compliance, workitem.work_per_day
+                workitem.sla_per_day, workitem.sla_compliance, workitem.work_per_day, workitem.attached_sla
       TO workitem_reader;
 -- the working-time functions (called by the SLA and duration views) read
 -- the calendars as the caller
@@ -102,6 +102,7 @@ GRANT EXECUTE ON FUNCTION
     workitem.stop_timer(bigint, text),
     workitem.add_expense(bigint, workitem.expense_kind, text, numeric, numeric, text, timestamptz, text),
     workitem.history(bigint),
+    workitem.history(regclass, text),
     workitem.thread(bigint),
     workitem.current_clock(bigint, text),
     workitem.sla_remaining(bigint, text, timestamptz),
@@ -142,7 +143,8 @@ GRANT INSERT, UPDATE, DELETE ON workitem.calendar, workitem.calendar_hours, work
       TO workitem_admin;
 GRANT USAGE ON SEQUENCE workitem.sla_policy_id_seq TO workitem_admin;
 GRANT EXECUTE ON FUNCTION
-    workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name),
+    workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
+                    text, text[], text, name, text),
     workitem.detach(regclass),
     workitem.enforce_attached()     -- attach() creates a trigger that calls it
     TO workitem_admin;
