@@ -1,7 +1,8 @@
 /*
  * timeentry.c: time spent on an item. The trigger workitem.on_time_entry()
  * checks each entry and writes it to the activity log, so a plain INSERT
- * and workitem.log_time() behave alike.
+ * and workitem.log_time() behave alike; workitem.on_time_entry_change()
+ * logs each change and deletion, and freezes a closed item's entries.
  */
 #include "postgres.h"
 
@@ -15,6 +16,8 @@
 #include "utils/timestamp.h"
 
 #include "workitem.h"
+
+static void check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at);
 
 PG_FUNCTION_INFO_V1(workitem_on_time_entry);
 Datum
@@ -66,7 +69,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("a time entry needs an item and a duration")));
 	item_id = DatumGetInt64(v[c_item]);
-	wi_check_time_entry(item_id, v[c_duration], n[c_started], v[c_started]);
+	check_time_entry(item_id, v[c_duration], n[c_started], v[c_started]);
 	/* Tracked time comes from a timer (worktime.c), never typed as such. */
 	if (c_tracked >= 0 && !n[c_tracked] && DatumGetBool(v[c_tracked]) && !wi_worktime_tracking && !wi_owns_table(td->tg_relation))
 		ereport(ERROR,
@@ -98,8 +101,8 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
  * The duration and start of an entry, as typed or changed: positive, in
  * days or less (months and years have no fixed length), a finite start.
  */
-void
-wi_check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at)
+static void
+check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at)
 {
 	Interval   *dur = DatumGetIntervalP(duration);
 
@@ -148,4 +151,86 @@ workitem_log_time(PG_FUNCTION_ARGS)
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/* ----------------------------------------------------------------------
+ * Time entries changed and deleted (trigger workitem.on_time_entry_change)
+ * ---------------------------------------------------------------------- */
+
+static char *
+entry_text(TupleDesc d, Datum *v, bool *n, int c_id, int c_duration, int c_resource)
+{
+	return psprintf("#%lld %s by %s", (long long) DatumGetInt64(v[c_id]), wi_interval_text(v[c_duration]),
+					n[c_resource] ? "?" : TextDatumGetCString(v[c_resource]));
+}
+
+PG_FUNCTION_INFO_V1(workitem_on_time_entry_change);
+Datum
+workitem_on_time_entry_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	d;
+	Datum	   *ov, *nv = NULL;
+	bool	   *on, *nn = NULL;
+	int			c_id, c_item, c_resource, c_duration, c_note, c_started, c_created, c_tracked;
+	int64		item_id;
+	bool		owner;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("workitem.on_time_entry_change() must be a BEFORE UPDATE OR DELETE ROW trigger")));
+	d = RelationGetDescr(td->tg_relation);
+	c_id = wi_attno(d, "id", "workitem.on_time_entry_change");
+	c_item = wi_attno(d, "item_id", "workitem.on_time_entry_change");
+	c_resource = wi_attno(d, "resource", "workitem.on_time_entry_change");
+	c_duration = wi_attno(d, "duration", "workitem.on_time_entry_change");
+	c_note = wi_attno(d, "note", "workitem.on_time_entry_change");
+	c_started = wi_attno(d, "started_at", "workitem.on_time_entry_change");
+	c_created = wi_attno(d, "created_at", "workitem.on_time_entry_change");
+	c_tracked = wi_attno(d, "tracked", "workitem.on_time_entry_change");
+	ov = palloc(sizeof(Datum) * d->natts);
+	on = palloc(sizeof(bool) * d->natts);
+	heap_deform_tuple(td->tg_trigtuple, d, ov, on);
+	item_id = DatumGetInt64(ov[c_item]);
+	owner = wi_owns_table(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		wi_worktime_lock_open(item_id, "time entries");
+		wi_worktime_log(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource), NULL,
+				  "deleted");
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+
+	nv = palloc(sizeof(Datum) * d->natts);
+	nn = palloc(sizeof(bool) * d->natts);
+	heap_deform_tuple(td->tg_newtuple, d, nv, nn);
+	if (!wi_datum_same(d, c_id, ov[c_id], on[c_id], nv[c_id], nn[c_id]))
+		wi_refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "id");
+	if (!wi_datum_same(d, c_item, ov[c_item], on[c_item], nv[c_item], nn[c_item]))
+		wi_refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "item");
+	if (!owner && (!wi_datum_same(d, c_created, ov[c_created], on[c_created], nv[c_created], nn[c_created]) ||
+				   !wi_datum_same(d, c_tracked, ov[c_tracked], on[c_tracked], nv[c_tracked], nn[c_tracked])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("item %lld: created_at and tracked of time entry #%lld are the engine's",
+						(long long) item_id, (long long) DatumGetInt64(ov[c_id])),
+				 errhint("Change the duration, start, resource or note.")));
+	if (nn[c_duration])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item %lld: time entry #%lld needs a duration",
+						(long long) item_id, (long long) DatumGetInt64(ov[c_id]))));
+	check_time_entry(item_id, nv[c_duration], nn[c_started], nv[c_started]);
+	wi_worktime_lock_open(item_id, "time entries");
+	if (!wi_datum_same(d, c_duration, ov[c_duration], on[c_duration], nv[c_duration], nn[c_duration]) ||
+		!wi_datum_same(d, c_resource, ov[c_resource], on[c_resource], nv[c_resource], nn[c_resource]) ||
+		!wi_datum_same(d, c_started, ov[c_started], on[c_started], nv[c_started], nn[c_started]) ||
+		!wi_datum_same(d, c_note, ov[c_note], on[c_note], nv[c_note], nn[c_note]))
+		wi_worktime_log(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
+				  entry_text(d, nv, nn, c_id, c_duration, c_resource),
+				  nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
+	return PointerGetDatum(td->tg_newtuple);
 }

@@ -220,10 +220,7 @@ extern bool wi_config_stops_clock(int64 policy_id, int wait_type);
 extern const char *wi_config_reopen_policy(int64 policy_id);
 extern bool wi_config_category(int kind, const char *category, WiCategoryDefaults *out);
 
-/* timeentry.c: time entries */
-extern void wi_check_time_entry(int64 item_id, Datum duration, bool started_null, Datum started_at);
-
-/* worktime.c: timers, the rules of time entries and expenses */
+/* worktime.c: timers; what time entries (timeentry.c) and expenses (expense.c) share */
 typedef struct WiWorkMove
 {
 	int64		id;
@@ -240,6 +237,12 @@ extern bool wi_worktime_tracking;
 extern int	wi_timer_max_running;
 extern void wi_worktime_on_move(const WiWorkMove *m);
 extern void wi_worktime_lock_open(int64 item_id, const char *what);
+extern void wi_worktime_log(int64 item_id, const char *what, const char *oldv, const char *newv,
+							const char *reason);
+extern bool wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn);
+extern void wi_refuse_immutable(int64 item_id, const char *what, int64 id, const char *col);
+extern char *wi_timestamptz_text(TimestampTz t);
+extern char *wi_interval_text(Datum iv);
 extern int	wi_worktime_run(TimestampTz at, int budget);
 
 /* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */

@@ -13,8 +13,8 @@
  *   and those of anybody else when it is handed over; a category with
  *   auto_timer starts the assignee's timer on start and on assignment.
  *   With no running timer this is one index probe, without SQL.
- * - Time entries (changed, deleted) and expenses (workitem.expense): the
- *   triggers check and log every change; a closed item's are frozen.
+ * - What time entries (timeentry.c) and expenses (expense.c) share: the
+ *   item locked and open, the log line, the immutable columns.
  * Timer rows are the engine's bookkeeping, written as the schema's owner
  * (wi_become_owner): an agent cannot backdate a timer. Time entries and
  * expenses are written as the caller.
@@ -48,20 +48,20 @@ bool		wi_worktime_tracking = false;
 /* workitem.timer_max_running, in seconds (workitem.c); 0: no limit */
 int			wi_timer_max_running = 8 * 3600;
 
-static char *
-ts_text(TimestampTz t)
+char *
+wi_timestamptz_text(TimestampTz t)
 {
 	return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)));
 }
 
-static char *
-iv_text(Datum iv)
+char *
+wi_interval_text(Datum iv)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out, iv));
 }
 
-static void
-log_event(int64 item_id, const char *what, const char *oldv, const char *newv, const char *reason)
+void
+wi_worktime_log(int64 item_id, const char *what, const char *oldv, const char *newv, const char *reason)
 {
 	WiEvent		ev = {0};
 
@@ -152,7 +152,7 @@ finish_timer(int64 item_id, const char *resource, TimestampTz started, Timestamp
 	HeapTuple	entry = NULL;
 	char	   *counted;
 
-	counted = iv_text(PointerGetDatum(wi_usecs_interval(Max(us, 0))));
+	counted = wi_interval_text(PointerGetDatum(wi_usecs_interval(Max(us, 0))));
 	if (us > 0)
 	{
 		Oid			types[5] = {INT8OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID};
@@ -181,8 +181,8 @@ finish_timer(int64 item_id, const char *resource, TimestampTz started, Timestamp
 		entry = SPI_tuptable->vals[0];
 		*desc = SPI_tuptable->tupdesc;
 	}
-	log_event(item_id, "timer",
-			  psprintf("running for %s since %s", resource, ts_text(started)),
+	wi_worktime_log(item_id, "timer",
+			  psprintf("running for %s since %s", resource, wi_timestamptz_text(started)),
 			  psprintf("stopped, %s tracked", counted), why);
 	return entry;
 }
@@ -247,7 +247,7 @@ insert_timer(int64 item_id, const char *resource, TimestampTz at, bool automatic
 		elog(ERROR, "workitem: starting the timer of item %lld failed", (long long) item_id);
 	if (SPI_processed == 0)
 		return NULL;
-	log_event(item_id, "timer", NULL, psprintf("running for %s", resource),
+	wi_worktime_log(item_id, "timer", NULL, psprintf("running for %s", resource),
 			  automatic ? "started by the category's auto_timer" : NULL);
 	*desc = SPI_tuptable->tupdesc;
 	return SPI_tuptable->vals[0];
@@ -510,7 +510,7 @@ wi_worktime_run(TimestampTz at, int budget)
 			continue;
 		(void) finish_timer(items[i], st[0].resource, st[0].started, st[0].started + limit,
 							psprintf("running longer than workitem.timer_max_running (%s)",
-									 iv_text(PointerGetDatum(wi_usecs_interval(limit)))),
+									 wi_interval_text(PointerGetDatum(wi_usecs_interval(limit)))),
 							&desc);
 		done++;
 	}
@@ -518,11 +518,11 @@ wi_worktime_run(TimestampTz at, int budget)
 }
 
 /* ----------------------------------------------------------------------
- * Time entries changed and deleted (trigger workitem.on_time_entry_change)
+ * Shared by time entries (timeentry.c) and expenses (expense.c)
  * ---------------------------------------------------------------------- */
 
-static bool
-same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn)
+bool
+wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn)
 {
 	Form_pg_attribute att = TupleDescAttr(d, col);
 
@@ -531,284 +531,12 @@ same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn)
 	return datumIsEqual(a, b, att->attbyval, att->attlen);
 }
 
-static void
-refuse_immutable(int64 item_id, const char *what, int64 id, const char *col)
+void
+wi_refuse_immutable(int64 item_id, const char *what, int64 id, const char *col)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_WI_IMMUTABLE_FIELD),
 			 errmsg("item %lld: the %s of %s #%lld cannot be changed", (long long) item_id, col,
 					what, (long long) id),
 			 errhint("Delete it and add a new one.")));
-}
-
-static char *
-entry_text(TupleDesc d, Datum *v, bool *n, int c_id, int c_duration, int c_resource)
-{
-	return psprintf("#%lld %s by %s", (long long) DatumGetInt64(v[c_id]), iv_text(v[c_duration]),
-					n[c_resource] ? "?" : TextDatumGetCString(v[c_resource]));
-}
-
-PG_FUNCTION_INFO_V1(workitem_on_time_entry_change);
-Datum
-workitem_on_time_entry_change(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	d;
-	Datum	   *ov, *nv = NULL;
-	bool	   *on, *nn = NULL;
-	int			c_id, c_item, c_resource, c_duration, c_note, c_started, c_created, c_tracked;
-	int64		item_id;
-	bool		owner;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.on_time_entry_change() must be a BEFORE UPDATE OR DELETE ROW trigger")));
-	d = RelationGetDescr(td->tg_relation);
-	c_id = wi_attno(d, "id", "workitem.on_time_entry_change");
-	c_item = wi_attno(d, "item_id", "workitem.on_time_entry_change");
-	c_resource = wi_attno(d, "resource", "workitem.on_time_entry_change");
-	c_duration = wi_attno(d, "duration", "workitem.on_time_entry_change");
-	c_note = wi_attno(d, "note", "workitem.on_time_entry_change");
-	c_started = wi_attno(d, "started_at", "workitem.on_time_entry_change");
-	c_created = wi_attno(d, "created_at", "workitem.on_time_entry_change");
-	c_tracked = wi_attno(d, "tracked", "workitem.on_time_entry_change");
-	ov = palloc(sizeof(Datum) * d->natts);
-	on = palloc(sizeof(bool) * d->natts);
-	heap_deform_tuple(td->tg_trigtuple, d, ov, on);
-	item_id = DatumGetInt64(ov[c_item]);
-	owner = wi_owns_table(td->tg_relation);
-
-	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-	{
-		wi_worktime_lock_open(item_id, "time entries");
-		log_event(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource), NULL,
-				  "deleted");
-		return PointerGetDatum(td->tg_trigtuple);
-	}
-
-	nv = palloc(sizeof(Datum) * d->natts);
-	nn = palloc(sizeof(bool) * d->natts);
-	heap_deform_tuple(td->tg_newtuple, d, nv, nn);
-	if (!same(d, c_id, ov[c_id], on[c_id], nv[c_id], nn[c_id]))
-		refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "id");
-	if (!same(d, c_item, ov[c_item], on[c_item], nv[c_item], nn[c_item]))
-		refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "item");
-	if (!owner && (!same(d, c_created, ov[c_created], on[c_created], nv[c_created], nn[c_created]) ||
-				   !same(d, c_tracked, ov[c_tracked], on[c_tracked], nv[c_tracked], nn[c_tracked])))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("item %lld: created_at and tracked of time entry #%lld are the engine's",
-						(long long) item_id, (long long) DatumGetInt64(ov[c_id])),
-				 errhint("Change the duration, start, resource or note.")));
-	if (nn[c_duration])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("item %lld: time entry #%lld needs a duration",
-						(long long) item_id, (long long) DatumGetInt64(ov[c_id]))));
-	wi_check_time_entry(item_id, nv[c_duration], nn[c_started], nv[c_started]);
-	wi_worktime_lock_open(item_id, "time entries");
-	if (!same(d, c_duration, ov[c_duration], on[c_duration], nv[c_duration], nn[c_duration]) ||
-		!same(d, c_resource, ov[c_resource], on[c_resource], nv[c_resource], nn[c_resource]) ||
-		!same(d, c_started, ov[c_started], on[c_started], nv[c_started], nn[c_started]) ||
-		!same(d, c_note, ov[c_note], on[c_note], nv[c_note], nn[c_note]))
-		log_event(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
-				  entry_text(d, nv, nn, c_id, c_duration, c_resource),
-				  nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
-	return PointerGetDatum(td->tg_newtuple);
-}
-
-/* ----------------------------------------------------------------------
- * Products and expenses (trigger workitem.on_expense, add_expense())
- * ---------------------------------------------------------------------- */
-
-typedef struct ExpenseCols
-{
-	int			id, item, kind, description, quantity, unit_price, currency, at, author;
-} ExpenseCols;
-
-static char *
-num_text(Datum v)
-{
-	return DatumGetCString(DirectFunctionCall1(numeric_out, v));
-}
-
-static bool
-numeric_odd(Datum v)
-{
-	Numeric		num = DatumGetNumeric(v);
-
-#if PG_VERSION_NUM >= 140000
-	if (numeric_is_inf(num))
-		return true;
-#endif
-	return numeric_is_nan(num);
-}
-
-static void
-check_expense(Datum *v, bool *n, bool *repl, const ExpenseCols *c, int64 item_id)
-{
-	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-	char	   *cur;
-
-	if (n[c->description] || strspn(TextDatumGetCString(v[c->description]), " \t\r\n") ==
-		strlen(TextDatumGetCString(v[c->description])))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("item %lld: a product or expense needs a description", (long long) item_id),
-				 errhint("For example 'travel to the customer's site, 42 km'.")));
-	if (n[c->quantity] || numeric_odd(v[c->quantity]) ||
-		!DatumGetBool(DirectFunctionCall2(numeric_gt, v[c->quantity], zero)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("item %lld: the quantity of a product or expense must be a positive number, not %s",
-						(long long) item_id, n[c->quantity] ? "NULL" : num_text(v[c->quantity]))));
-	if (n[c->unit_price] || numeric_odd(v[c->unit_price]) ||
-		DatumGetBool(DirectFunctionCall2(numeric_lt, v[c->unit_price], zero)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("item %lld: the unit price of a product or expense must be zero or more, not %s",
-						(long long) item_id, n[c->unit_price] ? "NULL" : num_text(v[c->unit_price]))));
-	cur = n[c->currency] ? NULL : TextDatumGetCString(v[c->currency]);
-	if (cur != NULL && strlen(cur) == 3)
-	{
-		/* ISO 4217 codes are upper case; "eur" is taken as EUR */
-		for (int i = 0; i < 3; i++)
-			if (cur[i] >= 'a' && cur[i] <= 'z')
-				cur[i] = cur[i] - 'a' + 'A';
-	}
-	if (cur == NULL || strlen(cur) != 3 || strspn(cur, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("item %lld: a currency is a 3-letter ISO 4217 code, not %s",
-						(long long) item_id, cur == NULL ? "NULL" : quote_literal_cstr(cur)),
-				 errhint("For example EUR, USD, CHF.")));
-	v[c->currency] = CStringGetTextDatum(cur);
-	repl[c->currency] = true;
-	if (!n[c->at] && TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(v[c->at])))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("item %lld: a product or expense cannot be dated %s",
-						(long long) item_id, ts_text(DatumGetTimestampTz(v[c->at])))));
-	if (n[c->author])
-	{
-		v[c->author] = CStringGetTextDatum(wi_actor());
-		n[c->author] = false;
-		repl[c->author] = true;
-	}
-}
-
-static char *
-expense_text(Datum *v, bool *n, const ExpenseCols *c)
-{
-	return psprintf("#%lld %s %s x %s %s: %s", (long long) DatumGetInt64(v[c->id]),
-					n[c->kind] ? "?" : DatumGetCString(DirectFunctionCall1(enum_out, v[c->kind])),
-					num_text(v[c->quantity]), num_text(v[c->unit_price]),
-					TextDatumGetCString(v[c->currency]), TextDatumGetCString(v[c->description]));
-}
-
-PG_FUNCTION_INFO_V1(workitem_on_expense);
-Datum
-workitem_on_expense(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	d;
-	ExpenseCols c;
-	Datum	   *ov = NULL, *nv;
-	bool	   *on = NULL, *nn;
-	bool	   *repl;
-	int64		item_id;
-	HeapTuple	newtuple;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.on_expense() must be a BEFORE ROW trigger")));
-	if (wi_restoring_dump(td))
-		return PointerGetDatum(td->tg_trigtuple);
-	d = RelationGetDescr(td->tg_relation);
-#define COL(f, name) c.f = wi_attno(d, name, "workitem.on_expense")
-	COL(id, "id"); COL(item, "item_id"); COL(kind, "kind"); COL(description, "description");
-	COL(quantity, "quantity"); COL(unit_price, "unit_price"); COL(currency, "currency");
-	COL(at, "at"); COL(author, "author");
-#undef COL
-	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event))
-	{
-		ov = palloc(sizeof(Datum) * d->natts);
-		on = palloc(sizeof(bool) * d->natts);
-		heap_deform_tuple(td->tg_trigtuple, d, ov, on);
-	}
-	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-	{
-		item_id = DatumGetInt64(ov[c.item]);
-		wi_worktime_lock_open(item_id, "products and expenses");
-		log_event(item_id, "expense", expense_text(ov, on, &c), NULL, "deleted");
-		return PointerGetDatum(td->tg_trigtuple);
-	}
-
-	newtuple = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
-	nv = palloc(sizeof(Datum) * d->natts);
-	nn = palloc(sizeof(bool) * d->natts);
-	repl = palloc0(sizeof(bool) * d->natts);
-	heap_deform_tuple(newtuple, d, nv, nn);
-	if (nn[c.item])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("a product or expense needs an item")));
-	item_id = DatumGetInt64(nv[c.item]);
-	if (ov == NULL)
-		wi_check_drawn_id(td->tg_relation, c.id, nv[c.id], nn[c.id], "expense");
-	else
-	{
-		if (!same(d, c.id, ov[c.id], on[c.id], nv[c.id], nn[c.id]))
-			refuse_immutable(item_id, "expense", DatumGetInt64(ov[c.id]), "id");
-		if (!same(d, c.item, ov[c.item], on[c.item], nv[c.item], nn[c.item]))
-			refuse_immutable(DatumGetInt64(ov[c.item]), "expense", DatumGetInt64(ov[c.id]), "item");
-	}
-	check_expense(nv, nn, repl, &c, item_id);
-	wi_worktime_lock_open(item_id, "products and expenses");
-	{
-		char	   *oldv = ov == NULL ? NULL : expense_text(ov, on, &c);
-		char	   *newv = expense_text(nv, nn, &c);
-
-		/* an UPDATE that changes nothing of it is no change to log */
-		if (oldv == NULL || strcmp(oldv, newv) != 0 ||
-			!same(d, c.at, ov[c.at], on[c.at], nv[c.at], nn[c.at]) ||
-			!same(d, c.author, ov[c.author], on[c.author], nv[c.author], nn[c.author]))
-			log_event(item_id, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
-	}
-	return PointerGetDatum(heap_modify_tuple(newtuple, d, nv, nn, repl));
-}
-
-/* workitem.add_expense(id, kind, description, quantity, unit_price, currency, at, author) */
-PG_FUNCTION_INFO_V1(workitem_add_expense);
-Datum
-workitem_add_expense(PG_FUNCTION_ARGS)
-{
-	Oid			types[8] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8];
-	Datum		result;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("item id must not be NULL")));
-	types[1] = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	for (int i = 0; i < 8; i++)
-	{
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-	}
-	SPI_connect();
-	if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8) RETURNING *",
-				   8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "workitem: adding the expense failed");
-	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
-	SPI_finish();
-	PG_RETURN_DATUM(result);
 }
