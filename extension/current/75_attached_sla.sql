@@ -63,7 +63,24 @@ SELECT c.source, c.row_key, 'resolution'::text AS target, c.policy, c.calendar,
             WHEN c.used > c.working_time THEN 'breached'
             WHEN c.status = 'waiting' THEN 'paused'
             ELSE 'running'
-       END AS state
+       END AS state,
+       pg_catalog.date_part('epoch', c.working_time) / 3600 AS target_time_hours,
+       pg_catalog.date_part('epoch', c.used) / 3600 AS used_hours
 FROM clocked c;
 COMMENT ON VIEW workitem.attached_sla IS
     'SLA of rows of attached tables, read from the log: the resolution target of the policy matching the kind, paused while waiting, stopped at the first resolved or closed.';
+COMMENT ON COLUMN workitem.attached_sla.source IS 'The attached table (regclass).';
+COMMENT ON COLUMN workitem.attached_sla.row_key IS 'The row''s primary key, as text.';
+COMMENT ON COLUMN workitem.attached_sla.target IS 'Always resolution (text).';
+COMMENT ON COLUMN workitem.attached_sla.policy IS 'The SLA policy matching the table''s kind (text).';
+COMMENT ON COLUMN workitem.attached_sla.calendar IS 'The policy''s business calendar (text).';
+COMMENT ON COLUMN workitem.attached_sla.target_time IS 'Working time allowed (interval; NULL for a target in business days).';
+COMMENT ON COLUMN workitem.attached_sla.target_days IS 'Business days allowed (integer; NULL for a target in working time).';
+COMMENT ON COLUMN workitem.attached_sla.started_at IS 'When the row was created (timestamptz).';
+COMMENT ON COLUMN workitem.attached_sla.stopped_at IS 'When it first became resolved or closed (timestamptz; NULL while open).';
+COMMENT ON COLUMN workitem.attached_sla.current_status IS 'Its status now, in our labels (text).';
+COMMENT ON COLUMN workitem.attached_sla.used IS 'Working time used, paused while waiting (interval).';
+COMMENT ON COLUMN workitem.attached_sla.due_at IS 'When the target is due while the clock runs (timestamptz).';
+COMMENT ON COLUMN workitem.attached_sla.state IS 'running, paused, breached, met or missed (text).';
+COMMENT ON COLUMN workitem.attached_sla.target_time_hours IS 'target_time in hours (double precision).';
+COMMENT ON COLUMN workitem.attached_sla.used_hours IS 'used in hours (double precision).';
