@@ -371,12 +371,15 @@ wi_log_event(const WiEvent *ev)
 	row_set_text(&rb, 7, "old_value", ev->old_value);
 	row_set_text(&rb, 8, "new_value", ev->new_value);
 	row_set_text(&rb, 9, "reason", ev->reason);
+	/* else the column's default: workitem.tenant */
+	if (ev->tenant != NULL)
+		row_set_text(&rb, 10, "tenant", ev->tenant);
 	row_finish(&rb);
 }
 
 /* An internal note on an item (the submission note, a resolution note). */
 int64
-wi_insert_note(int64 item_id, const char *subject, const char *body,
+wi_insert_note(int64 item_id, const char *tenant, const char *subject, const char *body,
 			   const char *author, bool is_resolution, bool is_description)
 {
 	RowBuilder	rb;
@@ -393,24 +396,27 @@ wi_insert_note(int64 item_id, const char *subject, const char *body,
 	row_set(&rb, 7, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	row_set(&rb, 8, "is_resolution", BoolGetDatum(is_resolution), false);
 	row_set(&rb, 9, "is_description", BoolGetDatum(is_description), false);
+	if (tenant != NULL)			/* NULL: a schema before 1.2.0 */
+		row_set_text(&rb, 10, "tenant", tenant);
 	row_finish(&rb);
 
 	/*
 	 * A note is a change to the item like any message (spec section 5); this
 	 * row does not pass through the message trigger, so it is logged here.
 	 */
-	wi_log_message(item_id, author, "internal", "note", id);
+	wi_log_message(item_id, tenant, author, "internal", "note", id);
 	return id;
 }
 
 /* The log row of a message or note: what = message, "inbound email #12". */
 void
-wi_log_message(int64 item_id, const char *actor, const char *direction,
+wi_log_message(int64 item_id, const char *tenant, const char *actor, const char *direction,
 			   const char *channel, int64 message_id)
 {
 	WiEvent		ev = {0};
 
 	ev.item_id = item_id;
+	ev.tenant = tenant;
 	ev.actor = actor;
 	ev.what = "message";
 	ev.new_value = psprintf("%s %s #%lld", direction, channel, (long long) message_id);

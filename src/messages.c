@@ -32,6 +32,7 @@ typedef struct MsgItem
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;		/* -1 when not waiting */
+	Datum		tenant;			/* text, in the caller's memory; 0 before 1.2.0 */
 	bool		feedback_over;
 	bool		blank_draft;	/* no title and no description */
 } MsgItem;
@@ -51,6 +52,7 @@ lock_item(int64 id)
 							  " feedback_until OPERATOR(pg_catalog.<) pg_catalog.now(), "
 							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
 							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
+							  "[[, tenant]] "
 							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
@@ -68,6 +70,8 @@ lock_item(int64 id)
 	v = SPI_getbinval(t, d, 4, &isnull);
 	it.feedback_over = !isnull && DatumGetBool(v);
 	it.blank_draft = it.status == WI_DRAFT && DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+	if (d->natts >= 6)
+		it.tenant = SPI_datumTransfer(SPI_getbinval(t, d, 6, &isnull), false, -1);
 	return it;
 }
 
@@ -100,14 +104,14 @@ follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
 
 	/* Submitted at once when it has what a submission needs. */
 	wi_engine_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
-					 " category, primary_contact, requester, priority, highlighted) "
+					 " category, primary_contact, requester, priority, highlighted[[, tenant]]) "
 					 "SELECT 'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(category, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(primary_contact, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(requester, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END, "
-					 " id, $2, $3, category, primary_contact, requester, priority, true "
+					 " id, $2, $3, category, primary_contact, requester, priority, true[[, tenant]] "
 					 "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
 					 3, types, values, nulls);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -167,7 +171,8 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_dir, c_subject, c_body, c_author, c_id, c_channel;
+	int			c_item, c_dir, c_subject, c_body, c_author, c_id, c_channel, c_tenant;
+	char	   *tenant;
 	MsgItem		it;
 	bool		inbound;
 	char	   *actor = wi_actor();
@@ -195,6 +200,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	c_subject = wi_attno(d, "subject", "workitem.on_message");
 	c_body = wi_attno(d, "body", "workitem.on_message");
 	c_author = wi_attno(d, "author", "workitem.on_message");
+	c_tenant = wi_attno_opt(d, "tenant");
 
 	if (n[c_item] || n[c_dir] || n[c_channel])
 		ereport(ERROR,
@@ -213,6 +219,13 @@ workitem_on_message(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	it = lock_item(item_id);
+	/* a message belongs to its item's tenant (a follow-up keeps it) */
+	if (c_tenant >= 0 && it.tenant != (Datum) 0)
+	{
+		v[c_tenant] = it.tenant;
+		n[c_tenant] = false;
+		repl[c_tenant] = true;
+	}
 	if (it.status == WI_RESOLVED && inbound && it.feedback_over)
 	{
 		/* The window is over but no timer closed it yet: close it now. */
@@ -232,6 +245,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 		v[c_item] = Int64GetDatum(item_id);
 		repl[c_item] = true;
 		ev.item_id = it.id;
+		ev.tenant = it.tenant ? TextDatumGetCString(it.tenant) : NULL;
 		ev.actor = actor;
 		ev.what = "followed_by";
 		ev.new_value = psprintf("%lld", (long long) item_id);
@@ -251,12 +265,13 @@ workitem_on_message(PG_FUNCTION_ARGS)
 					  2, extra);
 	}
 	SPI_finish();
+	tenant = it.tenant ? TextDatumGetCString(it.tenant) : NULL;
 
 	/* The first outbound message meets the first_response target. */
 	if (v[c_dir] == wi_enum_datum_by_name("direction", "outbound"))
-		wi_sla_first_response(item_id);
+		wi_sla_first_response(item_id, tenant);
 
-	wi_log_message(item_id, actor,
+	wi_log_message(item_id, tenant, actor,
 				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_dir])),
 				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_channel])),
 				   n[c_id] ? 0 : DatumGetInt64(v[c_id]));

@@ -14,6 +14,7 @@
 
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
 #include "workitem.h"
@@ -32,13 +33,53 @@ typedef struct WiPlan
 
 static WiPlan *buckets[NBUCKETS];
 
+/*
+ * The SQL of a schema with tenants (1.2.0) or without (1.0.0, 1.1.0, still
+ * running on this library until ALTER EXTENSION UPDATE): what is between
+ * [[ and ]] is kept, without the brackets, or dropped.
+ */
+static const char *
+tenant_sql(const char *sql)
+{
+	bool		keep;
+	StringInfoData out;
+	const char *p = sql;
+
+	if (strstr(sql, "[[") == NULL)
+		return sql;
+	keep = wi_tenants();
+	initStringInfo(&out);
+	while (*p)
+	{
+		const char *open = strstr(p, "[[");
+		const char *close;
+
+		if (open == NULL)
+		{
+			appendStringInfoString(&out, p);
+			break;
+		}
+		close = strstr(open, "]]");
+		if (close == NULL)
+			elog(ERROR, "workitem: unbalanced [[ in \"%s\"", sql);
+		appendBinaryStringInfo(&out, p, open - p);
+		if (keep)
+			appendBinaryStringInfo(&out, open + 2, close - open - 2);
+		p = close + 2;
+	}
+	return out.data;
+}
+
 /* The kept plan of sql with these argument types; SPI must be connected. */
 SPIPlanPtr
 wi_plan(const char *sql, int nargs, const Oid *types)
 {
-	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+	uint32		h;
 	WiPlan	   *p;
 	SPIPlanPtr	plan;
+
+	sql = tenant_sql(sql);
+	h = hash_bytes((const unsigned char *) sql, strlen(sql));
 
 	if (nargs > 0)
 		h = hash_combine(h, hash_bytes((const unsigned char *) types, nargs * sizeof(Oid)));

@@ -17,22 +17,34 @@
 #include "moves.h"
 #include "workitem.h"
 
+/* Column col of the first row of SPI's result, copied out of SPI's memory. */
+static char *
+spi_string(int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+	char	   *r = SPI_palloc(strlen(v) + 1);
+
+	strcpy(r, v);
+	return r;
+}
+
 /*
  * A new action needs an open case: not waiting (spec: "while a case waits,
  * no new action can be created for it"), resolved or closed. The case row
  * is locked so that it cannot start waiting while the action is inserted.
  */
 void
-wi_check_case_open(int64 action_id, int64 case_id)
+wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(case_id)};
 	bool		isnull;
 	WiKind		kind;
 	WiStatus	status;
+	char	   *case_tenant;
 
 	SPI_connect();
-	if (wi_execute("SELECT kind, status FROM workitem.item "
+	if (wi_execute("SELECT kind, status[[, tenant]] FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading case %lld failed", (long long) case_id);
@@ -44,7 +56,11 @@ wi_check_case_open(int64 action_id, int64 case_id)
 						 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	status = wi_enum_index(WI_ENUM_STATUS,
 						   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	case_tenant = tenant ? spi_string(3) : NULL;
 	SPI_finish();
+
+	if (tenant && strcmp(case_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(action_id, tenant, case_id, case_tenant, "an action of case");
 
 	if (kind != WI_CASE)
 		ereport(ERROR,
@@ -109,14 +125,14 @@ wi_cancel_actions(int64 case_id, const char *reason)
 
 /* The status and wait type of an item, locked; false when it does not exist. */
 static bool
-lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
+lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type, char **tenant)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
 	bool		isnull;
 	Datum		w;
 
-	if (wi_execute("SELECT kind, status, wait_type FROM workitem.item "
+	if (wi_execute("SELECT kind, status, wait_type[[, tenant]] FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
@@ -126,6 +142,9 @@ lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
 	*status = wi_enum_index(WI_ENUM_STATUS, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 	*wait_type = isnull ? -1 : wi_enum_index(WI_ENUM_WAIT_TYPE, w);
+	if (tenant)
+		*tenant = SPI_tuptable->tupdesc->natts >= 4
+			? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4) : NULL;
 	return true;
 }
 
@@ -147,7 +166,7 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	bool		isnull;
 
 	SPI_connect();
-	if (!lock_status(parent_id, &kind, &status, &wait_type) || status != WI_WAITING)
+	if (!lock_status(parent_id, &kind, &status, &wait_type, NULL) || status != WI_WAITING)
 	{
 		SPI_finish();
 		return;
@@ -185,7 +204,7 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
  * target's own merged_into links must not lead back (no cycle).
  */
 void
-wi_check_merge_target(int64 id, int64 target)
+wi_check_merge_target(int64 id, const char *tenant, int64 target)
 {
 	WiKind		kind;
 	WiStatus	status;
@@ -194,17 +213,20 @@ wi_check_merge_target(int64 id, int64 target)
 	Datum		values[2] = {Int64GetDatum(target), Int64GetDatum(id)};
 	bool		isnull;
 	bool		cycle;
+	char	   *target_tenant;
 
 	if (target == id)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_INVALID_MERGE),
 				 errmsg("item %lld cannot be merged into itself", (long long) id)));
 	SPI_connect();
-	if (!lock_status(target, &kind, &status, &wait_type))
+	if (!lock_status(target, &kind, &status, &wait_type, &target_tenant))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld, the target of the merge of item %lld, does not exist",
 						(long long) target, (long long) id)));
+	if (tenant && target_tenant && strcmp(target_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(id, tenant, target, target_tenant, "merged into");
 	if (kind == WI_ACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_INVALID_MERGE),
@@ -232,6 +254,44 @@ wi_check_merge_target(int64 id, int64 target)
 						(long long) id, (long long) target)));
 }
 
+/*
+ * Items relate only within a tenant (issue 14): on Citus each tenant's
+ * items are in one shard, and every rule between two items stays there.
+ */
+void
+wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other, const char *other_tenant,
+					   const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_CROSS_TENANT),
+			 errmsg("item %lld of tenant \"%s\" cannot be %s item %lld of tenant \"%s\"",
+					(long long) id, tenant, what, (long long) other, other_tenant),
+			 errdetail("Items relate only within one tenant."),
+			 errhint("Create the item in tenant \"%s\" (SET workitem.tenant).", other_tenant)));
+}
+
+/* case_id, parent_id, follows_id: the other item must be of the same tenant. */
+void
+wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(other)};
+	char	   *other_tenant = NULL;
+
+	SPI_connect();
+	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading item %lld failed", (long long) other);
+	if (SPI_processed > 0)
+		other_tenant = spi_string(1);
+	SPI_finish();
+	/* a missing item is the foreign key's error */
+	if (other_tenant != NULL && strcmp(other_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(id, tenant, other, other_tenant,
+							   strcmp(column, "follows_id") == 0 ? "a follow-up of" :
+							   strcmp(column, "parent_id") == 0 ? "a child of" : "linked to case");
+}
+
 /* ----------------------------------------------------------------------
  * Operations on two items
  * ---------------------------------------------------------------------- */
@@ -254,7 +314,7 @@ lock_ticket(int64 id, const char *what)
 	WiStatus	status;
 	int			wait_type;
 
-	if (!lock_status(id, &kind, &status, &wait_type))
+	if (!lock_status(id, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
@@ -334,11 +394,11 @@ workitem_split(PG_FUNCTION_ARGS)
 	wait_on(id, "split", "split into child tickets");
 	/* Children are submitted when the parent's fields make them complete. */
 	ret = wi_execute("WITH children AS ("
-								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
+								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
 								" SELECT 'ticket', CASE WHEN p.description IS NOT NULL AND p.category IS NOT NULL"
 								"  AND p.primary_contact IS NOT NULL AND p.requester IS NOT NULL"
 								"  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END,"
-								"  p.id, t.title, p.description, p.category, p.primary_contact, p.requester, p.priority"
+								"  p.id, t.title, p.description, p.category, p.primary_contact, p.requester, p.priority[[, p.tenant]]"
 								" FROM workitem.item p, pg_catalog.unnest($2) WITH ORDINALITY AS t(title, n)"
 								" WHERE p.id OPERATOR(pg_catalog.=) $1 ORDER BY t.n RETURNING id)"
 								"SELECT pg_catalog.array_agg(id ORDER BY id) FROM children",
@@ -368,8 +428,8 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 	SPI_connect();
 	lock_ticket(id, "launch a case");
 	wait_on(id, "case_launched", "case launched");
-	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
-							  "SELECT 'case', 'to_do', id, $2, " COPIED " FROM workitem.item "
+	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
+							  "SELECT 'case', 'to_do', id, $2, " COPIED "[[, tenant]] FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
 							  2, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: launching a case failed");
@@ -401,8 +461,8 @@ workitem_merge(PG_FUNCTION_ARGS)
 	 * order already when the target's id is the higher.
 	 */
 	if (into < id)
-		(void) lock_status(into, &kind, &status, &wait_type);
-	if (!lock_status(id, &kind, &status, &wait_type))
+		(void) lock_status(into, &kind, &status, &wait_type, NULL);
+	if (!lock_status(id, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));

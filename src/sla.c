@@ -39,8 +39,8 @@ clock_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nu
 
 /* Log the clocks an UPDATE ... RETURNING * just changed. */
 #define LOG_CLOCKS(event, reason) \
-	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason)" \
-	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason " FROM u"
+	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]])" \
+	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason "[[, tenant]] FROM u"
 
 /* The most specific enabled policy for the item as it will be; 0 when none (src/config.c). */
 static int64
@@ -64,6 +64,7 @@ match_policy(const WiSlaChange *ch)
 typedef struct SlaItem
 {
 	int64		id;
+	const char *tenant;
 	TimestampTz now;
 	bool		assigned;
 } SlaItem;
@@ -71,27 +72,28 @@ typedef struct SlaItem
 static void
 create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
 {
-	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now),
-	Int64GetDatum(policy_id), Int32GetDatum(cycle)};
+	Oid			types[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID, TEXTOID};
+	Datum		values[5] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now),
+	Int64GetDatum(policy_id), Int32GetDatum(cycle),
+	it->tenant ? CStringGetTextDatum(it->tenant) : (Datum) 0};	/* unused before 1.2.0 */
 
 	/* Running clocks start now; clocks that start at assignment wait. */
 	clock_exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
-				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at)"
+				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at[[, tenant]])"
 				  " SELECT $1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN 'running' ELSE 'pending' END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN"
-				  "   workitem.business_add(p.calendar, $2, " TARGET_TIME ") END"
+				  "   workitem.business_add(p.calendar, $2, " TARGET_TIME ") END[[, $5]]"
 				  " FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id"
 				  " WHERE p.id OPERATOR(pg_catalog.=) $3 %s"
-				  " ON CONFLICT (item_id, target, cycle) DO NOTHING RETURNING *)"
+				  " ON CONFLICT (item_id, target, cycle[[, tenant]]) DO NOTHING RETURNING *)"
 				  LOG_CLOCKS("CASE WHEN state OPERATOR(pg_catalog.=) 'running' THEN 'start' ELSE 'pending' END", "NULL"),
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  clock_start ? psprintf("AND t.target OPERATOR(pg_catalog.=) '%s'", clock_start) : ""),
-		 4, types, values, NULL, SPI_OK_INSERT);
+		 5, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Pause the running clocks (the item waits with a wait type that stops them). */
@@ -227,7 +229,7 @@ reopen_policy(int64 policy_id)
 static int64
 on_change(const WiSlaChange *ch)
 {
-	SlaItem		it = {ch->id, ch->now, ch->assigned};
+	SlaItem		it = {ch->id, ch->tenant, ch->now, ch->assigned};
 	int64		policy = ch->policy_id;
 	bool		was_done = ch->from == WI_RESOLVED || ch->from == WI_CLOSED;
 	bool		is_done = ch->to == WI_RESOLVED || ch->to == WI_CLOSED;
@@ -303,9 +305,9 @@ wi_sla_on_change(const WiSlaChange *ch)
 
 /* The first outbound message meets the first_response target. */
 void
-wi_sla_first_response(int64 item_id)
+wi_sla_first_response(int64 item_id, const char *tenant)
 {
-	SlaItem		it = {item_id, GetCurrentTransactionStartTimestamp(), false};
+	SlaItem		it = {item_id, tenant, GetCurrentTransactionStartTimestamp(), false};
 	WiSavedUser user;
 
 	SPI_connect();

@@ -38,7 +38,7 @@ typedef struct ItemCols
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
 				first_resolved_by, resolved_at, resolved_by, closed_at,
-				change_reason;
+				change_reason, follows_id, tenant;
 } ItemCols;
 
 /* Columns whose changes are logged, besides status (spec section 5). */
@@ -84,7 +84,8 @@ load_cols(Relation rel)
 	COL(require_resolution_note); COL(days_to_wait); COL(created_at);
 	COL(submitted_at); COL(status_changed_at); COL(first_resolved_at);
 	COL(first_resolved_by); COL(resolved_at); COL(resolved_by);
-	COL(closed_at); COL(change_reason);
+	COL(closed_at); COL(change_reason); COL(follows_id);
+	cols.tenant = wi_attno_opt(d, "tenant");	/* -1: a schema before 1.2.0 */
 #undef COL
 	for (int i = 0; i < (int) NLOGGED; i++)
 		logged_attno[i] = wi_attno(d, logged_columns[i], "workitem.enforce_transition");
@@ -111,6 +112,7 @@ typedef struct ItemChange
 	WiStatus	to;
 	char	   *actor;
 	char	   *reason;
+	char	   *tenant;			/* the item's: every row written for it takes it */
 	TimestampTz now;
 	bool		by_engine;
 	uint8		rules_set;		/* rule columns set by this statement (by an admin) */
@@ -245,6 +247,7 @@ log_event(ItemChange *c, const char *what, const char *oldv, const char *newv)
 	WiEvent		ev = {0};
 
 	ev.item_id = c->id;
+	ev.tenant = c->tenant;
 	ev.actor = c->actor;
 	ev.what = what;
 	ev.old_value = oldv;
@@ -355,7 +358,7 @@ submit(ItemChange *c)
 	apply_category_config(c);
 	/* The description becomes the item's first note (spec section 2). */
 	if (!blank(c, cols.description))
-		wi_insert_note(c->id, text_or_null(&c->new, cols.title),
+		wi_insert_note(c->id, c->tenant, text_or_null(&c->new, cols.title),
 					   text_or_null(&c->new, cols.description), c->actor, false, true);
 }
 
@@ -467,7 +470,7 @@ resolution_note(ItemChange *c, bool required)
 	if (!c->new.n[cols.resolution_note] && changed(c, cols.resolution_note) &&
 		!blank(c, cols.resolution_note))
 	{
-		wi_insert_note(c->id, "Resolution", text_or_null(&c->new, cols.resolution_note),
+		wi_insert_note(c->id, c->tenant, "Resolution", text_or_null(&c->new, cols.resolution_note),
 					   c->actor, true, false);
 		return;
 	}
@@ -759,6 +762,7 @@ update_sla(ItemChange *c)
 	int64		policy;
 
 	ch.id = c->id;
+	ch.tenant = c->tenant;
 	ch.now = c->now;
 	ch.from = c->from;
 	ch.to = c->to;
@@ -809,12 +813,24 @@ enforce(ItemChange *c)
 		}
 		check_immutable(c, cols.id, "id");
 		check_immutable(c, cols.kind, "kind");
+		if (cols.tenant >= 0)
+			check_immutable(c, cols.tenant, "tenant");
 		if (c->kind == WI_ACTION)
 			check_immutable(c, cols.case_id, "the case of an action");
 		check_immutable(c, cols.parent_id, "parent_id");
 	}
 	if (!c->new.n[cols.merged_into] && changed(c, cols.merged_into))
-		wi_check_merge_target(c->id, DatumGetInt64(c->new.v[cols.merged_into]));
+		wi_check_merge_target(c->id, c->tenant, DatumGetInt64(c->new.v[cols.merged_into]));
+	/* An action's case is checked with the case below. */
+	if (c->tenant != NULL)
+	{
+		if (!c->new.n[cols.case_id] && changed(c, cols.case_id) && c->kind != WI_ACTION)
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.case_id]), "case_id");
+		if (!c->new.n[cols.parent_id] && changed(c, cols.parent_id))
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.parent_id]), "parent_id");
+		if (!c->new.n[cols.follows_id] && changed(c, cols.follows_id))
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.follows_id]), "follows_id");
+	}
 
 	restore_owned_columns(c);
 
@@ -834,7 +850,7 @@ enforce(ItemChange *c)
 		check_required_fields(c);
 		set_ts(c, cols.submitted_at, c->now);
 		if (!c->new.n[cols.case_id])
-			wi_check_case_open(c->id, DatumGetInt64(c->new.v[cols.case_id]));
+			wi_check_case_open(c->id, c->tenant, DatumGetInt64(c->new.v[cols.case_id]));
 	}
 
 	/* Reassigning or unassigning work in progress puts it back to to_do. */
@@ -987,6 +1003,8 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		c.from = wi_enum_index(WI_ENUM_STATUS, c.old.v[cols.status]);
 		c.kind = wi_enum_index(WI_ENUM_KIND, c.old.v[cols.kind]);
 		c.id = DatumGetInt64(c.old.v[cols.id]);
+		if (cols.tenant >= 0)
+			c.tenant = TextDatumGetCString(c.old.v[cols.tenant]);
 	}
 	if (newtuple == NULL)
 		return PointerGetDatum(enforce_delete(&c, oldtuple));
@@ -1003,6 +1021,13 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		c.id = c.new.n[cols.id] ? 0 : DatumGetInt64(c.new.v[cols.id]);
 		wi_check_drawn_id(rel, cols.id, c.new.v[cols.id], c.new.n[cols.id], "item");
 	}
+	if (cols.tenant >= 0 && c.new.n[cols.tenant])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("item %lld: tenant cannot be NULL", (long long) c.id)));
+	/* an UPDATE that changes it is refused (check_immutable) */
+	if (!c.has_old && cols.tenant >= 0)
+		c.tenant = TextDatumGetCString(c.new.v[cols.tenant]);
 
 	/* The reason is for the log only; it is never stored on the item. */
 	c.reason = text_or_null(&c.new, cols.change_reason);
