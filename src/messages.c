@@ -38,10 +38,11 @@ typedef struct MsgItem
 } MsgItem;
 
 static MsgItem
-lock_item(int64 id)
+lock_item(int64 id, Datum tenant)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), tenant};
+	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
 	MsgItem		it = {0};
 	HeapTuple	t;
 	TupleDesc	d;
@@ -53,8 +54,9 @@ lock_item(int64 id)
 							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
 							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
 							  "[[, tenant]] "
-							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+							  "{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -77,19 +79,24 @@ lock_item(int64 id)
 
 /* An engine move of the item, with a reason for the log. */
 static void
-move_item(int64 id, const char *set, const char *reason, int nextra, Datum *extra)
+move_item(MsgItem *it, const char *set, const char *reason, int nextra, Datum *extra)
 {
-	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	Assert(nextra <= 2);
-	values[0] = Int64GetDatum(id);
+	values[0] = Int64GetDatum(it->id);
 	values[1] = CStringGetTextDatum(reason);
 	for (int i = 0; i < nextra; i++)
 		values[2 + i] = extra[i];
+	/* Citus: routed by the item's tenant, the last argument */
+	values[2 + nextra] = it->tenant;
+	nulls[2 + nextra] = it->tenant ? ' ' : 'n';
 	wi_engine_exec(psprintf("UPDATE workitem.item SET %s, change_reason = $2 "
-							  "WHERE id OPERATOR(pg_catalog.=) $1", set),
-					 2 + nextra, types, values, NULL);
+							"WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}}",
+							set, 3 + nextra),
+				   3 + nextra, types, values, nulls);
 }
 
 /* A new ticket that follows a closed item; returns its id. */
@@ -218,7 +225,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
-	it = lock_item(item_id);
+	it = lock_item(item_id, c_tenant >= 0 && !n[c_tenant] ? v[c_tenant] : (Datum) 0);
 	/* a message belongs to its item's tenant (a follow-up keeps it) */
 	if (c_tenant >= 0 && it.tenant != (Datum) 0)
 	{
@@ -229,7 +236,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	if (it.status == WI_RESOLVED && inbound && it.feedback_over)
 	{
 		/* The window is over but no timer closed it yet: close it now. */
-		move_item(it.id, "status = 'closed'::workitem.status",
+		move_item(&it, "status = 'closed'::workitem.status",
 				  "feedback window over", 0, NULL);
 		it.status = WI_CLOSED;
 	}
@@ -253,15 +260,15 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 	else if (it.status == WI_WAITING && inbound &&
 			 it.wait_type != WI_SPLIT && it.wait_type != WI_CASE_LAUNCHED)
-		move_item(it.id, WI_WAKE_SET, "reply received", 0, NULL);
+		move_item(&it, WI_WAKE_SET, "reply received", 0, NULL);
 	else if (it.status == WI_RESOLVED && inbound)
-		move_item(it.id, WI_WAKE_SET, "reply received within the feedback window", 0, NULL);
+		move_item(&it, WI_WAKE_SET, "reply received within the feedback window", 0, NULL);
 	else if (it.blank_draft && it.kind == WI_TICKET)
 	{
 		Datum		extra[2] = {v[c_subject], v[c_body]};
 
 		if (!n[c_subject] && !n[c_body])
-			move_item(it.id, "title = $3, description = $4", "filled from the first message",
+			move_item(&it, "title = $3, description = $4", "filled from the first message",
 					  2, extra);
 	}
 	SPI_finish();
@@ -284,10 +291,10 @@ PG_FUNCTION_INFO_V1(workitem_record_message);
 Datum
 workitem_record_message(PG_FUNCTION_ARGS)
 {
-	Oid			types[6] = {INT8OID, wi_enum_typoid_by_name("direction"),
-		wi_enum_typoid_by_name("channel"), TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6];
+	Oid			types[7] = {INT8OID, wi_enum_typoid_by_name("direction"),
+		wi_enum_typoid_by_name("channel"), TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7];
 	bool		isnull;
 	int64		id;
 	static const char *const names[3] = {"item id", "direction", "channel"};
@@ -302,10 +309,17 @@ workitem_record_message(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
+	/* Citus: the item's tenant routes the row (the trigger sets it anyway) */
+	values[6] = wi_item_tenant(DatumGetInt64(values[0]));
+	nulls[6] = values[6] ? ' ' : 'n';
+	if (wi_citus() && values[6] == (Datum) 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) DatumGetInt64(values[0]))));
 	if (wi_execute("INSERT INTO workitem.message "
-							  "(item_id, direction, channel, subject, body, author) "
-							  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-							  6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  "(item_id, direction, channel, subject, body, author{{, tenant}}) "
+							  "VALUES ($1, $2, $3, $4, $5, $6{{, $7}}) RETURNING id",
+							  7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: recording a message failed");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();

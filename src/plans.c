@@ -34,24 +34,23 @@ typedef struct WiPlan
 static WiPlan *buckets[NBUCKETS];
 
 /*
- * The SQL of a schema with tenants (1.2.0) or without (1.0.0, 1.1.0, still
- * running on this library until ALTER EXTENSION UPDATE): what is between
- * [[ and ]] is kept, without the brackets, or dropped.
+ * Parts of the C code's SQL that depend on the schema: what is between [[
+ * and ]] needs the tenant columns (1.2.0; an older schema still runs on
+ * this library until ALTER EXTENSION UPDATE), what is between {{ and }}
+ * is for Citus only (the tenant a distributed query is routed by; plain
+ * PostgreSQL keeps the statement it always ran). Kept without the
+ * brackets, or dropped.
  */
 static const char *
-tenant_sql(const char *sql)
+marked(const char *sql, const char *open_mark, const char *close_mark, bool keep)
 {
-	bool		keep;
 	StringInfoData out;
 	const char *p = sql;
 
-	if (strstr(sql, "[[") == NULL)
-		return sql;
-	keep = wi_tenants();
 	initStringInfo(&out);
 	while (*p)
 	{
-		const char *open = strstr(p, "[[");
+		const char *open = strstr(p, open_mark);
 		const char *close;
 
 		if (open == NULL)
@@ -59,15 +58,25 @@ tenant_sql(const char *sql)
 			appendStringInfoString(&out, p);
 			break;
 		}
-		close = strstr(open, "]]");
+		close = strstr(open, close_mark);
 		if (close == NULL)
-			elog(ERROR, "workitem: unbalanced [[ in \"%s\"", sql);
+			elog(ERROR, "workitem: unbalanced %s in \"%s\"", open_mark, sql);
 		appendBinaryStringInfo(&out, p, open - p);
 		if (keep)
 			appendBinaryStringInfo(&out, open + 2, close - open - 2);
 		p = close + 2;
 	}
 	return out.data;
+}
+
+static const char *
+tenant_sql(const char *sql)
+{
+	if (strstr(sql, "[[") != NULL)
+		sql = marked(sql, "[[", "]]", wi_tenants());
+	if (strstr(sql, "{{") != NULL)
+		sql = marked(sql, "{{", "}}", wi_citus());
+	return sql;
 }
 
 /* The kept plan of sql with these argument types; SPI must be connected. */

@@ -17,6 +17,9 @@
 #include "moves.h"
 #include "workitem.h"
 
+/* Citus: the tenant a statement is routed by ($n, {{...}} in the SQL) */
+#define TENANT_ARG(t) ((t) ? CStringGetTextDatum(t) : (Datum) 0)
+
 /* Column col of the first row of SPI's result, copied out of SPI's memory. */
 static char *
 spi_string(int col)
@@ -36,17 +39,19 @@ spi_string(int col)
 void
 wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(case_id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(case_id), TENANT_ARG(tenant)};
+	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 	WiKind		kind;
 	WiStatus	status;
 	char	   *case_tenant;
 
+	/* Citus: looked for in the action's tenant only (a shard's trigger reaches no other) */
 	SPI_connect();
 	if (wi_execute("SELECT kind, status[[, tenant]] FROM workitem.item "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR SHARE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading case %lld failed", (long long) case_id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -81,14 +86,15 @@ wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
  * with needs_attention and the reason.
  */
 void
-wi_case_needs_attention(int64 case_id, const char *reason)
+wi_case_needs_attention(int64 case_id, const char *tenant, const char *reason)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', reason ? ' ' : 'n', tenant ? ' ' : 'n'};
 
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	values[2] = TENANT_ARG(tenant);
 	SPI_connect();
 	/*
 	 * A draft case keeps its status: moving it to to_do would submit it,
@@ -98,43 +104,45 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	wi_engine_exec("UPDATE workitem.item SET status = CASE WHEN status OPERATOR(pg_catalog.=) "
 				  "'draft'::workitem.status THEN status ELSE 'to_do'::workitem.status END, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
-				  "WHERE id OPERATOR(pg_catalog.=) $1 "
+				  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 				  "AND " WI_STILL_OPEN("status"),
-				  2, types, values, nulls);
+				  3, types, values, nulls);
 	SPI_finish();
 }
 
 /* Cancelling a case closes its open actions as cancelled. */
 void
-wi_cancel_actions(int64 case_id, const char *reason)
+wi_cancel_actions(int64 case_id, const char *tenant, const char *reason)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', reason ? ' ' : 'n', tenant ? ' ' : 'n'};
 
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	values[2] = TENANT_ARG(tenant);
 	SPI_connect();
 	wi_engine_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 				  "resolution = 'cancelled'::workitem.resolution, change_reason = $2 "
-				  "WHERE case_id OPERATOR(pg_catalog.=) $1 "
+				  "WHERE case_id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 				  "AND status OPERATOR(pg_catalog.<>) 'closed'::workitem.status",
-				  2, types, values, nulls);
+				  3, types, values, nulls);
 	SPI_finish();
 }
 
 /* The status and wait type of an item, locked; false when it does not exist. */
 static bool
-lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type, char **tenant)
+lock_status(int64 id, const char *route, WiKind *kind, WiStatus *status, int *wait_type, char **tenant)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), TENANT_ARG(route)};
+	char		nulls[2] = {' ', route ? ' ' : 'n'};
 	bool		isnull;
 	Datum		w;
 
 	if (wi_execute("SELECT kind, status, wait_type[[, tenant]] FROM workitem.item "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
 	if (SPI_processed == 0)
 		return false;
@@ -156,17 +164,18 @@ lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type, char **ten
  * so two children finishing at once cannot both miss the last one.
  */
 void
-wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r)
+wi_child_done(int64 parent_id, const char *tenant, int64 child_id, WiKind child_kind, WiResolution r)
 {
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(parent_id), Int64GetDatum(child_id)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(parent_id), Int64GetDatum(child_id), TENANT_ARG(tenant)};
+	char		nulls[3] = {' ', ' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 
 	SPI_connect();
-	if (!lock_status(parent_id, &kind, &status, &wait_type, NULL) || status != WI_WAITING)
+	if (!lock_status(parent_id, tenant, &kind, &status, &wait_type, NULL) || status != WI_WAITING)
 	{
 		SPI_finish();
 		return;
@@ -175,26 +184,29 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	{
 		if (wi_execute("SELECT pg_catalog.count(*) FROM workitem.item "
 								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
-								  "AND id OPERATOR(pg_catalog.<>) $2 "
+								  "AND id OPERATOR(pg_catalog.<>) $2{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 								  "AND " WI_STILL_OPEN("status"),
-								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+								  3, types, values, nulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: counting split tickets failed");
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
 			wi_engine_exec("UPDATE workitem.item SET " WI_SPLIT_DONE_SET ", "
 							 "change_reason = '" WI_SPLIT_DONE_REASON "' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 	}
 	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)
 	{
 		if (r == WI_CANCELLED)
 			wi_engine_exec("UPDATE workitem.item SET " WI_WAKE_SET ", "
 							 "change_reason = 'the launched case was cancelled' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 		else
 			wi_engine_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
 							 "resolution = 'completed'::workitem.resolution, "
 							 "change_reason = 'the launched case is resolved' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 	}
 	SPI_finish();
 }
@@ -209,8 +221,9 @@ wi_check_merge_target(int64 id, const char *tenant, int64 target)
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(target), Int64GetDatum(id)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(target), Int64GetDatum(id), TENANT_ARG(tenant)};
+	char		nulls[3] = {' ', ' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 	bool		cycle;
 	char	   *target_tenant;
@@ -220,7 +233,7 @@ wi_check_merge_target(int64 id, const char *tenant, int64 target)
 				(errcode(ERRCODE_WI_INVALID_MERGE),
 				 errmsg("item %lld cannot be merged into itself", (long long) id)));
 	SPI_connect();
-	if (!lock_status(target, &kind, &status, &wait_type, &target_tenant))
+	if (!lock_status(target, tenant, &kind, &status, &wait_type, &target_tenant))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld, the target of the merge of item %lld, does not exist",
@@ -240,10 +253,11 @@ wi_check_merge_target(int64 id, const char *tenant, int64 target)
 						(long long) id, (long long) target)));
 	if (wi_execute("WITH RECURSIVE chain(id) AS ("
 							  " SELECT merged_into FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+							  "{{ AND tenant OPERATOR(pg_catalog.=) $3}}"
 							  " UNION SELECT i.merged_into FROM workitem.item i JOIN chain c"
-							  "  ON i.id OPERATOR(pg_catalog.=) c.id)"
+							  "  ON i.id OPERATOR(pg_catalog.=) c.id{{ AND i.tenant OPERATOR(pg_catalog.=) $3}})"
 							  "SELECT EXISTS (SELECT 1 FROM chain WHERE id OPERATOR(pg_catalog.=) $2)",
-							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  3, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: following merges failed");
 	cycle = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -274,13 +288,15 @@ wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other, const char *ot
 void
 wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(other)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(other), CStringGetTextDatum(tenant)};
 	char	   *other_tenant = NULL;
 
+	/* Citus: in this tenant only; another tenant's item is the foreign key's error */
 	SPI_connect();
-	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
-				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+				   "{{ AND tenant OPERATOR(pg_catalog.=) $2}}",
+				   2, types, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading item %lld failed", (long long) other);
 	if (SPI_processed > 0)
 		other_tenant = spi_string(1);
@@ -314,7 +330,7 @@ lock_ticket(int64 id, const char *what)
 	WiStatus	status;
 	int			wait_type;
 
-	if (!lock_status(id, &kind, &status, &wait_type, NULL))
+	if (!lock_status(id, NULL, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
@@ -445,14 +461,39 @@ workitem_merge(PG_FUNCTION_ARGS)
 {
 	int64		id = require_id(fcinfo, 0, "item id");
 	int64		into = require_id(fcinfo, 1, "target item id");
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(id), Int64GetDatum(into)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(id), Int64GetDatum(into), (Datum) 0};
+	char		nulls[3] = {' ', ' ', 'n'};
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
 	Datum		result;
+	const char *route = NULL;	/* Citus: the tenant of both */
 
 	SPI_connect();
+
+	/*
+	 * Citus: the two tenants first, unlocked, so that a merge across
+	 * tenants is our refusal, not Citus's (the trigger checks it again).
+	 */
+	if (wi_citus())
+	{
+		char	   *t1 = NULL;
+		char	   *t2 = NULL;
+
+		Datum		d = wi_item_tenant(id);
+
+		if (d)
+			t1 = TextDatumGetCString(d);
+		d = wi_item_tenant(into);
+		if (d)
+			t2 = TextDatumGetCString(d);
+		if (t1 && t2 && strcmp(t1, t2) != 0)
+			wi_refuse_cross_tenant(id, t1, into, t2, "merged into");
+		route = t1;
+		values[2] = TENANT_ARG(route);
+		nulls[2] = route ? ' ' : 'n';
+	}
 
 	/*
 	 * Lock both items in id order: merge(a, b) and merge(b, a) at the same
@@ -461,16 +502,16 @@ workitem_merge(PG_FUNCTION_ARGS)
 	 * order already when the target's id is the higher.
 	 */
 	if (into < id)
-		(void) lock_status(into, &kind, &status, &wait_type, NULL);
-	if (!lock_status(id, &kind, &status, &wait_type, NULL))
+		(void) lock_status(into, route, &kind, &status, &wait_type, NULL);
+	if (!lock_status(id, route, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
 	if (wi_execute("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *",
-							  2, types, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} RETURNING *",
+							  3, types, values, nulls, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "workitem: merging item %lld failed", (long long) id);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();

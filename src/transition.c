@@ -948,12 +948,12 @@ enforce(ItemChange *c)
 		WiResolution r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
 
 		if (c->kind == WI_ACTION && r == WI_UNABLE_TO_COMPLETE)
-			wi_case_needs_attention(DatumGetInt64(c->new.v[cols.case_id]),
+			wi_case_needs_attention(DatumGetInt64(c->new.v[cols.case_id]), c->tenant,
 									text_or_null(&c->new, cols.resolution_note));
 		else if (c->kind == WI_CASE && r == WI_CANCELLED)
-			wi_cancel_actions(c->id, c->reason);
+			wi_cancel_actions(c->id, c->tenant, c->reason);
 		if (!c->new.n[cols.parent_id])
-			wi_child_done(DatumGetInt64(c->new.v[cols.parent_id]), c->id, c->kind, r);
+			wi_child_done(DatumGetInt64(c->new.v[cols.parent_id]), c->tenant, c->id, c->kind, r);
 	}
 }
 

@@ -9,6 +9,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "catalog/pg_namespace.h"
+#include "executor/spi.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -153,12 +154,45 @@ workitem_actor(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(wi_actor()));
 }
 
+const char *
+wi_current_tenant(void)
+{
+	return tenant_setting ? tenant_setting : "default";
+}
+
 /* workitem.current_tenant(): the default of every tenant column. */
 PG_FUNCTION_INFO_V1(workitem_current_tenant);
 Datum
 workitem_current_tenant(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(tenant_setting ? tenant_setting : "default"));
+}
+
+/*
+ * Whether workitem runs distributed by Citus (workitem.distribute()): its
+ * item table is in Citus's metadata, which every node has. Known once true;
+ * a database without Citus costs one catalog cache lookup.
+ */
+bool
+wi_citus(void)
+{
+	static bool distributed = false;
+	bool		found;
+
+	if (distributed)
+		return true;
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) ||
+		!OidIsValid(get_relname_relid("item", wi_namespace())))
+		return false;
+	SPI_connect();
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_dist_partition "
+					"WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::pg_catalog.regclass",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading pg_dist_partition failed");
+	found = SPI_processed > 0;
+	SPI_finish();
+	distributed = found;
+	return found;
 }
 
 /*

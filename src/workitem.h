@@ -24,6 +24,10 @@
 /* workitem.c: does the schema have tenant columns (1.2.0 on)? SQL of the
  * C code puts what needs them between [[ and ]] (plans.c). */
 extern bool wi_tenants(void);
+extern bool wi_citus(void);
+extern const char *wi_current_tenant(void);
+/* operations.c */
+extern Datum wi_item_tenant(int64 id);
 extern int	wi_attno_opt(TupleDesc d, const char *name);
 
 /* SQLSTATEs of class WI (documented in README.md). */
@@ -128,9 +132,10 @@ extern void wi_check_case_open(int64 action_id, const char *tenant, int64 case_i
 wi_noreturn extern void wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other,
 											   const char *other_tenant, const char *what);
 extern void wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column);
-extern void wi_case_needs_attention(int64 case_id, const char *reason);
-extern void wi_cancel_actions(int64 case_id, const char *reason);
-extern void wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r);
+extern void wi_case_needs_attention(int64 case_id, const char *tenant, const char *reason);
+extern void wi_cancel_actions(int64 case_id, const char *tenant, const char *reason);
+extern void wi_child_done(int64 parent_id, const char *tenant, int64 child_id, WiKind child_kind,
+						  WiResolution r);
 extern void wi_check_merge_target(int64 id, const char *tenant, int64 target);
 
 /* calendar.c: working time */

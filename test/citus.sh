@@ -103,6 +103,65 @@ run_suites() {
         same "$(cq 0 "$db" "SELECT count(DISTINCT n.nodeport) FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
                 WHERE p.shardid IN (SELECT get_shard_id_for_distribution_column('workitem.item', tenant)
                                     FROM workitem.item)")" 2
+
+    # A ticket's story through the coordinator, in tenants on both workers.
+    local a b w ids hist got op
+    cq 0 "$db" "INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
+                VALUES ('ticket', 'network', '7 days', 3)" >/dev/null
+    for t in t1 t2 t3 t4 t5 t6 t7 t8; do
+        w=$(cq 0 "$db" "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                        WHERE p.shardid = get_shard_id_for_distribution_column('workitem.item', '$t')")
+        [ "$w" = "${CITUS_PORTS[1]}" ] && a=${a:-$t}
+        [ "$w" = "${CITUS_PORTS[2]}" ] && b=${b:-$t}
+    done
+    check "two tenants, one on each worker ($a, $b)" test -n "$a" -a -n "$b"
+    for t in $a $b; do
+        ids=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Story of $t', 'VPN down', 'network', 'c@$t', 'c@$t', NULL, true)")
+        got=$(for op in "(workitem.start($ids)).status" "(workitem.assign($ids, 'bob')).status" \
+                        "(workitem.start($ids)).status" "(workitem.wait_more_info($ids)).status" \
+                        "(workitem.resume($ids)).status" \
+                        "workitem.record_message($ids, 'inbound', 'email', 'more', 'details') > 0" \
+                        "(workitem.resolve($ids, 'customer_response', 'fixed')).status" \
+                        "(workitem.reopen($ids, 'not fixed')).status" \
+                        "(workitem.resolve($ids, 'customer_response', 'fixed now')).status" \
+                        "(workitem.close($ids)).status"; do
+                  cq 0 "$db" "SET workitem.actor = 'alice'; SELECT $op" 2>&1
+              done | tr '\n' ' ')
+        check "tenant $t: start, assign, wait_more_info, resume, record_message, resolve, reopen, close through the coordinator" \
+            same "$got" "in_progress to_do in_progress waiting in_progress t resolved in_progress resolved closed "
+        check "tenant $t: cancel of a case (without actions)" \
+            same "$(cq 0 "$db" "SET workitem.tenant = '$t';
+                SELECT (workitem.cancel((workitem.create_case('Cancel me', 'd', 'network', NULL, true)).id,
+                                        'duplicate')).status" 2>&1)" closed
+        hist=$(cq 0 "$db" "SELECT string_agg(new_value, ',' ORDER BY id) FROM workitem.history($ids)
+                           WHERE what IN ('created', 'status')" 2>&1)
+        check "tenant $t: the log of its moves is seen through the coordinator (history()), in order" \
+            same "$hist" "ticket to_do,in_progress,to_do,in_progress,waiting,in_progress,resolved,in_progress,resolved,closed"
+        check "tenant $t: its notes (description, two resolutions) and the message are seen too" \
+            same "$(cq 0 "$db" "SELECT count(*) FROM workitem.message WHERE item_id = $ids AND tenant = '$t'" 2>&1)" 4
+        eval "id_$t=$ids"
+    done
+    check "the log rows of the two workers have ids of their own node's range" \
+        same "$(cq 0 "$db" "SELECT count(DISTINCT id >> 48) FROM workitem.event WHERE tenant IN ('$a', '$b')" 2>&1)" 2
+    check "and no id is used twice" \
+        same "$(cq 0 "$db" "SELECT count(*) - count(DISTINCT id) FROM workitem.event" 2>&1)" 0
+    local x y
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('M $a', 'd', 'c', 'p', 'r', NULL, true)")
+    y=$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT id FROM workitem.create_ticket('M $b', 'd', 'c', 'p', 'r', NULL, true)")
+    check "a merge within a tenant (on worker 2) closes the item as merged" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b';
+            SELECT (workitem.merge((workitem.create_ticket('dup', 'd', 'c', 'p', 'r', NULL, true)).id, $y)).status" 2>&1)" closed
+    check "cancelling a case cancels its actions (on worker 1)" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$a';
+            CREATE TEMP TABLE k AS SELECT (workitem.create_case('Case', 'd', 'c', NULL, true)).id;
+            SELECT FROM workitem.create_action((SELECT id FROM k), 'act 1');
+            SELECT FROM workitem.cancel((SELECT id FROM k), 'no longer needed');
+            SELECT string_agg(status::text, ',' ORDER BY id) FROM workitem.item
+             WHERE tenant = '$a' AND (id = (SELECT id FROM k) OR case_id = (SELECT id FROM k))" 2>&1)" closed,closed
+    check "a merge across tenants is refused with WI021" \
+        same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" \
+                -c "SELECT workitem.merge($x, $y)" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" WI021
 }
 distribute "$db"
 run_suites "$db"

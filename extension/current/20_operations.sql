@@ -112,11 +112,18 @@ CREATE FUNCTION workitem.cancel(id bigint, reason text) RETURNS workitem.item
 -- which its callers have no privilege (same rows, same order).
 CREATE FUNCTION workitem.history(id bigint)
     RETURNS SETOF workitem.event
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-                 e.old_value, e.new_value, e.reason, e.tenant
-          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+    -- plpgsql, not sql: Citus plans no parameterized SQL function over a
+    -- distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+           e.old_value, e.new_value, e.reason, e.tenant
+    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+END
+$$;
 
 
 ------------------------------------------------------------------------

@@ -373,11 +373,18 @@ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
 FROM workitem.event e;
 CREATE OR REPLACE FUNCTION workitem.history(id bigint)
     RETURNS SETOF workitem.event
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-                 e.old_value, e.new_value, e.reason, e.tenant
-          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+    -- plpgsql, not sql: Citus plans no parameterized SQL function over a
+    -- distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+           e.old_value, e.new_value, e.reason, e.tenant
+    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+END
+$$;
 
 -- queue's "i.*" is expanded when the view is made: again, with the tenant
 CREATE OR REPLACE VIEW workitem.queue AS
