@@ -18,7 +18,7 @@
 #include "moves.h"
 #include "workitem.h"
 
-#define MAX_ARGS 8
+#define MAX_ARGS 10
 
 /* An operation in progress: its item as locked, and its UPDATE's arguments. */
 typedef struct OpCall
@@ -190,11 +190,16 @@ op_update(OpCall *op, const char *set)
 	int			ret;
 	Datum		result;
 
-	/* Citus: routed by the tenant, the last argument (unused otherwise) */
+	/*
+	 * Citus: routed by the tenant, and the actor carried in the row (the
+	 * worker's trigger cannot see this session's workitem.actor); the two
+	 * last arguments, unused on plain PostgreSQL.
+	 */
 	op_value(op, TEXTOID, op->tenant, op->tenant == (Datum) 0);
-	sql = psprintf("UPDATE workitem.item SET %s "
+	op_value(op, TEXTOID, op->tenant ? CStringGetTextDatum(wi_actor()) : (Datum) 0, op->tenant == (Datum) 0);
+	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d}} "
 				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}} RETURNING *",
-				   set, op->nargs);
+				   set, op->nargs, op->nargs - 1);
 
 	ret = wi_execute(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)

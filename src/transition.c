@@ -38,7 +38,7 @@ typedef struct ItemCols
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
 				first_resolved_by, resolved_at, resolved_by, closed_at,
-				change_reason, follows_id, tenant;
+				change_reason, follows_id, tenant, change_actor;
 } ItemCols;
 
 /* Columns whose changes are logged, besides status (spec section 5). */
@@ -86,6 +86,7 @@ load_cols(Relation rel)
 	COL(first_resolved_by); COL(resolved_at); COL(resolved_by);
 	COL(closed_at); COL(change_reason); COL(follows_id);
 	cols.tenant = wi_attno_opt(d, "tenant");	/* -1: a schema before 1.2.0 */
+	cols.change_actor = wi_attno_opt(d, "change_actor");
 #undef COL
 	for (int i = 0; i < (int) NLOGGED; i++)
 		logged_attno[i] = wi_attno(d, logged_columns[i], "workitem.enforce_transition");
@@ -698,7 +699,7 @@ refuse_closed_change(ItemChange *c)
 	{
 		Form_pg_attribute att = TupleDescAttr(c->desc, i);
 
-		if (att->attisdropped || i == cols.change_reason)
+		if (att->attisdropped || i == cols.change_reason || i == cols.change_actor)
 			continue;
 		if (!same_value(att, c->old.v[i], c->old.n[i], c->new.v[i], c->new.n[i]))
 			ereport(ERROR,
@@ -1032,6 +1033,12 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	/* The reason is for the log only; it is never stored on the item. */
 	c.reason = text_or_null(&c.new, cols.change_reason);
 	set_null(&c, cols.change_reason);
+	/* So is an actor carried in the row (operations on Citus): it wins. */
+	if (cols.change_actor >= 0 && !c.new.n[cols.change_actor])
+	{
+		c.actor = text_or_null(&c.new, cols.change_actor);
+		set_null(&c, cols.change_actor);
+	}
 	c.rules_set = guard_rule_columns(&c, rel);
 
 	enforce(&c);

@@ -133,6 +133,8 @@ run_suites() {
                            WHERE what IN ('created', 'status')" 2>&1)
         check "tenant $t: the log of its moves is seen through the coordinator (history()), in order" \
             same "$hist" "ticket to_do,in_progress,to_do,in_progress,waiting,in_progress,resolved,in_progress,resolved,closed"
+        check "tenant $t: the actor of the coordinator's session is the log's (carried in the row)" \
+            same "$(cq 0 "$db" "SELECT string_agg(DISTINCT actor, ',') FROM workitem.history($ids) WHERE what = 'status'" 2>&1)" alice
         check "tenant $t: its notes (description, two resolutions) and the message are seen too" \
             same "$(cq 0 "$db" "SELECT count(*) FROM workitem.message WHERE item_id = $ids AND tenant = '$t'" 2>&1)" 4
         eval "id_$t=$ids"

@@ -4,7 +4,7 @@
 -- relate (WI021); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 SET LOCAL workitem.actor = 'tess';
 
 SELECT is(workitem.current_tenant(), 'default', 'workitem.tenant defaults to ''default''');
@@ -91,6 +91,13 @@ SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = '
           'PRIMARY KEY (id, tenant)', 'item''s key is (id, tenant)');
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'message_item_id_fkey'),
           'FOREIGN KEY (item_id, tenant) REFERENCES workitem.item(id, tenant)', 'a message refers to (id, tenant)');
+
+-- the actor carried in the row (how operations tell it on Citus): logged, never stored
+UPDATE workitem.item SET priority = 'high', change_actor = 'zed' WHERE id = (SELECT id FROM a2);
+SELECT is((SELECT actor FROM workitem.history((SELECT id FROM a2)) WHERE what = 'priority'), 'zed',
+          'change_actor is logged as the actor of the change');
+SELECT is((SELECT change_actor FROM workitem.item WHERE id = (SELECT id FROM a2)), NULL,
+          'and is never stored');
 
 -- an agent's insert evaluates the tenant default
 CREATE ROLE wi_tenant_agent IN ROLE workitem_agent;

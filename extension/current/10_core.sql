@@ -120,6 +120,11 @@ CREATE TABLE workitem.item (
     -- whose item (workitem.tenant when created; never changed): the key
     -- Citus distributes by, so every rule between items stays in a shard
     tenant              text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant(),
+    -- Write-only, like change_reason: who makes this change, when the
+    -- setting workitem.actor cannot tell (on Citus the trigger runs on a
+    -- worker, which the coordinator's settings do not reach). The trigger
+    -- logs it as the actor and clears it.
+    change_actor        text,
     -- id first: a lookup by id alone still uses this index
     CONSTRAINT item_pkey PRIMARY KEY (id, tenant),
     -- items relate only within a tenant (MATCH SIMPLE: a NULL id is not checked)
@@ -140,6 +145,8 @@ CREATE TABLE workitem.item (
 );
 COMMENT ON TABLE workitem.item IS
     'Tickets, cases and actions. Every INSERT and UPDATE passes through workitem.enforce_transition().';
+COMMENT ON COLUMN workitem.item.change_actor IS
+    'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
 COMMENT ON COLUMN workitem.item.change_reason IS
     'Write-only reason for the change in this statement: logged in workitem.event, then cleared.';
 

@@ -339,6 +339,9 @@ ALTER TABLE workitem.event ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT w
 ALTER TABLE workitem.time_entry ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
 ALTER TABLE workitem.sla_clock ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
 ALTER TABLE workitem.sla_clock_event ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.item ADD COLUMN change_actor text;
+COMMENT ON COLUMN workitem.item.change_actor IS
+    'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
 
 ALTER TABLE workitem.item DROP CONSTRAINT item_pkey, ADD CONSTRAINT item_pkey PRIMARY KEY (id, tenant);
 ALTER TABLE workitem.message DROP CONSTRAINT message_pkey, ADD CONSTRAINT message_pkey PRIMARY KEY (id, tenant);
