@@ -48,13 +48,13 @@ VALUES ('ticket', 'billing', '7 days', false, 3);
 CREATE SCHEMA bare;
 CREATE TABLE bare.item (LIKE workitem.item INCLUDING ALL);
 CREATE TABLE bare.message (LIKE workitem.message INCLUDING ALL,
-                           FOREIGN KEY (item_id) REFERENCES bare.item (id));
+                           FOREIGN KEY (item_id, tenant) REFERENCES bare.item (id, tenant));
 CREATE TABLE bare.event (LIKE workitem.event INCLUDING ALL);
 CREATE TABLE bare.sla_clock (LIKE workitem.sla_clock INCLUDING ALL,
-                             FOREIGN KEY (item_id) REFERENCES bare.item (id) DEFERRABLE INITIALLY DEFERRED,
+                             FOREIGN KEY (item_id, tenant) REFERENCES bare.item (id, tenant) DEFERRABLE INITIALLY DEFERRED,
                              FOREIGN KEY (policy_id) REFERENCES workitem.sla_policy (id));
 CREATE TABLE bare.sla_clock_event (LIKE workitem.sla_clock_event INCLUDING ALL,
-                                   FOREIGN KEY (clock_id) REFERENCES bare.sla_clock (id));
+                                   FOREIGN KEY (clock_id, tenant) REFERENCES bare.sla_clock (id, tenant));
 CREATE TABLE result (section text, what text, n bigint, ms numeric, base_ms numeric, ord serial);
 CREATE TABLE sizes (ticket_bytes numeric, log_row_bytes numeric);
 -- Milliseconds of one statement (run once: it writes).

@@ -17,7 +17,9 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "executor/spi.h"
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
 #include "rewrite/rewriteHandler.h"
@@ -61,6 +63,9 @@ typedef struct LogTable
 	char	  **check_names;
 	EState	   *estate;			/* long-lived, for expressions and predicates */
 	TupleTableSlot *slot;		/* reused by every row for its index entries */
+	/* Citus: the shard on this node of the last tenant written */
+	char	   *shard_tenant;
+	Oid			shard_relid;
 } LogTable;
 
 static LogTable event_target = {"event", "event_id_seq"};
@@ -73,8 +78,52 @@ target_invalidate(Datum arg, Oid relid)
 	LogTable	   *targets[2] = {&event_target, &message_target};
 
 	for (int i = 0; i < 2; i++)
+	{
 		if (relid == InvalidOid || relid == targets[i]->relid)
 			targets[i]->valid = false;
+		if (relid == InvalidOid || relid == targets[i]->shard_relid)
+			targets[i]->shard_relid = InvalidOid;	/* moved, dropped */
+	}
+}
+
+/*
+ * On Citus the trigger runs on a shard of workitem.item, and
+ * workitem.event and workitem.message here are the node's empty shells: a
+ * row of an item goes into the shard of its tenant, colocated with the
+ * item's on this node (doc/citus-findings.md, section 5). Its id comes from
+ * this node's range of the sequence (workitem.distribute()).
+ */
+static Oid
+citus_shard(LogTable *t, const char *tenant)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	bool		isnull;
+	Datum		d;
+
+	if (OidIsValid(t->shard_relid) && strcmp(t->shard_tenant, tenant) == 0)
+		return t->shard_relid;
+	values[0] = CStringGetTextDatum(psprintf("workitem.%s", t->relname));
+	values[1] = CStringGetTextDatum(tenant);
+	SPI_connect();
+	if (wi_execute("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($1::pg_catalog.regclass,"
+				   " pg_catalog.get_shard_id_for_distribution_column($1::pg_catalog.regclass, $2)))::pg_catalog.oid",
+				   2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "workitem: finding the shard of workitem.%s for tenant \"%s\" failed",
+			 t->relname, tenant);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_finish();
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("workitem: the shard of workitem.%s for tenant \"%s\" is not on this node",
+						t->relname, tenant),
+				 errhint("Rows of an item are written on the node of the item's shard.")));
+	if (t->shard_tenant)
+		pfree(t->shard_tenant);
+	t->shard_tenant = MemoryContextStrdup(TopMemoryContext, tenant);
+	t->shard_relid = DatumGetObjectId(d);
+	return t->shard_relid;
 }
 
 /* (Re)builds the cache of t from rel, opened and locked by the caller. */
@@ -156,8 +205,9 @@ target_build(LogTable *t, Relation rel)
 	MemoryContextSwitchTo(old);
 }
 
+/* The table (or on Citus the tenant's shard), locked, with its cache built. */
 static Relation
-target_open(LogTable *t)
+target_open(LogTable *t, const char *tenant)
 {
 	Relation	rel;
 	Oid			relid = t->valid && t->built ? t->relid : InvalidOid;
@@ -167,6 +217,8 @@ target_open(LogTable *t)
 		CacheRegisterRelcacheCallback(target_invalidate, (Datum) 0);
 		callback_set = true;
 	}
+	if (wi_citus())
+		relid = citus_shard(t, tenant ? tenant : wi_current_tenant());
 	if (!OidIsValid(relid))
 	{
 		relid = get_relname_relid(t->relname, wi_namespace());
@@ -287,10 +339,10 @@ typedef struct RowBuilder
 } RowBuilder;
 
 static void
-row_begin(RowBuilder *rb, LogTable *t)
+row_begin(RowBuilder *rb, LogTable *t, const char *tenant)
 {
 	rb->target = t;
-	rb->rel = target_open(t);
+	rb->rel = target_open(t, tenant);
 	rb->desc = RelationGetDescr(rb->rel);
 	rb->values = palloc0(sizeof(Datum) * rb->desc->natts);
 	rb->nulls = palloc(sizeof(bool) * rb->desc->natts);
@@ -360,7 +412,7 @@ wi_log_event(const WiEvent *ev)
 {
 	RowBuilder	rb;
 
-	row_begin(&rb, &event_target);
+	row_begin(&rb, &event_target, ev->tenant);
 	row_set_id(&rb);
 	row_set(&rb, 1, "item_id", Int64GetDatum(ev->item_id), ev->item_id == 0);
 	row_set(&rb, 2, "source", ObjectIdGetDatum(ev->source), !OidIsValid(ev->source));
@@ -371,18 +423,21 @@ wi_log_event(const WiEvent *ev)
 	row_set_text(&rb, 7, "old_value", ev->old_value);
 	row_set_text(&rb, 8, "new_value", ev->new_value);
 	row_set_text(&rb, 9, "reason", ev->reason);
+	/* else the column's default: workitem.tenant */
+	if (ev->tenant != NULL)
+		row_set_text(&rb, 10, "tenant", ev->tenant);
 	row_finish(&rb);
 }
 
 /* An internal note on an item (the submission note, a resolution note). */
 int64
-wi_insert_note(int64 item_id, const char *subject, const char *body,
+wi_insert_note(int64 item_id, const char *tenant, const char *subject, const char *body,
 			   const char *author, bool is_resolution, bool is_description)
 {
 	RowBuilder	rb;
 	int64		id;
 
-	row_begin(&rb, &message_target);
+	row_begin(&rb, &message_target, tenant);
 	id = row_set_id(&rb);
 	row_set(&rb, 1, "item_id", Int64GetDatum(item_id), false);
 	row_set(&rb, 2, "direction", wi_enum_datum_by_name("direction", "internal"), false);
@@ -393,24 +448,27 @@ wi_insert_note(int64 item_id, const char *subject, const char *body,
 	row_set(&rb, 7, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	row_set(&rb, 8, "is_resolution", BoolGetDatum(is_resolution), false);
 	row_set(&rb, 9, "is_description", BoolGetDatum(is_description), false);
+	if (tenant != NULL)			/* NULL: a schema before 1.2.0 */
+		row_set_text(&rb, 10, "tenant", tenant);
 	row_finish(&rb);
 
 	/*
 	 * A note is a change to the item like any message (spec section 5); this
 	 * row does not pass through the message trigger, so it is logged here.
 	 */
-	wi_log_message(item_id, author, "internal", "note", id);
+	wi_log_message(item_id, tenant, author, "internal", "note", id);
 	return id;
 }
 
 /* The log row of a message or note: what = message, "inbound email #12". */
 void
-wi_log_message(int64 item_id, const char *actor, const char *direction,
+wi_log_message(int64 item_id, const char *tenant, const char *actor, const char *direction,
 			   const char *channel, int64 message_id)
 {
 	WiEvent		ev = {0};
 
 	ev.item_id = item_id;
+	ev.tenant = tenant;
 	ev.actor = actor;
 	ev.what = "message";
 	ev.new_value = psprintf("%s %s #%lld", direction, channel, (long long) message_id);

@@ -204,8 +204,10 @@ workitem_add_expense(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
-	if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8) RETURNING *",
+	/* the item's tenant; an unknown item is the foreign key's error */
+	if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8, "
+				   "COALESCE((SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1), workitem.current_tenant())) RETURNING *",
 				   8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: adding the expense failed");
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

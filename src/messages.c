@@ -32,15 +32,17 @@ typedef struct MsgItem
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;		/* -1 when not waiting */
+	Datum		tenant;			/* text, in the caller's memory; 0 before 1.2.0 */
 	bool		feedback_over;
 	bool		blank_draft;	/* no title and no description */
 } MsgItem;
 
 static MsgItem
-lock_item(int64 id)
+lock_item(int64 id, Datum tenant)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), tenant};
+	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
 	MsgItem		it = {0};
 	HeapTuple	t;
 	TupleDesc	d;
@@ -51,8 +53,10 @@ lock_item(int64 id)
 							  " feedback_until OPERATOR(pg_catalog.<) pg_catalog.now(), "
 							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
 							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
-							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  "[[, tenant]] "
+							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+							  "{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -68,24 +72,31 @@ lock_item(int64 id)
 	v = SPI_getbinval(t, d, 4, &isnull);
 	it.feedback_over = !isnull && DatumGetBool(v);
 	it.blank_draft = it.status == WI_DRAFT && DatumGetBool(SPI_getbinval(t, d, 5, &isnull));
+	if (d->natts >= 6)
+		it.tenant = SPI_datumTransfer(SPI_getbinval(t, d, 6, &isnull), false, -1);
 	return it;
 }
 
 /* An engine move of the item, with a reason for the log. */
 static void
-move_item(int64 id, const char *set, const char *reason, int nextra, Datum *extra)
+move_item(MsgItem *it, const char *set, const char *reason, int nextra, Datum *extra)
 {
-	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	Assert(nextra <= 2);
-	values[0] = Int64GetDatum(id);
+	values[0] = Int64GetDatum(it->id);
 	values[1] = CStringGetTextDatum(reason);
 	for (int i = 0; i < nextra; i++)
 		values[2 + i] = extra[i];
+	/* Citus: routed by the item's tenant, the last argument */
+	values[2 + nextra] = it->tenant;
+	nulls[2 + nextra] = it->tenant ? ' ' : 'n';
 	wi_engine_exec(psprintf("UPDATE workitem.item SET %s, change_reason = $2 "
-							  "WHERE id OPERATOR(pg_catalog.=) $1", set),
-					 2 + nextra, types, values, NULL);
+							"WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}}",
+							set, 3 + nextra),
+				   3 + nextra, types, values, nulls);
 }
 
 /* A new ticket that follows a closed item; returns its id. */
@@ -100,14 +111,14 @@ follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
 
 	/* Submitted at once when it has what a submission needs. */
 	wi_engine_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
-					 " category, primary_contact, requester, priority, highlighted) "
+					 " category, primary_contact, requester, priority, highlighted[[, tenant]]) "
 					 "SELECT 'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(category, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(primary_contact, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(requester, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END, "
-					 " id, $2, $3, category, primary_contact, requester, priority, true "
+					 " id, $2, $3, category, primary_contact, requester, priority, true[[, tenant]] "
 					 "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
 					 3, types, values, nulls);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -167,7 +178,8 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_dir, c_subject, c_body, c_author, c_id, c_channel;
+	int			c_item, c_dir, c_subject, c_body, c_author, c_id, c_channel, c_tenant;
+	char	   *tenant;
 	MsgItem		it;
 	bool		inbound;
 	char	   *actor = wi_actor();
@@ -195,6 +207,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	c_subject = wi_attno(d, "subject", "workitem.on_message");
 	c_body = wi_attno(d, "body", "workitem.on_message");
 	c_author = wi_attno(d, "author", "workitem.on_message");
+	c_tenant = wi_attno_opt(d, "tenant");
 
 	if (n[c_item] || n[c_dir] || n[c_channel])
 		ereport(ERROR,
@@ -212,11 +225,18 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
-	it = lock_item(item_id);
+	it = lock_item(item_id, c_tenant >= 0 && !n[c_tenant] ? v[c_tenant] : (Datum) 0);
+	/* a message belongs to its item's tenant (a follow-up keeps it) */
+	if (c_tenant >= 0 && it.tenant != (Datum) 0)
+	{
+		v[c_tenant] = it.tenant;
+		n[c_tenant] = false;
+		repl[c_tenant] = true;
+	}
 	if (it.status == WI_RESOLVED && inbound && it.feedback_over)
 	{
 		/* The window is over but no timer closed it yet: close it now. */
-		move_item(it.id, "status = 'closed'::workitem.status",
+		move_item(&it, "status = 'closed'::workitem.status",
 				  "feedback window over", 0, NULL);
 		it.status = WI_CLOSED;
 	}
@@ -232,6 +252,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 		v[c_item] = Int64GetDatum(item_id);
 		repl[c_item] = true;
 		ev.item_id = it.id;
+		ev.tenant = it.tenant ? TextDatumGetCString(it.tenant) : NULL;
 		ev.actor = actor;
 		ev.what = "followed_by";
 		ev.new_value = psprintf("%lld", (long long) item_id);
@@ -239,24 +260,25 @@ workitem_on_message(PG_FUNCTION_ARGS)
 	}
 	else if (it.status == WI_WAITING && inbound &&
 			 it.wait_type != WI_SPLIT && it.wait_type != WI_CASE_LAUNCHED)
-		move_item(it.id, WI_WAKE_SET, "reply received", 0, NULL);
+		move_item(&it, WI_WAKE_SET, "reply received", 0, NULL);
 	else if (it.status == WI_RESOLVED && inbound)
-		move_item(it.id, WI_WAKE_SET, "reply received within the feedback window", 0, NULL);
+		move_item(&it, WI_WAKE_SET, "reply received within the feedback window", 0, NULL);
 	else if (it.blank_draft && it.kind == WI_TICKET)
 	{
 		Datum		extra[2] = {v[c_subject], v[c_body]};
 
 		if (!n[c_subject] && !n[c_body])
-			move_item(it.id, "title = $3, description = $4", "filled from the first message",
+			move_item(&it, "title = $3, description = $4", "filled from the first message",
 					  2, extra);
 	}
 	SPI_finish();
+	tenant = it.tenant ? TextDatumGetCString(it.tenant) : NULL;
 
 	/* The first outbound message meets the first_response target. */
 	if (v[c_dir] == wi_enum_datum_by_name("direction", "outbound"))
-		wi_sla_first_response(item_id);
+		wi_sla_first_response(item_id, tenant);
 
-	wi_log_message(item_id, actor,
+	wi_log_message(item_id, tenant, actor,
 				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_dir])),
 				   DatumGetCString(DirectFunctionCall1(enum_out, v[c_channel])),
 				   n[c_id] ? 0 : DatumGetInt64(v[c_id]));
@@ -269,10 +291,10 @@ PG_FUNCTION_INFO_V1(workitem_record_message);
 Datum
 workitem_record_message(PG_FUNCTION_ARGS)
 {
-	Oid			types[6] = {INT8OID, wi_enum_typoid_by_name("direction"),
-		wi_enum_typoid_by_name("channel"), TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6];
+	Oid			types[7] = {INT8OID, wi_enum_typoid_by_name("direction"),
+		wi_enum_typoid_by_name("channel"), TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7];
 	bool		isnull;
 	int64		id;
 	static const char *const names[3] = {"item id", "direction", "channel"};
@@ -287,10 +309,17 @@ workitem_record_message(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
+	/* Citus: the item's tenant routes the row (the trigger sets it anyway) */
+	values[6] = wi_item_tenant(DatumGetInt64(values[0]));
+	nulls[6] = values[6] ? ' ' : 'n';
+	if (wi_citus() && values[6] == (Datum) 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
+				 errmsg("item %lld does not exist", (long long) DatumGetInt64(values[0]))));
 	if (wi_execute("INSERT INTO workitem.message "
-							  "(item_id, direction, channel, subject, body, author) "
-							  "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-							  6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  "(item_id, direction, channel, subject, body, author{{, tenant}}) "
+							  "VALUES ($1, $2, $3, $4, $5, $6{{, $7}}) RETURNING id",
+							  7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: recording a message failed");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();

@@ -18,12 +18,13 @@
 #include "moves.h"
 #include "workitem.h"
 
-#define MAX_ARGS 8
+#define MAX_ARGS 10
 
 /* An operation in progress: its item as locked, and its UPDATE's arguments. */
 typedef struct OpCall
 {
 	int64		id;
+	Datum		tenant;			/* Citus only: the item's, to route by; else 0 */
 	WiKind		kind;
 	WiStatus	status;
 	bool		assigned;
@@ -42,12 +43,37 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 				 errmsg("%s must not be NULL", name)));
 }
 
+/*
+ * On Citus: the tenant of item id, read without a lock (a query of every
+ * shard), so that the statements that lock and change it can be routed to
+ * its shard (Citus refuses FOR UPDATE without the distribution column).
+ * (Datum) 0 on plain PostgreSQL, or when the item does not exist. SPI must
+ * be connected; the text lives in its memory.
+ */
+Datum
+wi_item_tenant(int64 id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	bool		isnull;
+
+	if (!wi_citus())
+		return (Datum) 0;
+	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+				   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading the tenant of item %lld failed", (long long) id);
+	if (SPI_processed == 0)
+		return (Datum) 0;
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+}
+
 /* Connect to SPI and lock the item; $1 of the UPDATE is its id. */
 static void
 op_begin(OpCall *op, FunctionCallInfo fcinfo)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
@@ -58,10 +84,13 @@ op_begin(OpCall *op, FunctionCallInfo fcinfo)
 	args[0] = Int64GetDatum(op->id);
 
 	SPI_connect();
+	op->tenant = wi_item_tenant(op->id);
+	args[1] = op->tenant;
+	nulls[1] = op->tenant ? ' ' : 'n';
 	ret = wi_execute("SELECT kind, status, assignee IS NOT NULL "
 								"FROM workitem.item "
-								"WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-								1, argtypes, args, NULL, false, 1);
+								"WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+								2, argtypes, args, nulls, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -97,6 +126,31 @@ lock_case_of_action(FunctionCallInfo fcinfo)
 		return;
 	args[0] = PG_GETARG_DATUM(0);
 	SPI_connect();
+	if (wi_citus())
+	{
+		/* routed: the action's case and tenant first, then the case's lock */
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		v[2];
+		bool		isnull;
+
+		if (wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+					   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: reading item %lld failed", (long long) DatumGetInt64(args[0]));
+		if (SPI_processed == 0 ||
+			(v[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), isnull))
+		{
+			SPI_finish();
+			return;
+		}
+		v[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "AND tenant OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE",
+					   2, types, v, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: locking the case of item %lld failed",
+				 (long long) DatumGetInt64(args[0]));
+		SPI_finish();
+		return;
+	}
 	if (wi_execute("SELECT 1 FROM workitem.item c "
 							  "WHERE c.id OPERATOR(pg_catalog.=) (SELECT a.case_id FROM workitem.item a "
 							  " WHERE a.id OPERATOR(pg_catalog.=) $1) "
@@ -132,10 +186,20 @@ op_value(OpCall *op, Oid type, Datum value, bool isnull)
 static Datum
 op_update(OpCall *op, const char *set)
 {
-	char	   *sql = psprintf("UPDATE workitem.item SET %s "
-							   "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *", set);
+	char	   *sql;
 	int			ret;
 	Datum		result;
+
+	/*
+	 * Citus: routed by the tenant, and the actor carried in the row (the
+	 * worker's trigger cannot see this session's workitem.actor); the two
+	 * last arguments, unused on plain PostgreSQL.
+	 */
+	op_value(op, TEXTOID, op->tenant, op->tenant == (Datum) 0);
+	op_value(op, TEXTOID, op->tenant ? CStringGetTextDatum(wi_actor()) : (Datum) 0, op->tenant == (Datum) 0);
+	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d}} "
+				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}} RETURNING *",
+				   set, op->nargs, op->nargs - 1);
 
 	ret = wi_execute(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)

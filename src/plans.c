@@ -14,6 +14,7 @@
 
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
 #include "workitem.h"
@@ -32,13 +33,62 @@ typedef struct WiPlan
 
 static WiPlan *buckets[NBUCKETS];
 
+/*
+ * Parts of the C code's SQL that depend on the schema: what is between [[
+ * and ]] needs the tenant columns (1.2.0; an older schema still runs on
+ * this library until ALTER EXTENSION UPDATE), what is between {{ and }}
+ * is for Citus only (the tenant a distributed query is routed by; plain
+ * PostgreSQL keeps the statement it always ran). Kept without the
+ * brackets, or dropped.
+ */
+static const char *
+marked(const char *sql, const char *open_mark, const char *close_mark, bool keep)
+{
+	StringInfoData out;
+	const char *p = sql;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		const char *open = strstr(p, open_mark);
+		const char *close;
+
+		if (open == NULL)
+		{
+			appendStringInfoString(&out, p);
+			break;
+		}
+		close = strstr(open, close_mark);
+		if (close == NULL)
+			elog(ERROR, "workitem: unbalanced %s in \"%s\"", open_mark, sql);
+		appendBinaryStringInfo(&out, p, open - p);
+		if (keep)
+			appendBinaryStringInfo(&out, open + 2, close - open - 2);
+		p = close + 2;
+	}
+	return out.data;
+}
+
+static const char *
+tenant_sql(const char *sql)
+{
+	if (strstr(sql, "[[") != NULL)
+		sql = marked(sql, "[[", "]]", wi_tenants());
+	if (strstr(sql, "{{") != NULL)
+		sql = marked(sql, "{{", "}}", wi_citus());
+	return sql;
+}
+
 /* The kept plan of sql with these argument types; SPI must be connected. */
 SPIPlanPtr
 wi_plan(const char *sql, int nargs, const Oid *types)
 {
-	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+	uint32		h;
 	WiPlan	   *p;
 	SPIPlanPtr	plan;
+
+	sql = tenant_sql(sql);
+	h = hash_bytes((const unsigned char *) sql, strlen(sql));
 
 	if (nargs > 0)
 		h = hash_combine(h, hash_bytes((const unsigned char *) types, nargs * sizeof(Oid)));

@@ -17,24 +17,41 @@
 #include "moves.h"
 #include "workitem.h"
 
+/* Citus: the tenant a statement is routed by ($n, {{...}} in the SQL) */
+#define TENANT_ARG(t) ((t) ? CStringGetTextDatum(t) : (Datum) 0)
+
+/* Column col of the first row of SPI's result, copied out of SPI's memory. */
+static char *
+spi_string(int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+	char	   *r = SPI_palloc(strlen(v) + 1);
+
+	strcpy(r, v);
+	return r;
+}
+
 /*
  * A new action needs an open case: not waiting (spec: "while a case waits,
  * no new action can be created for it"), resolved or closed. The case row
  * is locked so that it cannot start waiting while the action is inserted.
  */
 void
-wi_check_case_open(int64 action_id, int64 case_id)
+wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(case_id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(case_id), TENANT_ARG(tenant)};
+	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 	WiKind		kind;
 	WiStatus	status;
+	char	   *case_tenant;
 
+	/* Citus: looked for in the action's tenant only (a shard's trigger reaches no other) */
 	SPI_connect();
-	if (wi_execute("SELECT kind, status FROM workitem.item "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+	if (wi_execute("SELECT kind, status[[, tenant]] FROM workitem.item "
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR SHARE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading case %lld failed", (long long) case_id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -44,7 +61,11 @@ wi_check_case_open(int64 action_id, int64 case_id)
 						 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	status = wi_enum_index(WI_ENUM_STATUS,
 						   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	case_tenant = tenant ? spi_string(3) : NULL;
 	SPI_finish();
+
+	if (tenant && strcmp(case_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(action_id, tenant, case_id, case_tenant, "an action of case");
 
 	if (kind != WI_CASE)
 		ereport(ERROR,
@@ -65,14 +86,15 @@ wi_check_case_open(int64 action_id, int64 case_id)
  * with needs_attention and the reason.
  */
 void
-wi_case_needs_attention(int64 case_id, const char *reason)
+wi_case_needs_attention(int64 case_id, const char *tenant, const char *reason)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', reason ? ' ' : 'n', tenant ? ' ' : 'n'};
 
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	values[2] = TENANT_ARG(tenant);
 	SPI_connect();
 	/*
 	 * A draft case keeps its status: moving it to to_do would submit it,
@@ -82,43 +104,45 @@ wi_case_needs_attention(int64 case_id, const char *reason)
 	wi_engine_exec("UPDATE workitem.item SET status = CASE WHEN status OPERATOR(pg_catalog.=) "
 				  "'draft'::workitem.status THEN status ELSE 'to_do'::workitem.status END, "
 				  "needs_attention = true, attention_reason = $2, change_reason = $2 "
-				  "WHERE id OPERATOR(pg_catalog.=) $1 "
+				  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 				  "AND " WI_STILL_OPEN("status"),
-				  2, types, values, nulls);
+				  3, types, values, nulls);
 	SPI_finish();
 }
 
 /* Cancelling a case closes its open actions as cancelled. */
 void
-wi_cancel_actions(int64 case_id, const char *reason)
+wi_cancel_actions(int64 case_id, const char *tenant, const char *reason)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', reason ? ' ' : 'n', tenant ? ' ' : 'n'};
 
 	values[0] = Int64GetDatum(case_id);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	values[2] = TENANT_ARG(tenant);
 	SPI_connect();
 	wi_engine_exec("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 				  "resolution = 'cancelled'::workitem.resolution, change_reason = $2 "
-				  "WHERE case_id OPERATOR(pg_catalog.=) $1 "
+				  "WHERE case_id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 				  "AND status OPERATOR(pg_catalog.<>) 'closed'::workitem.status",
-				  2, types, values, nulls);
+				  3, types, values, nulls);
 	SPI_finish();
 }
 
 /* The status and wait type of an item, locked; false when it does not exist. */
 static bool
-lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
+lock_status(int64 id, const char *route, WiKind *kind, WiStatus *status, int *wait_type, char **tenant)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), TENANT_ARG(route)};
+	char		nulls[2] = {' ', route ? ' ' : 'n'};
 	bool		isnull;
 	Datum		w;
 
-	if (wi_execute("SELECT kind, status, wait_type FROM workitem.item "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
+	if (wi_execute("SELECT kind, status, wait_type[[, tenant]] FROM workitem.item "
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
 	if (SPI_processed == 0)
 		return false;
@@ -126,6 +150,9 @@ lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
 	*status = wi_enum_index(WI_ENUM_STATUS, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 	*wait_type = isnull ? -1 : wi_enum_index(WI_ENUM_WAIT_TYPE, w);
+	if (tenant)
+		*tenant = SPI_tuptable->tupdesc->natts >= 4
+			? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4) : NULL;
 	return true;
 }
 
@@ -137,17 +164,18 @@ lock_status(int64 id, WiKind *kind, WiStatus *status, int *wait_type)
  * so two children finishing at once cannot both miss the last one.
  */
 void
-wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r)
+wi_child_done(int64 parent_id, const char *tenant, int64 child_id, WiKind child_kind, WiResolution r)
 {
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(parent_id), Int64GetDatum(child_id)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(parent_id), Int64GetDatum(child_id), TENANT_ARG(tenant)};
+	char		nulls[3] = {' ', ' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 
 	SPI_connect();
-	if (!lock_status(parent_id, &kind, &status, &wait_type) || status != WI_WAITING)
+	if (!lock_status(parent_id, tenant, &kind, &status, &wait_type, NULL) || status != WI_WAITING)
 	{
 		SPI_finish();
 		return;
@@ -156,26 +184,29 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
 	{
 		if (wi_execute("SELECT pg_catalog.count(*) FROM workitem.item "
 								  "WHERE parent_id OPERATOR(pg_catalog.=) $1 "
-								  "AND id OPERATOR(pg_catalog.<>) $2 "
+								  "AND id OPERATOR(pg_catalog.<>) $2{{ AND tenant OPERATOR(pg_catalog.=) $3}} "
 								  "AND " WI_STILL_OPEN("status"),
-								  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+								  3, types, values, nulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: counting split tickets failed");
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == 0)
 			wi_engine_exec("UPDATE workitem.item SET " WI_SPLIT_DONE_SET ", "
 							 "change_reason = '" WI_SPLIT_DONE_REASON "' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 	}
 	else if (wait_type == WI_CASE_LAUNCHED && child_kind == WI_CASE)
 	{
 		if (r == WI_CANCELLED)
 			wi_engine_exec("UPDATE workitem.item SET " WI_WAKE_SET ", "
 							 "change_reason = 'the launched case was cancelled' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 		else
 			wi_engine_exec("UPDATE workitem.item SET status = 'resolved'::workitem.status, "
 							 "resolution = 'completed'::workitem.resolution, "
 							 "change_reason = 'the launched case is resolved' "
-							 "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, values, NULL);
+							 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							 3, types, values, nulls);
 	}
 	SPI_finish();
 }
@@ -185,26 +216,30 @@ wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r
  * target's own merged_into links must not lead back (no cycle).
  */
 void
-wi_check_merge_target(int64 id, int64 target)
+wi_check_merge_target(int64 id, const char *tenant, int64 target)
 {
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(target), Int64GetDatum(id)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(target), Int64GetDatum(id), TENANT_ARG(tenant)};
+	char		nulls[3] = {' ', ' ', tenant ? ' ' : 'n'};
 	bool		isnull;
 	bool		cycle;
+	char	   *target_tenant;
 
 	if (target == id)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_INVALID_MERGE),
 				 errmsg("item %lld cannot be merged into itself", (long long) id)));
 	SPI_connect();
-	if (!lock_status(target, &kind, &status, &wait_type))
+	if (!lock_status(target, tenant, &kind, &status, &wait_type, &target_tenant))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld, the target of the merge of item %lld, does not exist",
 						(long long) target, (long long) id)));
+	if (tenant && target_tenant && strcmp(target_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(id, tenant, target, target_tenant, "merged into");
 	if (kind == WI_ACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_INVALID_MERGE),
@@ -218,10 +253,11 @@ wi_check_merge_target(int64 id, int64 target)
 						(long long) id, (long long) target)));
 	if (wi_execute("WITH RECURSIVE chain(id) AS ("
 							  " SELECT merged_into FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+							  "{{ AND tenant OPERATOR(pg_catalog.=) $3}}"
 							  " UNION SELECT i.merged_into FROM workitem.item i JOIN chain c"
-							  "  ON i.id OPERATOR(pg_catalog.=) c.id)"
+							  "  ON i.id OPERATOR(pg_catalog.=) c.id{{ AND i.tenant OPERATOR(pg_catalog.=) $3}})"
 							  "SELECT EXISTS (SELECT 1 FROM chain WHERE id OPERATOR(pg_catalog.=) $2)",
-							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+							  3, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: following merges failed");
 	cycle = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -230,6 +266,46 @@ wi_check_merge_target(int64 id, int64 target)
 				(errcode(ERRCODE_WI_INVALID_MERGE),
 				 errmsg("item %lld cannot be merged into item %lld: that would make a cycle",
 						(long long) id, (long long) target)));
+}
+
+/*
+ * Items relate only within a tenant (issue 14): on Citus each tenant's
+ * items are in one shard, and every rule between two items stays there.
+ */
+void
+wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other, const char *other_tenant,
+					   const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_CROSS_TENANT),
+			 errmsg("item %lld of tenant \"%s\" cannot be %s item %lld of tenant \"%s\"",
+					(long long) id, tenant, what, (long long) other, other_tenant),
+			 errdetail("Items relate only within one tenant."),
+			 errhint("Create the item in tenant \"%s\" (SET workitem.tenant).", other_tenant)));
+}
+
+/* case_id, parent_id, follows_id: the other item must be of the same tenant. */
+void
+wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(other), CStringGetTextDatum(tenant)};
+	char	   *other_tenant = NULL;
+
+	/* Citus: in this tenant only; another tenant's item is the foreign key's error */
+	SPI_connect();
+	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
+				   "{{ AND tenant OPERATOR(pg_catalog.=) $2}}",
+				   2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading item %lld failed", (long long) other);
+	if (SPI_processed > 0)
+		other_tenant = spi_string(1);
+	SPI_finish();
+	/* a missing item is the foreign key's error */
+	if (other_tenant != NULL && strcmp(other_tenant, tenant) != 0)
+		wi_refuse_cross_tenant(id, tenant, other, other_tenant,
+							   strcmp(column, "follows_id") == 0 ? "a follow-up of" :
+							   strcmp(column, "parent_id") == 0 ? "a child of" : "linked to case");
 }
 
 /* ----------------------------------------------------------------------
@@ -254,7 +330,7 @@ lock_ticket(int64 id, const char *what)
 	WiStatus	status;
 	int			wait_type;
 
-	if (!lock_status(id, &kind, &status, &wait_type))
+	if (!lock_status(id, NULL, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
@@ -334,11 +410,11 @@ workitem_split(PG_FUNCTION_ARGS)
 	wait_on(id, "split", "split into child tickets");
 	/* Children are submitted when the parent's fields make them complete. */
 	ret = wi_execute("WITH children AS ("
-								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
+								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
 								" SELECT 'ticket', CASE WHEN p.description IS NOT NULL AND p.category IS NOT NULL"
 								"  AND p.primary_contact IS NOT NULL AND p.requester IS NOT NULL"
 								"  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END,"
-								"  p.id, t.title, p.description, p.category, p.primary_contact, p.requester, p.priority"
+								"  p.id, t.title, p.description, p.category, p.primary_contact, p.requester, p.priority[[, p.tenant]]"
 								" FROM workitem.item p, pg_catalog.unnest($2) WITH ORDINALITY AS t(title, n)"
 								" WHERE p.id OPERATOR(pg_catalog.=) $1 ORDER BY t.n RETURNING id)"
 								"SELECT pg_catalog.array_agg(id ORDER BY id) FROM children",
@@ -368,8 +444,8 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 	SPI_connect();
 	lock_ticket(id, "launch a case");
 	wait_on(id, "case_launched", "case launched");
-	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED ") "
-							  "SELECT 'case', 'to_do', id, $2, " COPIED " FROM workitem.item "
+	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
+							  "SELECT 'case', 'to_do', id, $2, " COPIED "[[, tenant]] FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
 							  2, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: launching a case failed");
@@ -385,14 +461,39 @@ workitem_merge(PG_FUNCTION_ARGS)
 {
 	int64		id = require_id(fcinfo, 0, "item id");
 	int64		into = require_id(fcinfo, 1, "target item id");
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2] = {Int64GetDatum(id), Int64GetDatum(into)};
+	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(id), Int64GetDatum(into), (Datum) 0};
+	char		nulls[3] = {' ', ' ', 'n'};
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
 	Datum		result;
+	const char *route = NULL;	/* Citus: the tenant of both */
 
 	SPI_connect();
+
+	/*
+	 * Citus: the two tenants first, unlocked, so that a merge across
+	 * tenants is our refusal, not Citus's (the trigger checks it again).
+	 */
+	if (wi_citus())
+	{
+		char	   *t1 = NULL;
+		char	   *t2 = NULL;
+
+		Datum		d = wi_item_tenant(id);
+
+		if (d)
+			t1 = TextDatumGetCString(d);
+		d = wi_item_tenant(into);
+		if (d)
+			t2 = TextDatumGetCString(d);
+		if (t1 && t2 && strcmp(t1, t2) != 0)
+			wi_refuse_cross_tenant(id, t1, into, t2, "merged into");
+		route = t1;
+		values[2] = TENANT_ARG(route);
+		nulls[2] = route ? ' ' : 'n';
+	}
 
 	/*
 	 * Lock both items in id order: merge(a, b) and merge(b, a) at the same
@@ -401,16 +502,16 @@ workitem_merge(PG_FUNCTION_ARGS)
 	 * order already when the target's id is the higher.
 	 */
 	if (into < id)
-		(void) lock_status(into, &kind, &status, &wait_type);
-	if (!lock_status(id, &kind, &status, &wait_type))
+		(void) lock_status(into, route, &kind, &status, &wait_type, NULL);
+	if (!lock_status(id, route, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
 	if (wi_execute("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
 							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
-							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING *",
-							  2, types, values, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} RETURNING *",
+							  3, types, values, nulls, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "workitem: merging item %lld failed", (long long) id);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();

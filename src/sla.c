@@ -39,8 +39,12 @@ clock_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nu
 
 /* Log the clocks an UPDATE ... RETURNING * just changed. */
 #define LOG_CLOCKS(event, reason) \
-	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason)" \
-	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason " FROM u"
+	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]])" \
+	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason "[[, tenant]] FROM u"
+
+/* Citus: a clock statement is routed by its item's tenant (see plans.c). */
+#define BY_TENANT(param) "{{ AND tenant OPERATOR(pg_catalog.=) " param "}}"
+#define TENANT_DATUM(it) ((it)->tenant ? CStringGetTextDatum((it)->tenant) : (Datum) 0)
 
 /* The most specific enabled policy for the item as it will be; 0 when none (src/config.c). */
 static int64
@@ -64,6 +68,7 @@ match_policy(const WiSlaChange *ch)
 typedef struct SlaItem
 {
 	int64		id;
+	const char *tenant;
 	TimestampTz now;
 	bool		assigned;
 } SlaItem;
@@ -71,93 +76,98 @@ typedef struct SlaItem
 static void
 create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
 {
-	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now),
-	Int64GetDatum(policy_id), Int32GetDatum(cycle)};
+	Oid			types[5] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID, TEXTOID};
+	Datum		values[5] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now),
+	Int64GetDatum(policy_id), Int32GetDatum(cycle),
+	it->tenant ? CStringGetTextDatum(it->tenant) : (Datum) 0};	/* unused before 1.2.0 */
 
 	/* Running clocks start now; clocks that start at assignment wait. */
 	clock_exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
-				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at)"
+				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at[[, tenant]])"
 				  " SELECT $1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN 'running' ELSE 'pending' END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN"
-				  "   workitem.business_add(p.calendar, $2, " TARGET_TIME ") END"
+				  "   workitem.business_add(p.calendar, $2, " TARGET_TIME ") END[[, $5]]"
 				  " FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id"
 				  " WHERE p.id OPERATOR(pg_catalog.=) $3 %s"
-				  " ON CONFLICT (item_id, target, cycle) DO NOTHING RETURNING *)"
+				  " ON CONFLICT (item_id, target, cycle[[, tenant]]) DO NOTHING RETURNING *)"
 				  LOG_CLOCKS("CASE WHEN state OPERATOR(pg_catalog.=) 'running' THEN 'start' ELSE 'pending' END", "NULL"),
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  it->assigned ? "true" : "false", it->assigned ? "true" : "false",
 				  clock_start ? psprintf("AND t.target OPERATOR(pg_catalog.=) '%s'", clock_start) : ""),
-		 4, types, values, NULL, SPI_OK_INSERT);
+		 5, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Pause the running clocks (the item waits with a wait type that stops them). */
 static void
 pause_clocks(SlaItem *it, const char *reason)
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason),
+	TENANT_DATUM(it)};
 
 	clock_exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'paused', paused_at = $2, due_at = NULL,"
 		 " used = used OPERATOR(pg_catalog.+) workitem.business_time(calendar, since, $2), since = NULL"
-		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'running' RETURNING *)"
-		 LOG_CLOCKS("'pause'", "$3"), 3, types, values, NULL, SPI_OK_INSERT);
+		 " WHERE item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$4") " AND state OPERATOR(pg_catalog.=) 'running' RETURNING *)"
+		 LOG_CLOCKS("'pause'", "$3"), 4, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Resume paused clocks; only_target limits it (a reopen resumes resolution). */
 static void
 resume_clocks(SlaItem *it, const char *only_target, const char *reason)
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason),
+	TENANT_DATUM(it)};
 
 	clock_exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', paused_at = NULL, since = $2,"
 				  " stopped_at = NULL,"
 				  " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
-				  " WHERE item_id OPERATOR(pg_catalog.=) $1 AND %s RETURNING *)"
+				  " WHERE item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$4") " AND %s RETURNING *)"
 				  LOG_CLOCKS("'resume'", "$3"),
 				  only_target
 				  ? psprintf("target OPERATOR(pg_catalog.=) '%s' AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{paused,met,missed}')"
 							 " AND cycle OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(cycle) FROM workitem.sla_clock c2"
-							 "  WHERE c2.item_id OPERATOR(pg_catalog.=) $1 AND c2.target OPERATOR(pg_catalog.=) '%s')",
+							 "  WHERE c2.item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$4")
+							 " AND c2.target OPERATOR(pg_catalog.=) '%s')",
 							 only_target, only_target)
 				  : "state OPERATOR(pg_catalog.=) 'paused'"),
-		 3, types, values, NULL, SPI_OK_INSERT);
+		 4, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Stop clocks for good: met if within the target, else missed. */
 static void
 stop_clocks(SlaItem *it, const char *only_target, const char *reason)
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason)};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), CStringGetTextDatum(reason),
+	TENANT_DATUM(it)};
 
 	clock_exec(psprintf("WITH u AS (UPDATE workitem.sla_clock SET"
 				  " used = used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0'),"
 				  " state = CASE WHEN used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $2), '0')"
 				  "   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END,"
 				  " since = NULL, due_at = NULL, paused_at = NULL, stopped_at = $2"
-				  " WHERE item_id OPERATOR(pg_catalog.=) $1"
+				  " WHERE item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$4")
 				  " AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}') %s RETURNING *)"
 				  LOG_CLOCKS("state", "$3"),
 				  only_target ? psprintf("AND target OPERATOR(pg_catalog.=) '%s'", only_target) : ""),
-		 3, types, values, NULL, SPI_OK_INSERT);
+		 4, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Start clocks that wait for the first assignment. */
 static void
 start_pending(SlaItem *it)
 {
-	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
-	Datum		values[2] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now)};
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), TENANT_DATUM(it)};
 
 	clock_exec("WITH u AS (UPDATE workitem.sla_clock SET state = 'running', started_at = $2, since = $2,"
 		 " due_at = workitem.business_add(calendar, $2, target_time OPERATOR(pg_catalog.-) used)"
-		 " WHERE item_id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'pending' RETURNING *)"
-		 LOG_CLOCKS("'start'", "'first assignment'"), 2, types, values, NULL, SPI_OK_INSERT);
+		 " WHERE item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$3") " AND state OPERATOR(pg_catalog.=) 'pending' RETURNING *)"
+		 LOG_CLOCKS("'start'", "'first assignment'"), 3, types, values, NULL, SPI_OK_INSERT);
 }
 
 /*
@@ -168,8 +178,9 @@ start_pending(SlaItem *it)
 static void
 retarget_clocks(SlaItem *it, int64 policy_id)
 {
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, INT8OID};
-	Datum		values[3] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), Int64GetDatum(policy_id)};
+	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID};
+	Datum		values[4] = {Int64GetDatum(it->id), TimestampTzGetDatum(it->now), Int64GetDatum(policy_id),
+	TENANT_DATUM(it)};
 
 	clock_exec("WITH n AS (SELECT c.id, p.id AS policy_id, p.calendar,"
 		 "  CASE WHEN t.working_time IS NOT NULL THEN t.working_time ELSE"
@@ -179,16 +190,16 @@ retarget_clocks(SlaItem *it, int64 policy_id)
 		 " FROM workitem.sla_clock c, workitem.sla_policy p JOIN workitem.sla_target t"
 		 "  ON t.policy_id OPERATOR(pg_catalog.=) p.id"
 		 " WHERE p.id OPERATOR(pg_catalog.=) $3 AND t.target OPERATOR(pg_catalog.=) c.target"
-		 " AND c.item_id OPERATOR(pg_catalog.=) $1"
+		 " AND c.item_id OPERATOR(pg_catalog.=) $1" BY_TENANT("$4")
 		 " AND c.state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}')),"
 		 " u AS (UPDATE workitem.sla_clock c SET policy_id = n.policy_id, calendar = n.calendar,"
 		 "  target_time = n.target_time, used = n.used,"
 		 "  since = CASE WHEN c.state OPERATOR(pg_catalog.=) 'running' THEN $2 END,"
 		 "  due_at = CASE WHEN c.state OPERATOR(pg_catalog.=) 'running' THEN"
 		 "   workitem.business_add(n.calendar, $2, n.target_time OPERATOR(pg_catalog.-) n.used) END"
-		 " FROM n WHERE c.id OPERATOR(pg_catalog.=) n.id RETURNING c.*)"
+		 " FROM n WHERE c.id OPERATOR(pg_catalog.=) n.id" BY_TENANT("$4") " RETURNING c.*)"
 		 LOG_CLOCKS("'recompute'", "'policy or priority changed'"),
-		 3, types, values, NULL, SPI_OK_INSERT);
+		 4, types, values, NULL, SPI_OK_INSERT);
 	/* Targets the new policy has and the item lacks start now. */
 	create_clocks(it, policy_id, NULL, 1);
 }
@@ -201,15 +212,15 @@ stops_clock(int64 policy_id, int wait_type)
 
 /* Highest cycle of the item's resolution clock (for new_cycle). */
 static int
-max_cycle(int64 item_id)
+max_cycle(SlaItem *it)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(item_id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(it->id), TENANT_DATUM(it)};
 	bool		isnull;
 	Datum		d;
 
 	clock_exec("SELECT pg_catalog.max(cycle) FROM workitem.sla_clock WHERE item_id OPERATOR(pg_catalog.=) $1"
-		 " AND target OPERATOR(pg_catalog.=) 'resolution'", 1, types, values, NULL, SPI_OK_SELECT);
+		 BY_TENANT("$2") " AND target OPERATOR(pg_catalog.=) 'resolution'", 2, types, values, NULL, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetInt32(d);
 }
@@ -227,7 +238,7 @@ reopen_policy(int64 policy_id)
 static int64
 on_change(const WiSlaChange *ch)
 {
-	SlaItem		it = {ch->id, ch->now, ch->assigned};
+	SlaItem		it = {ch->id, ch->tenant, ch->now, ch->assigned};
 	int64		policy = ch->policy_id;
 	bool		was_done = ch->from == WI_RESOLVED || ch->from == WI_CLOSED;
 	bool		is_done = ch->to == WI_RESOLVED || ch->to == WI_CLOSED;
@@ -259,17 +270,17 @@ on_change(const WiSlaChange *ch)
 		const char *rp = reopen_policy(policy);
 
 		if (strcmp(rp, "new_cycle") == 0)
-			create_clocks(&it, policy, "resolution", max_cycle(ch->id) + 1);
+			create_clocks(&it, policy, "resolution", max_cycle(&it) + 1);
 		else
 		{
 			if (strcmp(rp, "reset") == 0)
 			{
-				Oid			types[1] = {INT8OID};
-				Datum		values[1] = {Int64GetDatum(ch->id)};
+				Oid			types[2] = {INT8OID, TEXTOID};
+				Datum		values[2] = {Int64GetDatum(ch->id), TENANT_DATUM(&it)};
 
 				clock_exec("UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
-					 " AND target OPERATOR(pg_catalog.=) 'resolution'",
-					 1, types, values, NULL, SPI_OK_UPDATE);
+					 BY_TENANT("$2") " AND target OPERATOR(pg_catalog.=) 'resolution'",
+					 2, types, values, NULL, SPI_OK_UPDATE);
 			}
 			resume_clocks(&it, "resolution", "reopened");
 		}
@@ -303,9 +314,9 @@ wi_sla_on_change(const WiSlaChange *ch)
 
 /* The first outbound message meets the first_response target. */
 void
-wi_sla_first_response(int64 item_id)
+wi_sla_first_response(int64 item_id, const char *tenant)
 {
-	SlaItem		it = {item_id, GetCurrentTransactionStartTimestamp(), false};
+	SlaItem		it = {item_id, tenant, GetCurrentTransactionStartTimestamp(), false};
 	WiSavedUser user;
 
 	SPI_connect();

@@ -103,12 +103,12 @@ numeric_array_datum(Datum *a, int n)
 }
 
 static void
-clock_event(int64 clock_id, int64 item_id, const char *target, int32 cycle,
+clock_event(int64 clock_id, const char *tenant, int64 item_id, const char *target, int32 cycle,
 			const char *event, int64 used, TimestampTz due_at, const char *reason)
 {
-	Oid			types[8] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
-	TIMESTAMPTZOID, TEXTOID};
-	Datum		v[8];
+	Oid			types[9] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		v[9];
 
 	v[0] = Int64GetDatum(clock_id);
 	v[1] = Int64GetDatum(item_id);
@@ -118,9 +118,10 @@ clock_event(int64 clock_id, int64 item_id, const char *target, int32 cycle,
 	v[5] = IntervalPGetDatum(wi_usecs_interval(used));
 	v[6] = TimestampTzGetDatum(due_at);
 	v[7] = CStringGetTextDatum(reason);
+	v[8] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 	if (wi_execute("INSERT INTO workitem.sla_clock_event "
-				   "(clock_id, item_id, target, cycle, event, used, due_at, reason) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8, types, v, NULL, false, 0) != SPI_OK_INSERT)
+				   "(clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]]) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8[[, $9]])", 9, types, v, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "workitem.run_timers: writing a clock event failed");
 }
 
@@ -144,7 +145,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 
 	plan_alarms = wi_plan(
 			"SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
-			" c.since, c.due_at, c.warned, c.breached_at, p.warn_at "
+			" c.since, c.due_at, c.warned, c.breached_at, p.warn_at[[, c.tenant]] "
 			"FROM workitem.sla_clock c LEFT JOIN workitem.sla_policy p "
 			" ON p.id OPERATOR(pg_catalog.=) c.policy_id "
 			"WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
@@ -178,6 +179,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		Datum		breached_d = SPI_getbinval(t, d, 11, &breached_null);
 		Datum		warn_at_d = SPI_getbinval(t, d, 12, &isnull);
 		bool		no_policy = isnull;
+		char	   *tenant = d->natts >= 13 ? TextDatumGetCString(SPI_getbinval(t, d, 13, &isnull)) : NULL;
 		Datum	   *warned,
 				   *warn_at = NULL;
 		int			nwarned,
@@ -195,6 +197,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		warned = repalloc(warned, sizeof(Datum) * (nwarned + nwarn_at + 1));
 
 		ev.item_id = item_id;
+		ev.tenant = tenant;
 		ev.actor = "system";
 		for (int k = 0; k < nwarn_at; k++)
 		{
@@ -211,7 +214,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 			ev.reason = psprintf("%s target: %d %% of %s used", target, pct,
 								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
-			clock_event(clock_id, item_id, target, cycle, "warning", used_now, due_at, ev.reason);
+			clock_event(clock_id, tenant, item_id, target, cycle, "warning", used_now, due_at, ev.reason);
 			fired = true;
 		}
 		if (!breached && due_at <= at)
@@ -222,7 +225,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 			ev.reason = psprintf("%s target of %s missed its due time", target,
 								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
-			clock_event(clock_id, item_id, target, cycle, "breach", used_now, due_at, ev.reason);
+			clock_event(clock_id, tenant, item_id, target, cycle, "breach", used_now, due_at, ev.reason);
 			breached_d = TimestampTzGetDatum(due_at);
 			breached = true;
 			fired = true;

@@ -28,7 +28,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	Datum	   *v;
 	bool	   *n;
 	bool	   *repl;
-	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created, c_tracked;
+	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created, c_tracked, c_tenant;
 	int64		item_id;
 	WiEvent		ev = {0};
 
@@ -53,6 +53,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_created = wi_attno(d, "created_at", "workitem.on_time_entry");
 	/* tracked came with 1.2.0: -1 in a database not yet upgraded */
 	c_tracked = SPI_fnumber(d, "tracked") - 1;
+	c_tenant = wi_attno_opt(d, "tenant");
 	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "time entry");
 	/* When the entry was recorded is the engine's (started_at is the caller's). */
 	if (!n[c_created] && DatumGetTimestampTz(v[c_created]) != GetCurrentTransactionStartTimestamp() &&
@@ -86,6 +87,8 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 		repl[c_resource] = true;
 	}
 	ev.item_id = item_id;
+	/* the item's: the foreign key (item_id, tenant) holds it to that */
+	ev.tenant = c_tenant < 0 || n[c_tenant] ? NULL : TextDatumGetCString(v[c_tenant]);
 	ev.actor = wi_actor();
 	ev.what = "time_entry";
 	ev.old_value = NULL;
@@ -144,8 +147,11 @@ workitem_log_time(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
-	if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at) "
-							  "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now())) RETURNING *",
+	/* the item's tenant; an unknown item is the foreign key's error */
+	if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at[[, tenant]]) "
+							  "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now())"
+							  "[[, COALESCE((SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1),"
+							  "  workitem.current_tenant())]]) RETURNING *",
 							  5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: logging time failed");
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

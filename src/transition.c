@@ -38,7 +38,7 @@ typedef struct ItemCols
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
 				first_resolved_by, resolved_at, resolved_by, closed_at,
-				change_reason;
+				change_reason, follows_id, tenant, change_actor;
 } ItemCols;
 
 /* Columns whose changes are logged, besides status (spec section 5). */
@@ -84,7 +84,9 @@ load_cols(Relation rel)
 	COL(require_resolution_note); COL(days_to_wait); COL(created_at);
 	COL(submitted_at); COL(status_changed_at); COL(first_resolved_at);
 	COL(first_resolved_by); COL(resolved_at); COL(resolved_by);
-	COL(closed_at); COL(change_reason);
+	COL(closed_at); COL(change_reason); COL(follows_id);
+	cols.tenant = wi_attno_opt(d, "tenant");	/* -1: a schema before 1.2.0 */
+	cols.change_actor = wi_attno_opt(d, "change_actor");
 #undef COL
 	for (int i = 0; i < (int) NLOGGED; i++)
 		logged_attno[i] = wi_attno(d, logged_columns[i], "workitem.enforce_transition");
@@ -111,6 +113,7 @@ typedef struct ItemChange
 	WiStatus	to;
 	char	   *actor;
 	char	   *reason;
+	char	   *tenant;			/* the item's: every row written for it takes it */
 	TimestampTz now;
 	bool		by_engine;
 	uint8		rules_set;		/* rule columns set by this statement (by an admin) */
@@ -245,6 +248,7 @@ log_event(ItemChange *c, const char *what, const char *oldv, const char *newv)
 	WiEvent		ev = {0};
 
 	ev.item_id = c->id;
+	ev.tenant = c->tenant;
 	ev.actor = c->actor;
 	ev.what = what;
 	ev.old_value = oldv;
@@ -355,7 +359,7 @@ submit(ItemChange *c)
 	apply_category_config(c);
 	/* The description becomes the item's first note (spec section 2). */
 	if (!blank(c, cols.description))
-		wi_insert_note(c->id, text_or_null(&c->new, cols.title),
+		wi_insert_note(c->id, c->tenant, text_or_null(&c->new, cols.title),
 					   text_or_null(&c->new, cols.description), c->actor, false, true);
 }
 
@@ -467,7 +471,7 @@ resolution_note(ItemChange *c, bool required)
 	if (!c->new.n[cols.resolution_note] && changed(c, cols.resolution_note) &&
 		!blank(c, cols.resolution_note))
 	{
-		wi_insert_note(c->id, "Resolution", text_or_null(&c->new, cols.resolution_note),
+		wi_insert_note(c->id, c->tenant, "Resolution", text_or_null(&c->new, cols.resolution_note),
 					   c->actor, true, false);
 		return;
 	}
@@ -695,7 +699,7 @@ refuse_closed_change(ItemChange *c)
 	{
 		Form_pg_attribute att = TupleDescAttr(c->desc, i);
 
-		if (att->attisdropped || i == cols.change_reason)
+		if (att->attisdropped || i == cols.change_reason || i == cols.change_actor)
 			continue;
 		if (!same_value(att, c->old.v[i], c->old.n[i], c->new.v[i], c->new.n[i]))
 			ereport(ERROR,
@@ -759,6 +763,7 @@ update_sla(ItemChange *c)
 	int64		policy;
 
 	ch.id = c->id;
+	ch.tenant = c->tenant;
 	ch.now = c->now;
 	ch.from = c->from;
 	ch.to = c->to;
@@ -809,12 +814,24 @@ enforce(ItemChange *c)
 		}
 		check_immutable(c, cols.id, "id");
 		check_immutable(c, cols.kind, "kind");
+		if (cols.tenant >= 0)
+			check_immutable(c, cols.tenant, "tenant");
 		if (c->kind == WI_ACTION)
 			check_immutable(c, cols.case_id, "the case of an action");
 		check_immutable(c, cols.parent_id, "parent_id");
 	}
 	if (!c->new.n[cols.merged_into] && changed(c, cols.merged_into))
-		wi_check_merge_target(c->id, DatumGetInt64(c->new.v[cols.merged_into]));
+		wi_check_merge_target(c->id, c->tenant, DatumGetInt64(c->new.v[cols.merged_into]));
+	/* An action's case is checked with the case below. */
+	if (c->tenant != NULL)
+	{
+		if (!c->new.n[cols.case_id] && changed(c, cols.case_id) && c->kind != WI_ACTION)
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.case_id]), "case_id");
+		if (!c->new.n[cols.parent_id] && changed(c, cols.parent_id))
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.parent_id]), "parent_id");
+		if (!c->new.n[cols.follows_id] && changed(c, cols.follows_id))
+			wi_check_same_tenant(c->id, c->tenant, DatumGetInt64(c->new.v[cols.follows_id]), "follows_id");
+	}
 
 	restore_owned_columns(c);
 
@@ -834,7 +851,7 @@ enforce(ItemChange *c)
 		check_required_fields(c);
 		set_ts(c, cols.submitted_at, c->now);
 		if (!c->new.n[cols.case_id])
-			wi_check_case_open(c->id, DatumGetInt64(c->new.v[cols.case_id]));
+			wi_check_case_open(c->id, c->tenant, DatumGetInt64(c->new.v[cols.case_id]));
 	}
 
 	/* Reassigning or unassigning work in progress puts it back to to_do. */
@@ -949,12 +966,12 @@ enforce(ItemChange *c)
 		WiResolution r = wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]);
 
 		if (c->kind == WI_ACTION && r == WI_UNABLE_TO_COMPLETE)
-			wi_case_needs_attention(DatumGetInt64(c->new.v[cols.case_id]),
+			wi_case_needs_attention(DatumGetInt64(c->new.v[cols.case_id]), c->tenant,
 									text_or_null(&c->new, cols.resolution_note));
 		else if (c->kind == WI_CASE && r == WI_CANCELLED)
-			wi_cancel_actions(c->id, c->reason);
+			wi_cancel_actions(c->id, c->tenant, c->reason);
 		if (!c->new.n[cols.parent_id])
-			wi_child_done(DatumGetInt64(c->new.v[cols.parent_id]), c->id, c->kind, r);
+			wi_child_done(DatumGetInt64(c->new.v[cols.parent_id]), c->tenant, c->id, c->kind, r);
 	}
 }
 
@@ -1004,6 +1021,8 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		c.from = wi_enum_index(WI_ENUM_STATUS, c.old.v[cols.status]);
 		c.kind = wi_enum_index(WI_ENUM_KIND, c.old.v[cols.kind]);
 		c.id = DatumGetInt64(c.old.v[cols.id]);
+		if (cols.tenant >= 0)
+			c.tenant = TextDatumGetCString(c.old.v[cols.tenant]);
 	}
 	if (newtuple == NULL)
 		return PointerGetDatum(enforce_delete(&c, oldtuple));
@@ -1020,10 +1039,23 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 		c.id = c.new.n[cols.id] ? 0 : DatumGetInt64(c.new.v[cols.id]);
 		wi_check_drawn_id(rel, cols.id, c.new.v[cols.id], c.new.n[cols.id], "item");
 	}
+	if (cols.tenant >= 0 && c.new.n[cols.tenant])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("item %lld: tenant cannot be NULL", (long long) c.id)));
+	/* an UPDATE that changes it is refused (check_immutable) */
+	if (!c.has_old && cols.tenant >= 0)
+		c.tenant = TextDatumGetCString(c.new.v[cols.tenant]);
 
 	/* The reason is for the log only; it is never stored on the item. */
 	c.reason = text_or_null(&c.new, cols.change_reason);
 	set_null(&c, cols.change_reason);
+	/* So is an actor carried in the row (operations on Citus): it wins. */
+	if (cols.change_actor >= 0 && !c.new.n[cols.change_actor])
+	{
+		c.actor = text_or_null(&c.new, cols.change_actor);
+		set_null(&c, cols.change_actor);
+	}
 	c.rules_set = guard_rule_columns(&c, rel);
 
 	enforce(&c);

@@ -9,7 +9,9 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "catalog/pg_namespace.h"
+#include "executor/spi.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "workitem.h"
@@ -17,6 +19,7 @@
 PG_MODULE_MAGIC;
 
 static char *actor_setting = NULL;
+static char *tenant_setting = NULL;
 
 /* Who acts when the engine moves items by itself (timers); NULL otherwise. */
 const char *wi_actor_override = NULL;
@@ -27,6 +30,18 @@ int			wi_timer_batch = 1000;
 char	   *wi_timer_databases = NULL;
 
 void		_PG_init(void);
+
+/* A tenant names a shard key: never empty. */
+static bool
+check_tenant(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errdetail("A tenant cannot be empty; the single-tenant default is 'default'.");
+		return false;
+	}
+	return true;
+}
 
 void
 _PG_init(void)
@@ -48,6 +63,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomStringVariable("workitem.tenant",
+							   "The tenant new items are created in (the default of every tenant column).",
+							   "Rows the engine writes for an item take the item's tenant, not this setting.",
+							   &tenant_setting,
+							   "default",
+							   PGC_USERSET,
+							   0,
+							   check_tenant, NULL, NULL);
 	DefineCustomIntVariable("workitem.timer_interval",
 							"How often the background worker runs workitem.run_timers().",
 							"0 turns the worker off.",
@@ -116,6 +139,20 @@ wi_attno(TupleDesc d, const char *name, const char *who)
 	return -1;
 }
 
+/* Like wi_attno, -1 when the column is not there (an older schema). */
+int
+wi_attno_opt(TupleDesc d, const char *name)
+{
+	for (int i = 0; i < d->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(d, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* The acting resource: the engine, else workitem.actor if set, else the session user. */
 char *
 wi_actor(void)
@@ -132,4 +169,57 @@ Datum
 workitem_actor(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(wi_actor()));
+}
+
+const char *
+wi_current_tenant(void)
+{
+	return tenant_setting ? tenant_setting : "default";
+}
+
+/* workitem.current_tenant(): the default of every tenant column. */
+PG_FUNCTION_INFO_V1(workitem_current_tenant);
+Datum
+workitem_current_tenant(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(tenant_setting ? tenant_setting : "default"));
+}
+
+/*
+ * Whether workitem runs distributed by Citus (workitem.distribute()): its
+ * item table is in Citus's metadata, which every node has. Known once true;
+ * a database without Citus costs one catalog cache lookup.
+ */
+bool
+wi_citus(void)
+{
+	static bool distributed = false;
+	bool		found;
+
+	if (distributed)
+		return true;
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) ||
+		!OidIsValid(get_relname_relid("item", wi_namespace())))
+		return false;
+	SPI_connect();
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_dist_partition "
+					"WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::pg_catalog.regclass",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading pg_dist_partition failed");
+	found = SPI_processed > 0;
+	SPI_finish();
+	distributed = found;
+	return found;
+}
+
+/*
+ * Whether the installed schema has tenant columns (1.2.0 on): the library
+ * also runs an older schema until ALTER EXTENSION workitem UPDATE.
+ */
+bool
+wi_tenants(void)
+{
+	Oid			relid = get_relname_relid("item", wi_namespace());
+
+	return OidIsValid(relid) && get_attnum(relid, "tenant") != InvalidAttrNumber;
 }

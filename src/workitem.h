@@ -21,6 +21,15 @@
 #define wi_noreturn pg_attribute_noreturn()
 #endif
 
+/* workitem.c: does the schema have tenant columns (1.2.0 on)? SQL of the
+ * C code puts what needs them between [[ and ]] (plans.c). */
+extern bool wi_tenants(void);
+extern bool wi_citus(void);
+extern const char *wi_current_tenant(void);
+/* operations.c */
+extern Datum wi_item_tenant(int64 id);
+extern int	wi_attno_opt(TupleDesc d, const char *name);
+
 /* SQLSTATEs of class WI (documented in README.md). */
 #define ERRCODE_WI_INVALID_TRANSITION		MAKE_SQLSTATE('W','I','0','0','1')
 #define ERRCODE_WI_MISSING_FIELDS			MAKE_SQLSTATE('W','I','0','0','2')
@@ -42,6 +51,7 @@
 #define ERRCODE_WI_NO_WORKING_HOURS			MAKE_SQLSTATE('W','I','0','1','8')
 #define ERRCODE_WI_ITEM_DONE				MAKE_SQLSTATE('W','I','0','2','1')
 #define ERRCODE_WI_NO_TIMER					MAKE_SQLSTATE('W','I','0','2','2')
+#define ERRCODE_WI_CROSS_TENANT			MAKE_SQLSTATE('W','I','0','2','3')
 #define ERRCODE_WI_ITEM_NOT_FOUND			MAKE_SQLSTATE('W','I','4','0','4')
 
 /* Enum values as small integers, in the order of the SQL labels. */
@@ -121,11 +131,15 @@ extern bool wi_is_admin(Relation rel);
 extern void wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *what);
 
 /* related.c: rules that touch a second item */
-extern void wi_check_case_open(int64 action_id, int64 case_id);
-extern void wi_case_needs_attention(int64 case_id, const char *reason);
-extern void wi_cancel_actions(int64 case_id, const char *reason);
-extern void wi_child_done(int64 parent_id, int64 child_id, WiKind child_kind, WiResolution r);
-extern void wi_check_merge_target(int64 id, int64 target);
+extern void wi_check_case_open(int64 action_id, const char *tenant, int64 case_id);
+wi_noreturn extern void wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other,
+											   const char *other_tenant, const char *what);
+extern void wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column);
+extern void wi_case_needs_attention(int64 case_id, const char *tenant, const char *reason);
+extern void wi_cancel_actions(int64 case_id, const char *tenant, const char *reason);
+extern void wi_child_done(int64 parent_id, const char *tenant, int64 child_id, WiKind child_kind,
+						  WiResolution r);
+extern void wi_check_merge_target(int64 id, const char *tenant, int64 target);
 
 /* calendar.c: working time */
 extern int64 wi_business_usecs(text *calendar, TimestampTz from, TimestampTz to);
@@ -139,6 +153,7 @@ extern Interval *wi_usecs_interval(int64 us);
 typedef struct WiSlaChange
 {
 	int64		id;
+	const char *tenant;			/* the item's: its clocks take it */
 	TimestampTz now;
 	WiStatus	from;
 	WiStatus	to;
@@ -155,7 +170,7 @@ typedef struct WiSlaChange
 } WiSlaChange;
 
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
-extern void wi_sla_first_response(int64 item_id);
+extern void wi_sla_first_response(int64 item_id, const char *tenant);
 
 /* sla_alarm.c: the clocks' next alarm (trigger clock_alarm), fired by run_timers */
 extern int	wi_sla_run_alarms(TimestampTz at, int budget);
@@ -181,6 +196,7 @@ extern void wi_register_timer_workers(void);
 typedef struct WiEvent
 {
 	int64		item_id;
+	const char *tenant;			/* the item's; NULL: workitem.tenant's (attached rows) */
 	Oid			source;			/* InvalidOid for workitem.item */
 	const char *row_key;
 	const char *actor;
@@ -198,9 +214,9 @@ extern bool wi_notify;
 extern void wi_notify_move(int64 item, const char *table, const char *key, const char *from,
 						   const char *to, const char *from_label, const char *to_label,
 						   const char *actor);
-extern void wi_log_message(int64 item_id, const char *actor, const char *direction,
-						   const char *channel, int64 message_id);
-extern int64 wi_insert_note(int64 item_id, const char *subject, const char *body,
+extern void wi_log_message(int64 item_id, const char *tenant, const char *actor,
+						   const char *direction, const char *channel, int64 message_id);
+extern int64 wi_insert_note(int64 item_id, const char *tenant, const char *subject, const char *body,
 							const char *author, bool is_resolution,
 							bool is_description);
 

@@ -167,8 +167,9 @@ finish_timer(int64 item_id, const char *resource, TimestampTz started, Timestamp
 		wi_worktime_tracking = true;
 		PG_TRY();
 		{
-			ret = wi_execute("INSERT INTO workitem.time_entry (item_id, resource, started_at, duration, note, tracked) "
-							 "VALUES ($1, $2, $3, $4, $5, true) RETURNING *",
+			ret = wi_execute("INSERT INTO workitem.time_entry (item_id, resource, started_at, duration, note, tracked, tenant) "
+							 "SELECT $1, $2, $3, $4, $5, true, i.tenant FROM workitem.item i "
+							 "WHERE i.id OPERATOR(pg_catalog.=) $1 RETURNING *",
 							 5, types, values, NULL, false, 1);
 		}
 		PG_FINALLY();
@@ -239,8 +240,9 @@ insert_timer(int64 item_id, const char *resource, TimestampTz at, bool automatic
 	values[3] = CStringGetTextDatum(actor);
 	values[4] = BoolGetDatum(automatic);
 	wi_become_owner(&user);
-	ret = wi_execute("INSERT INTO workitem.timer (item_id, resource, started_at, started_by, auto) "
-					 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (item_id, resource) DO NOTHING RETURNING *",
+	ret = wi_execute("INSERT INTO workitem.timer (item_id, resource, started_at, started_by, auto, tenant) "
+					 "SELECT $1, $2, $3, $4, $5, i.tenant FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) $1 "
+					 "ON CONFLICT (item_id, resource, tenant) DO NOTHING RETURNING *",
 					 5, types, values, NULL, false, 1);
 	wi_restore_user(&user);
 	if (ret != SPI_OK_INSERT_RETURNING)

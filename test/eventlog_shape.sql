@@ -7,7 +7,7 @@ BEGIN;
 SELECT plan(13);
 SET LOCAL workitem.actor = 'shape';
 
-ALTER TABLE workitem.event ADD COLUMN tenant text NOT NULL DEFAULT 'acme';
+ALTER TABLE workitem.event ADD COLUMN region text NOT NULL DEFAULT 'acme';
 ALTER TABLE workitem.event ADD COLUMN logged_at_txn bigint DEFAULT txid_current();
 ALTER TABLE workitem.message ADD COLUMN lang text NOT NULL DEFAULT 'en';
 
@@ -19,7 +19,7 @@ SELECT is((SELECT status::text FROM workitem.submit((SELECT id FROM shape_item))
 
 -- 1. defaults of added columns
 SELECT is((SELECT count(*) FROM workitem.event WHERE item_id = (SELECT id FROM shape_item)
-            AND tenant = 'acme' AND logged_at_txn = txid_current()),
+            AND region = 'acme' AND logged_at_txn = txid_current()),
           (SELECT count(*) FROM workitem.event WHERE item_id = (SELECT id FROM shape_item)),
           'every log row of the move has the defaults of the added columns');
 SELECT cmp_ok((SELECT count(*) FROM workitem.event WHERE item_id = (SELECT id FROM shape_item)), '>=', 2::bigint,

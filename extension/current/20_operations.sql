@@ -112,11 +112,18 @@ CREATE FUNCTION workitem.cancel(id bigint, reason text) RETURNS workitem.item
 -- which its callers have no privilege (same rows, same order).
 CREATE FUNCTION workitem.history(id bigint)
     RETURNS SETOF workitem.event
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-                 e.old_value, e.new_value, e.reason
-          FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) $1 ORDER BY e.id $$;
+    -- plpgsql, not sql: Citus plans no parameterized SQL function over a
+    -- distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+           e.old_value, e.new_value, e.reason, e.tenant
+    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+END
+$$;
 
 
 ------------------------------------------------------------------------
@@ -135,15 +142,19 @@ CREATE FUNCTION workitem.create_action(case_id bigint, title text,
     AS $$
 DECLARE
     result workitem.item;
+    case_tenant text;
 BEGIN
     IF create_action.case_id IS NULL THEN
         RAISE EXCEPTION 'case_id must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'An action belongs to a case: pass the id of an open case.';
     END IF;
-    INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority)
+    -- the case's tenant (an unknown case is the trigger's WI404)
+    SELECT c.tenant INTO case_tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) create_action.case_id;
+    INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, tenant)
     VALUES ('action'::workitem.kind, create_action.case_id, create_action.title,
-            create_action.description, create_action.assignee, create_action.priority)
+            create_action.description, create_action.assignee, create_action.priority,
+            COALESCE(case_tenant, workitem.current_tenant()))
     RETURNING i.* INTO result;
     RETURN result;
 END

@@ -276,6 +276,7 @@ BEGIN
     ['activity_log', 'old_value', 'text: the value before'],
     ['activity_log', 'new_value', 'text: the value after'],
     ['activity_log', 'reason', 'text: the reason given'],
+    ['activity_log', 'tenant', 'text: the tenant of the item or row'],
     ['activity_log', 'source_name', 'text: source as text, for drivers that know no regclass'],
     -- item_sla
     ['item_sla', 'item_id', 'bigint: the item'],

@@ -312,6 +312,251 @@ REVOKE ALL ON FUNCTION workitem.inbox(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.inbox(integer) TO workitem_reader;
 
 ------------------------------------------------------------------------
+-- Tenants (issue 14): a tenant column on every table that belongs to an
+-- item, in its keys, so that Citus can distribute them by tenant with every
+-- rule between items in one shard. Existing rows get workitem.tenant's
+-- value at upgrade time ('default' unless set).
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.current_tenant() RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_current_tenant' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.current_tenant() IS
+    'The setting workitem.tenant: the tenant new items are created in (default ''default'').';
+REVOKE ALL ON FUNCTION workitem.current_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.current_tenant() TO workitem_agent;
+
+ALTER TABLE workitem.item DROP CONSTRAINT item_case_id_fkey;
+ALTER TABLE workitem.item DROP CONSTRAINT item_parent_id_fkey;
+ALTER TABLE workitem.item DROP CONSTRAINT item_merged_into_fkey;
+ALTER TABLE workitem.item DROP CONSTRAINT item_follows_id_fkey;
+ALTER TABLE workitem.message DROP CONSTRAINT message_item_id_fkey;
+ALTER TABLE workitem.time_entry DROP CONSTRAINT time_entry_item_id_fkey;
+ALTER TABLE workitem.sla_clock DROP CONSTRAINT sla_clock_item_id_fkey;
+ALTER TABLE workitem.sla_clock_event DROP CONSTRAINT sla_clock_event_clock_id_fkey;
+
+ALTER TABLE workitem.item ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.message ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.event ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.time_entry ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.sla_clock ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.sla_clock_event ADD COLUMN tenant text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant();
+ALTER TABLE workitem.item ADD COLUMN change_actor text;
+COMMENT ON COLUMN workitem.item.change_actor IS
+    'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
+
+ALTER TABLE workitem.item DROP CONSTRAINT item_pkey, ADD CONSTRAINT item_pkey PRIMARY KEY (id, tenant);
+ALTER TABLE workitem.message DROP CONSTRAINT message_pkey, ADD CONSTRAINT message_pkey PRIMARY KEY (id, tenant);
+ALTER TABLE workitem.event DROP CONSTRAINT event_pkey, ADD CONSTRAINT event_pkey PRIMARY KEY (id, tenant);
+ALTER TABLE workitem.time_entry DROP CONSTRAINT time_entry_pkey, ADD CONSTRAINT time_entry_pkey PRIMARY KEY (id, tenant);
+ALTER TABLE workitem.sla_clock DROP CONSTRAINT sla_clock_pkey, ADD CONSTRAINT sla_clock_pkey PRIMARY KEY (id, tenant);
+ALTER TABLE workitem.sla_clock DROP CONSTRAINT sla_clock_item_id_target_cycle_key,
+    ADD CONSTRAINT sla_clock_item_id_target_cycle_key UNIQUE (item_id, target, cycle, tenant);
+ALTER TABLE workitem.sla_clock_event DROP CONSTRAINT sla_clock_event_pkey,
+    ADD CONSTRAINT sla_clock_event_pkey PRIMARY KEY (id, tenant);
+
+ALTER TABLE workitem.item ADD CONSTRAINT item_case_id_fkey
+    FOREIGN KEY (case_id, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.item ADD CONSTRAINT item_parent_id_fkey
+    FOREIGN KEY (parent_id, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.item ADD CONSTRAINT item_merged_into_fkey
+    FOREIGN KEY (merged_into, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.item ADD CONSTRAINT item_follows_id_fkey
+    FOREIGN KEY (follows_id, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.message ADD CONSTRAINT message_item_id_fkey
+    FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.time_entry ADD CONSTRAINT time_entry_item_id_fkey
+    FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant);
+ALTER TABLE workitem.sla_clock ADD CONSTRAINT sla_clock_item_id_fkey
+    FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE workitem.sla_clock_event ADD CONSTRAINT sla_clock_event_clock_id_fkey
+    FOREIGN KEY (clock_id, tenant) REFERENCES workitem.sla_clock (id, tenant);
+
+CREATE OR REPLACE VIEW workitem.activity_log AS
+SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+       e.old_value, e.new_value, e.reason, e.tenant
+FROM workitem.event e;
+CREATE OR REPLACE FUNCTION workitem.history(id bigint)
+    RETURNS SETOF workitem.event
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, not sql: Citus plans no parameterized SQL function over a
+    -- distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+           e.old_value, e.new_value, e.reason, e.tenant
+    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+END
+$$;
+
+-- queue's "i.*" is expanded when the view is made: again, with the tenant
+CREATE OR REPLACE VIEW workitem.queue AS
+WITH open AS (
+    SELECT i.*,
+           CASE WHEN i.status = 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
+           CASE WHEN i.status = 'waiting' THEN i.wait_until END AS comes_back_at,
+           r.due_at AS resolution_due_at,
+           COALESCE(r.state, 'none') AS resolution_state
+    FROM workitem.item i
+    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
+    WHERE i.status IN ('to_do', 'in_progress', 'waiting')
+)
+SELECT o.section,
+       row_number() OVER (PARTITION BY o.section
+                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
+                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
+                                   o.status_changed_at, o.id) AS position,
+       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
+       o.highlighted, o.needs_attention, o.attention_reason,
+       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
+       o.resolution_due_at, o.resolution_state,
+       o.status_changed_at AS since,
+       now() - o.status_changed_at AS time_in_status
+FROM open o
+ORDER BY o.section, position;
+
+-- an action takes its case's tenant
+CREATE OR REPLACE FUNCTION workitem.create_action(case_id bigint, title text,
+                                       description text DEFAULT NULL,
+                                       assignee text DEFAULT NULL,
+                                       priority text DEFAULT NULL)
+    RETURNS workitem.item
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    result workitem.item;
+    case_tenant text;
+BEGIN
+    IF create_action.case_id IS NULL THEN
+        RAISE EXCEPTION 'case_id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'An action belongs to a case: pass the id of an open case.';
+    END IF;
+    -- the case's tenant (an unknown case is the trigger's WI404)
+    SELECT c.tenant INTO case_tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) create_action.case_id;
+    INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, tenant)
+    VALUES ('action'::workitem.kind, create_action.case_id, create_action.title,
+            create_action.description, create_action.assignee, create_action.priority,
+            COALESCE(case_tenant, workitem.current_tenant()))
+    RETURNING i.* INTO result;
+    RETURN result;
+END
+$$;
+
+------------------------------------------------------------------------
+-- Scale out with Citus (issue 14; doc/citus-findings.md): distribute()
+-- turns an installed database into a distributed one. The tables that
+-- belong to an item are distributed by tenant, colocated with item; the
+-- configuration tables become reference tables (a copy on every node).
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.distribute(shard_count integer DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $f$
+DECLARE
+    config regclass[] := ARRAY['workitem.calendar', 'workitem.calendar_hours', 'workitem.calendar_holiday',
+                               'workitem.category_config', 'workitem.sla_policy', 'workitem.sla_target',
+                               'workitem.attached_table']::regclass[];
+    -- parents first: the keys among them include the tenant
+    owned regclass[] := ARRAY['workitem.item', 'workitem.message', 'workitem.event', 'workitem.time_entry',
+                              'workitem.sla_clock', 'workitem.sla_clock_event']::regclass[];
+    t regclass;
+    fk record;
+    fks text[] := '{}';
+    def text;
+    w record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'workitem.distribute() needs Citus, which is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Load citus (shared_preload_libraries), CREATE EXTENSION citus on every node, '
+                         'register the workers (citus_add_node), then call it again.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+               WHERE n.nspname OPERATOR(pg_catalog.=) 'pg_catalog' AND c.relname OPERATOR(pg_catalog.=) 'pg_dist_partition')
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::regclass) THEN
+        RAISE EXCEPTION 'workitem is distributed already'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'A node added later needs its sequences set: see "Scale out with Citus" in the README.';
+    END IF;
+    -- the tables have the engine's triggers; Citus refuses them otherwise
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- keys to reference tables are added in this transaction: one connection per node
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    IF shard_count IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('citus.shard_count', shard_count::text, true);
+    END IF;
+
+    -- Foreign keys to a configuration table make Citus convert every local
+    -- table they connect (recreating what the workers' extension made):
+    -- dropped here, added again once every table is distributed.
+    FOR fk IN SELECT con.conrelid::regclass AS tbl, con.conname, pg_catalog.pg_get_constraintdef(con.oid) AS def
+                FROM pg_catalog.pg_constraint con
+               WHERE con.contype OPERATOR(pg_catalog.=) 'f'
+                 AND con.confrelid OPERATOR(pg_catalog.=) ANY (config)
+               ORDER BY con.oid
+    LOOP
+        fks := fks OPERATOR(pg_catalog.||) pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.tbl, fk.conname, fk.def);
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.conname);
+        -- the workers' copies (made by their CREATE EXTENSION) too: Citus
+        -- adds the key again on every node below
+        FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
+                     pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.tbl, fk.conname)) r
+                 WHERE NOT r.success
+        LOOP
+            RAISE EXCEPTION 'workitem.distribute(): dropping % on worker %:% failed: %',
+                            fk.conname, w.nodename, w.nodeport, w.result;
+        END LOOP;
+    END LOOP;
+
+    -- one call per statement: Citus refuses several in one (local execution)
+    FOREACH t IN ARRAY config LOOP
+        PERFORM pg_catalog.create_reference_table(t);
+    END LOOP;
+    PERFORM pg_catalog.create_distributed_table('workitem.item', 'tenant');
+    FOREACH t IN ARRAY owned[2:] LOOP
+        PERFORM pg_catalog.create_distributed_table(t, 'tenant', colocate_with => 'workitem.item');
+    END LOOP;
+    -- one ALTER TABLE each (Citus: no ADD CONSTRAINT with other subcommands)
+    FOREACH def IN ARRAY fks LOOP
+        EXECUTE def;
+    END LOOP;
+    -- the rows copied into the shards stay on disk in the local tables
+    FOREACH t IN ARRAY config OPERATOR(pg_catalog.||) owned LOOP
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
+    END LOOP;
+
+    -- Ids made on a worker (the log rows its triggers write) come from the
+    -- worker's own copy of each sequence: give each node its range, as
+    -- Citus does for its own sequences (group << 48), so ids never clash.
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers($w$
+        DO $x$
+        DECLARE
+            s regclass;
+            g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
+        BEGIN
+            FOR s IN SELECT c.oid FROM pg_catalog.pg_class c
+                      WHERE c.relnamespace OPERATOR(pg_catalog.=) 'workitem'::regnamespace
+                        AND c.relkind OPERATOR(pg_catalog.=) 'S'
+            LOOP
+                EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART',
+                                          s, (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
+                                          (g OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) 48,
+                                          (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1);
+            END LOOP;
+        END $x$ $w$) r WHERE NOT r.success
+    LOOP
+        RAISE EXCEPTION 'workitem.distribute(): setting the id ranges on worker %:% failed: %',
+                        w.nodename, w.nodeport, w.result;
+    END LOOP;
+END
+$f$;
+COMMENT ON FUNCTION workitem.distribute(integer) IS
+    'Citus: makes the configuration tables reference tables, distributes the tables of items by tenant (colocated with workitem.item), and gives every worker its own range of ids. Superuser or owner only.';
+REVOKE ALL ON FUNCTION workitem.distribute(integer) FROM PUBLIC;
+
+------------------------------------------------------------------------
 -- Views for BI tools (issue 17): every duration also in hours (double
 -- precision), labels (the enum columns) as text, a day dimension and
 -- facts per day, every column commented. The views whose column types
@@ -332,7 +577,7 @@ DROP VIEW workitem.time_per_resource;
 
 CREATE OR REPLACE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-       e.old_value, e.new_value, e.reason,
+       e.old_value, e.new_value, e.reason, e.tenant,
        e.source::text AS source_name  -- source as text, for drivers that know no regclass
 FROM workitem.event e;
 
@@ -959,6 +1204,7 @@ BEGIN
     ['activity_log', 'old_value', 'text: the value before'],
     ['activity_log', 'new_value', 'text: the value after'],
     ['activity_log', 'reason', 'text: the reason given'],
+    ['activity_log', 'tenant', 'text: the tenant of the item or row'],
     ['activity_log', 'source_name', 'text: source as text, for drivers that know no regclass'],
     -- item_sla
     ['item_sla', 'item_id', 'bigint: the item'],
@@ -1106,13 +1352,15 @@ CREATE TRIGGER zz_workitem_on_time_entry_change
 -- primary key is the unique index that lets one run at a time). Written
 -- by the C code as the schema's owner; agents read it.
 CREATE TABLE workitem.timer (
-    item_id     bigint NOT NULL REFERENCES workitem.item (id),
+    item_id     bigint NOT NULL,
     resource    text NOT NULL,
     started_at  timestamptz NOT NULL DEFAULT now(),
     started_by  text NOT NULL,
     auto        boolean NOT NULL DEFAULT false,
-    tenant      text COLLATE "C" NOT NULL DEFAULT 'default',
-    PRIMARY KEY (item_id, resource)
+    -- the item's (the C code writes it); keys with the tenant, for Citus
+    tenant      text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant(),
+    CONSTRAINT timer_pkey PRIMARY KEY (item_id, resource, tenant),
+    CONSTRAINT timer_item_id_fkey FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant)
 );
 COMMENT ON TABLE workitem.timer IS
     'Running timers, one per item and resource; stop_timer() (or the engine) turns one into a tracked time entry.';
@@ -1135,8 +1383,8 @@ COMMENT ON FUNCTION workitem.stop_timer(bigint, text) IS
 CREATE TYPE workitem.expense_kind AS ENUM ('product', 'expense');
 
 CREATE TABLE workitem.expense (
-    id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    item_id     bigint NOT NULL REFERENCES workitem.item (id),
+    id          bigint GENERATED BY DEFAULT AS IDENTITY,
+    item_id     bigint NOT NULL,
     kind        workitem.expense_kind NOT NULL DEFAULT 'expense',
     description text NOT NULL,
     quantity    numeric NOT NULL CONSTRAINT expense_quantity_positive CHECK (quantity > 0),
@@ -1144,7 +1392,10 @@ CREATE TABLE workitem.expense (
     currency    text COLLATE "C" NOT NULL CONSTRAINT expense_currency_code CHECK (currency ~ '^[A-Z]{3}$'),
     at          timestamptz NOT NULL DEFAULT now(),
     author      text NOT NULL,
-    tenant      text COLLATE "C" NOT NULL DEFAULT 'default'
+    -- the item's (add_expense() writes it; the foreign key holds a plain INSERT to it)
+    tenant      text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant(),
+    CONSTRAINT expense_pkey PRIMARY KEY (id, tenant),
+    CONSTRAINT expense_item_id_fkey FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant)
 );
 COMMENT ON TABLE workitem.expense IS
     'Products and expenses of an item (amount = quantity x unit_price, in currency); checked and logged by workitem.on_expense().';
