@@ -66,12 +66,12 @@ distribute() {
     check "the seven configuration tables are reference tables" \
         same "$(cq 0 "$db" "SELECT count(*) FROM pg_dist_partition
                 WHERE logicalrelid::text LIKE 'workitem.%' AND partmethod = 'n'")" 7
-    check "the six tables of items are distributed by tenant, colocated with item" \
+    check "the eight tables of items (work time too) are distributed by tenant, colocated with item" \
         same "$(cq 0 "$db" "SELECT count(*) FROM pg_dist_partition p
                 WHERE logicalrelid::text LIKE 'workitem.%' AND partmethod = 'h'
                   AND column_to_column_name(logicalrelid, partkey) = 'tenant'
                   AND colocationid = (SELECT colocationid FROM pg_dist_partition
-                                      WHERE logicalrelid = 'workitem.item'::regclass)")" 6
+                                      WHERE logicalrelid = 'workitem.item'::regclass)")" 8
     check "the foreign keys among configuration tables are back" \
         same "$(cq 0 "$db" "SELECT count(*) FROM pg_constraint
                 WHERE contype = 'f' AND confrelid = 'workitem.calendar'::regclass")" 3
@@ -103,6 +103,7 @@ run_suites() {
     local a b w ids hist got op
     cq 0 "$db" "INSERT INTO workitem.category_config (kind, category, feedback_window, days_to_wait)
                 VALUES ('ticket', 'network', '7 days', 3)" >/dev/null
+    a= b=
     for t in t1 t2 t3 t4 t5 t6 t7 t8; do
         w=$(cq 0 "$db" "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
                         WHERE p.shardid = get_shard_id_for_distribution_column('workitem.item', '$t')")

@@ -14,7 +14,8 @@ DECLARE
                                'workitem.attached_table']::regclass[];
     -- parents first: the keys among them include the tenant
     owned regclass[] := ARRAY['workitem.item', 'workitem.message', 'workitem.event', 'workitem.time_entry',
-                              'workitem.sla_clock', 'workitem.sla_clock_event']::regclass[];
+                              'workitem.sla_clock', 'workitem.sla_clock_event',
+                              'workitem.timer', 'workitem.expense']::regclass[];
     t regclass;
     fk record;
     fks text[] := '{}';
