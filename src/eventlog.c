@@ -57,7 +57,8 @@ typedef struct LogTable
 	Oid		   *indexes;
 	IndexInfo **info;
 	ExprState **pred;			/* partial indexes: their predicate, prepared once */
-	ExprState **defaults;		/* per column: its default (NULL: none) */
+	Node	  **default_exprs;	/* per column: its default (NULL: none) */
+	ExprState **defaults;		/* ... prepared at its first use (NULL: not yet) */
 	int			nchecks;
 	ExprState **checks;			/* CHECK constraints, and their names */
 	char	  **check_names;
@@ -174,11 +175,11 @@ target_build(LogTable *t, Relation rel)
 	}
 
 	/* What INSERT would add or check on its own */
+	t->default_exprs = palloc0(sizeof(Node *) * Max(desc->natts, 1));
 	t->defaults = palloc0(sizeof(ExprState *) * Max(desc->natts, 1));
 	for (int c = 0; c < desc->natts; c++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, c);
-		Node	   *def;
 
 		if (att->attisdropped)
 			continue;
@@ -188,9 +189,13 @@ target_build(LogTable *t, Relation rel)
 					 errmsg("workitem.%s has a generated column \"%s\", which the activity log cannot fill",
 							t->relname, NameStr(att->attname)),
 					 errhint("Drop the column, or make it a plain column with a default.")));
-		def = build_column_default(rel, c + 1);
-		if (def != NULL)
-			t->defaults[c] = ExecPrepareExpr((Expr *) def, t->estate);
+		/*
+		 * Prepared only when a row needs it: preparing checks the right to
+		 * call its functions, and the columns the engine sets itself (the
+		 * tenant's default calls workitem.current_tenant()) must not need
+		 * that right from whoever writes an attached table.
+		 */
+		t->default_exprs[c] = build_column_default(rel, c + 1);
 	}
 	t->nchecks = desc->constr ? desc->constr->num_check : 0;
 	t->checks = palloc(sizeof(ExprState *) * Max(t->nchecks, 1));
@@ -372,6 +377,20 @@ row_set(RowBuilder *rb, int guess, const char *column, Datum value, bool isnull)
 	rb->set[i] = true;
 }
 
+/* Whether the table has the column (guess: its usual index). */
+static bool
+row_has(RowBuilder *rb, int guess, const char *column)
+{
+	if (guess < rb->desc->natts && !TupleDescAttr(rb->desc, guess)->attisdropped &&
+		strcmp(NameStr(TupleDescAttr(rb->desc, guess)->attname), column) == 0)
+		return true;
+	for (int i = 0; i < rb->desc->natts; i++)
+		if (!TupleDescAttr(rb->desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(rb->desc, i)->attname), column) == 0)
+			return true;
+	return false;
+}
+
 static void
 row_set_text(RowBuilder *rb, int guess, const char *column, const char *s)
 {
@@ -395,9 +414,18 @@ row_finish(RowBuilder *rb)
 
 	/* columns the caller does not know of (added later) get their default */
 	for (int i = 0; i < rb->desc->natts; i++)
-		if (!rb->set[i] && t->defaults[i] != NULL)
+		if (!rb->set[i] && t->default_exprs[i] != NULL)
+		{
+			if (t->defaults[i] == NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+				t->defaults[i] = ExecPrepareExpr((Expr *) t->default_exprs[i], t->estate);
+				MemoryContextSwitchTo(old);
+			}
 			rb->values[i] = ExecEvalExprSwitchContext(t->defaults[i], GetPerTupleExprContext(t->estate),
 													  &rb->nulls[i]);
+		}
 	tup = heap_form_tuple(rb->desc, rb->values, rb->nulls);
 	insert_tuple(t, rb->rel, tup);
 	heap_freetuple(tup);
@@ -423,9 +451,16 @@ wi_log_event(const WiEvent *ev)
 	row_set_text(&rb, 7, "old_value", ev->old_value);
 	row_set_text(&rb, 8, "new_value", ev->new_value);
 	row_set_text(&rb, 9, "reason", ev->reason);
-	/* else the column's default: workitem.tenant */
+	/*
+	 * The item's tenant, else (a row of an attached table) the setting's,
+	 * read here rather than through the column's default: whoever writes an
+	 * attached table may have no right to call workitem.current_tenant().
+	 * A schema from before 1.2.0 has no tenant column.
+	 */
 	if (ev->tenant != NULL)
 		row_set_text(&rb, 10, "tenant", ev->tenant);
+	else if (row_has(&rb, 10, "tenant"))
+		row_set_text(&rb, 10, "tenant", wi_current_tenant());
 	row_finish(&rb);
 }
 

@@ -4,7 +4,7 @@
 -- relate (WI023); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 SET LOCAL workitem.actor = 'tess';
 
 SELECT is(workitem.current_tenant(), 'default', 'workitem.tenant defaults to ''default''');
@@ -108,6 +108,21 @@ SELECT is((SELECT tenant FROM workitem.start_timer((SELECT id FROM a2), 'tim')),
 UPDATE workitem.timer SET started_at = started_at - interval '10 minutes' WHERE resource = 'tim';
 SELECT is((SELECT tenant FROM workitem.stop_timer((SELECT id FROM a2), 'tim')), 'acme',
           'the tracked time entry of a stopped timer too');
+RESET workitem.tenant;
+
+-- a host application's role, with no grant of ours, writes its attached
+-- table: the log takes the setting's tenant without calling current_tenant()
+CREATE ROLE wi_tenant_host;
+CREATE TABLE public.wi_tenant_jobs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'draft');
+ALTER TABLE public.wi_tenant_jobs OWNER TO wi_tenant_host;
+SELECT workitem.attach('public.wi_tenant_jobs');
+SET LOCAL workitem.tenant = 'hosted';
+SET LOCAL ROLE wi_tenant_host;
+SELECT lives_ok($$INSERT INTO public.wi_tenant_jobs VALUES (1); UPDATE public.wi_tenant_jobs SET status = 'to_do'$$,
+                'a role with no grant of ours writes its attached table (the log needs no right to current_tenant())');
+RESET ROLE;
+SELECT is((SELECT array_agg(DISTINCT tenant) FROM workitem.event WHERE source = 'public.wi_tenant_jobs'::regclass),
+          '{hosted}', 'its log rows take the setting''s tenant');
 RESET workitem.tenant;
 
 -- an agent's insert evaluates the tenant default
