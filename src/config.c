@@ -26,6 +26,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -42,6 +43,7 @@ typedef struct Policy
 	char	   *priority;
 	uint32		stop_mask;		/* bit per wait type index */
 	char	   *reopen_policy;
+	Datum		warn_at;		/* numeric[], never NULL */
 } Policy;
 
 typedef struct Category
@@ -116,7 +118,7 @@ load(void)
 
 	SPI_connect();
 	wi_become_owner(&user);
-	if (wi_execute("SELECT id, enabled, kind, category, priority, stop_wait_types, reopen_policy "
+	if (wi_execute("SELECT id, enabled, kind, category, priority, stop_wait_types, reopen_policy, warn_at "
 				   "FROM workitem.sla_policy", 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading sla_policy failed");
 	old = MemoryContextSwitchTo(cache.cxt);
@@ -154,6 +156,8 @@ load(void)
 					p->stop_mask |= 1u << wi_enum_index(WI_ENUM_WAIT_TYPE, elems[k]);
 		}
 		p->reopen_policy = text_col(t, d, 7);
+		v = SPI_getbinval(t, d, 8, &isnull);
+		p->warn_at = isnull ? (Datum) 0 : datumCopy(v, false, -1);
 	}
 	MemoryContextSwitchTo(old);
 
@@ -253,6 +257,21 @@ wi_config_stops_clock(int64 policy_id, int wait_type)
 		return false;
 	p = find_policy(policy_id);
 	return p != NULL && (p->stop_mask & (1u << wait_type)) != 0;
+}
+
+/*
+ * The policy's warning thresholds (numeric[]), a copy in the caller's
+ * context (a reload frees the cache's); false for a policy since deleted.
+ */
+bool
+wi_config_warn_at(int64 policy_id, Datum *warn_at)
+{
+	Policy	   *p = find_policy(policy_id);
+
+	if (p == NULL || p->warn_at == (Datum) 0)
+		return false;
+	*warn_at = datumCopy(p->warn_at, false, -1);
+	return true;
 }
 
 /* continue, new_cycle or reset; continue for a policy since deleted (a copy: a reload frees the cache's) */

@@ -308,22 +308,16 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 
 		if (!isnull && heap_attisnull(tup, c_breached, d))
 			next = DatumGetTimestampTz(due);
+		/* Runs at every start and resume of a clock: the policy from the cache. */
 		if (!no_policy)
 		{
-			Oid			types[1] = {INT8OID};
-			Datum		args[1] = {policy};
+			Datum		w;
 
-			/* Runs at every start and resume of a clock: a kept plan. */
-			SPI_connect();
-			if (wi_execute("SELECT warn_at FROM workitem.sla_policy "
-						   "WHERE id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-				elog(ERROR, "workitem.clock_alarm(): reading the policy failed");
-			if (SPI_processed == 1)
+			if (wi_config_warn_at(DatumGetInt64(policy), &w))
 			{
-				Datum		w = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 				int			nwarn = 0,
 							nwarned = 0;
-				Datum	   *warn = isnull ? NULL : numerics(w, &nwarn);
+				Datum	   *warn = numerics(w, &nwarn);
 				Datum	   *warned = numerics(SPI_getbinval(tup, d, c_warned, &isnull), &nwarned);
 
 				for (int k = 0; k < nwarn; k++)
@@ -336,7 +330,6 @@ workitem_clock_alarm(PG_FUNCTION_ARGS)
 							next = m;
 					}
 			}
-			SPI_finish();
 		}
 	}
 	value_null = TIMESTAMP_IS_NOEND(next);

@@ -234,6 +234,7 @@ typedef struct WiCategoryDefaults
 extern int64 wi_config_match_policy(int kind, const char *category, const char *priority);
 extern bool wi_config_stops_clock(int64 policy_id, int wait_type);
 extern const char *wi_config_reopen_policy(int64 policy_id);
+extern bool wi_config_warn_at(int64 policy_id, Datum *warn_at);
 extern bool wi_config_category(int kind, const char *category, WiCategoryDefaults *out);
 
 /* worktime.c: timers; what time entries (timeentry.c) and expenses (expense.c) share */

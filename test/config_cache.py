@@ -81,6 +81,20 @@ def story(a, b, aconn):
     a.execute("SELECT state FROM workitem.sla_clock WHERE item_id = %s", (t,))
     check(a.fetchone() == ("paused",), "a wait type another session made stopping pauses the clock")
 
+    # warn_at: read (from the cache) at each start of a clock, for its alarm
+    b.execute("UPDATE workitem.sla_policy SET warn_at = '{0.5}'")
+    t, _, _, _ = ticket(a, "billing")
+    a.execute("""SELECT alarm_at = workitem.business_add(calendar, started_at, target_time / 2)
+                 FROM workitem.sla_clock WHERE item_id = %s""", (t,))
+    half = a.fetchone()
+    b.execute("UPDATE workitem.sla_policy SET warn_at = '{0.25}'")
+    t, _, _, _ = ticket(a, "billing")
+    a.execute("""SELECT alarm_at = workitem.business_add(calendar, started_at, target_time / 4)
+                 FROM workitem.sla_clock WHERE item_id = %s""", (t,))
+    quarter = a.fetchone()
+    check(half == (True,) and quarter == (True,),
+          "a clock's first alarm follows the warn_at another session set (half: %s, then quarter: %s)" % (half, quarter))
+
     # REPEATABLE READ: A's snapshot predates B's change; what A reads under
     # it is right for that transaction, and must not stay after it.
     aconn.autocommit = False
