@@ -317,7 +317,7 @@ INSERT INTO result (section, what, n, ms) VALUES
 SQL
 }
 # The reads start from empty tables.
-q -c "TRUNCATE workitem.item, workitem.event, workitem.message, workitem.sla_clock, workitem.sla_clock_event, workitem.time_entry" >/dev/null
+q -c "TRUNCATE workitem.item, workitem.event, workitem.message, workitem.sla_clock, workitem.sla_clock_event, workitem.time_entry, workitem.timer, workitem.expense" >/dev/null
 # items N+1..2N are the measured ones (created over the last 100 days)
 load $((N + 1)) $((2 * N)) 100 0 true
 reads "$N"
