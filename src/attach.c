@@ -841,8 +841,9 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		log_attached(&m, "deleted", status_text(m.from), NULL, NULL);
 		if (a->has_map)
 			log_attached(&m, "label", m.old_label, NULL, NULL);
-		wi_notify_move(InvalidOid, table, move_key(&m), status_text(m.from), NULL,
-					   m.old_label, NULL, m.actor);
+		if (a->log_events)
+			wi_notify_move(InvalidOid, table, move_key(&m), status_text(m.from), NULL,
+						   m.old_label, NULL, m.actor);
 		return PointerGetDatum(oldt);
 	}
 
@@ -975,8 +976,10 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		if (m.from == m.to && !label_moved)
 			goto done;
 	}
-	wi_notify_move(InvalidOid, table, move_key(&m), oldt ? status_text(m.from) : NULL,
-				   status_text(m.to), m.old_label, m.new_label, m.actor);
+	/* log_events => false: the table only wants the rules, at the cost of a bare UPDATE */
+	if (a->log_events)
+		wi_notify_move(InvalidOid, table, move_key(&m), oldt ? status_text(m.from) : NULL,
+					   status_text(m.to), m.old_label, m.new_label, m.actor);
 
 done:
 	if (ncols == 0)

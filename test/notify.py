@@ -79,6 +79,13 @@ with scratch_db("workitem_notify") as db:
     got = heard(ear)
     check(len(got) == 1 and len(json.dumps(got[0])) < 8000 and got[0]["key"] == "x" * 256,
           "a long key is cut to 256 bytes")
+    # a table attached for the rules alone (log_events => false): silent
+    cur.execute("CREATE TABLE quiet_jobs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'draft')")
+    cur.execute("SELECT workitem.attach('quiet_jobs', log_events => false)")
+    cur.execute("INSERT INTO quiet_jobs VALUES (1)")
+    cur.execute("UPDATE quiet_jobs SET status = 'to_do' WHERE id = 1")
+    app.commit()
+    check(heard(ear) == [], "a table attached with log_events => false sends nothing")
     # workitem.notify = off: silent
     cur.execute("SET workitem.notify = off")
     cur.execute("INSERT INTO wide VALUES ('quiet', 'to_do')")
