@@ -29,157 +29,9 @@ COMMENT ON FUNCTION workitem.sla_label(bigint, text, timestamptz) IS
 DROP INDEX workitem.event_at_idx;
 CREATE INDEX event_at_idx ON workitem.event USING brin (at) WITH (pages_per_range = 16, autosummarize = on);
 
--- The status an item left was entered at its status (or creation) event
--- just before: found through event_item_idx (event_row_idx for a row of an
--- attached table), so a filter on at, item_id or source reaches the log.
-CREATE OR REPLACE VIEW workitem.transitions AS
-WITH changes AS (
-    SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
-           CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
-           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
-           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
-           COALESCE(pi.at, pr.at) AS previous_at
-    FROM workitem.event e
-    LEFT JOIN LATERAL (
-        SELECT e2.at FROM workitem.event e2
-        WHERE e2.item_id = e.item_id AND e2.id < e.id AND e2.what IN ('created', 'status')
-          AND e2.source IS NOT DISTINCT FROM e.source AND e2.row_key IS NOT DISTINCT FROM e.row_key
-        ORDER BY e2.item_id DESC, e2.id DESC LIMIT 1) pi ON e.item_id IS NOT NULL
-    LEFT JOIN LATERAL (
-        SELECT e2.at FROM workitem.event e2
-        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.id < e.id
-          AND e2.what IN ('created', 'status') AND e2.item_id IS NULL
-        ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
-    WHERE e.what IN ('created', 'status')
-)
-SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(i.kind, a.kind) AS kind, c.at, c.actor,
-       c.what = 'created' AS is_creation,
-       c.from_label::workitem.status AS from_status,
-       c.to_label::workitem.status AS to_status,
-       c.reason,
-       c.previous_at AS entered_previous_at,
-       c.at - c.previous_at AS time_in_previous,
-       CASE WHEN c.previous_at IS NOT NULL
-            THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
-       END AS working_time_in_previous
-FROM changes c
-LEFT JOIN workitem.item i ON i.id = c.item_id
-LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-LEFT JOIN workitem.attached_table a ON a.tbl = c.source
--- attached tables log their own labels mapped to ours; anything else is skipped
-WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
-  AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
-
--- daily_flow reads the log itself: it needs no time in the status left.
-CREATE OR REPLACE VIEW workitem.daily_flow AS
-WITH moves AS (
-    SELECT e.at, e.item_id, e.what = 'created' AS is_creation,
-           (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
-    FROM workitem.event e
-    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
-)
-SELECT (m.at)::date AS day, i.kind, i.category,
-       count(*) FILTER (WHERE m.is_creation) AS created,
-       count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
-                           OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
-       count(*) FILTER (WHERE m.to_status = 'resolved'
-                           OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
-       count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
-       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
-FROM moves m
-JOIN workitem.item i ON i.id = m.item_id
-GROUP BY 1, 2, 3;
-
--- daily_flow for the days from_day to to_day (in the session time zone):
--- a filter on day cannot reach the log's time index, this range does. The
--- query is planned for the days given (EXECUTE): a plan for any range
--- would join every item.
-CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
-    RETURNS SETOF workitem.daily_flow
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-    -- a window's rows: starting parallel workers would cost more than reading them
-    SET max_parallel_workers_per_gather = 0
-    AS $f$
-BEGIN
-    RETURN QUERY EXECUTE $q$
-SELECT (e.at)::date AS day, i.kind, i.category,
-       count(*) FILTER (WHERE m.is_creation) AS created,
-       count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
-                           OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
-                               AND m.to_status OPERATOR(pg_catalog.<>) 'closed')) AS submitted,
-       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'resolved'
-                           OR (m.to_status OPERATOR(pg_catalog.=) 'closed'
-                               AND m.from_status IS DISTINCT FROM 'resolved'::workitem.status)) AS resolved,
-       count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
-       count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
-                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened
-FROM workitem.event e
-CROSS JOIN LATERAL (
-    SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
-                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
-JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id
-WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
-  AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
-  AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3 $q$ USING from_day, to_day;
-END $f$;
-COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
-    'The rows of workitem.daily_flow for the days from_day to to_day, read through the log''s time index.';
-
--- One person's queue (NULL: the unassigned), in the queue's order, at
--- most max_rows rows: read through item_assignee_idx. position counts
--- within this queue (the view's counts within the whole section).
-CREATE FUNCTION workitem.agent_queue(assignee text, max_rows integer DEFAULT 100)
-    RETURNS SETOF workitem.queue
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-SELECT o.section,
-       row_number() OVER (PARTITION BY o.section
-                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
-                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
-                                   o.status_changed_at, o.id) AS position,
-       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
-       o.highlighted, o.needs_attention, o.attention_reason,
-       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
-       o.resolution_due_at, o.resolution_state,
-       o.status_changed_at AS since,
-       pg_catalog.now() OPERATOR(pg_catalog.-) o.status_changed_at AS time_in_status
-FROM (
-    SELECT i.*,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END AS comes_back_at,
-           r.due_at AS resolution_due_at,
-           COALESCE(r.state, 'none') AS resolution_state
-    FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
-    WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
-      AND i.assignee OPERATOR(pg_catalog.=) $1
-    UNION ALL
-    SELECT i.*,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN 'waiting' ELSE 'inbox' END,
-           CASE WHEN i.status OPERATOR(pg_catalog.=) 'waiting' THEN i.wait_until END,
-           r.due_at, COALESCE(r.state, 'none')
-    FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
-    WHERE $1 IS NULL AND i.assignee IS NULL
-      AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
-) o
-ORDER BY o.section, position
-LIMIT $2 $$;
-COMMENT ON FUNCTION workitem.agent_queue(text, integer) IS
-    'The open items of one assignee (NULL: unassigned) in the order of workitem.queue, first max_rows; position counts within this queue.';
-
-REVOKE ALL ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date) TO workitem_reader;
-GRANT EXECUTE ON FUNCTION workitem.agent_queue(text, integer) TO workitem_reader;
+-- transitions, daily_flow and the readers daily_flow_between(),
+-- agent_queue() and inbox() are made once, below, with the views for BI
+-- tools (whose column types change there).
 
 -- The trigger and the SLA clocks read sla_policy and category_config from
 -- a per-backend cache (src/config.c); a change sends every backend a
@@ -231,85 +83,11 @@ ALTER TABLE workitem.item
         resolution, id, case_id, parent_id, merged_into, follows_id, assignee, closed_at, resolved_at,
         first_resolved_at, change_reason, days_to_wait, feedback_window));
 
--- The inbox's top max_rows, the rows of workitem.queue whose section is
--- inbox and position at most max_rows, read in the queue's order instead
--- of numbering every open item: first the flagged items (highlighted or
--- needing attention: few), then those with a running resolution clock by
--- due time (sla_clock_due_idx), then the rest by the time of their last
--- status change; each step runs only if the ones before did not fill the
--- page. Each query is planned for its limit (EXECUTE).
+-- The indexes inbox() reads in the queue's order (inbox() is made below).
 CREATE INDEX item_inbox_flagged_idx ON workitem.item (id)
     WHERE (highlighted OR needs_attention) AND status = ANY ('{to_do,in_progress}');
 CREATE INDEX item_inbox_age_idx ON workitem.item (status_changed_at, id)
     WHERE status = ANY ('{to_do,in_progress}') AND NOT highlighted AND NOT needs_attention;
-
-CREATE FUNCTION workitem.inbox(max_rows integer DEFAULT 20)
-    RETURNS SETOF workitem.queue
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-    -- follow the indexes row by row until the page is full: a hash or merge
-    -- join would read every open item (the planner cannot tell that the
-    -- first clocks due belong to inbox items)
-    SET enable_hashjoin = off
-    SET enable_mergejoin = off
-    AS $f$
-DECLARE
-    ids bigint[] := '{}';
-BEGIN
-    IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
-        RAISE EXCEPTION 'max_rows must be at least 1, not %', COALESCE(max_rows::pg_catalog.text, 'NULL')
-            USING ERRCODE = CASE WHEN max_rows IS NULL THEN '22004' ELSE '22023' END;
-    END IF;
-    EXECUTE $q$
-        SELECT COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
-            SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.highlighted DESC, i.needs_attention DESC,
-                                                                 c.due_at NULLS LAST, i.status_changed_at, i.id) AS o
-            FROM workitem.item i
-            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id
-                 AND c.target OPERATOR(pg_catalog.=) 'resolution' AND c.state OPERATOR(pg_catalog.=) 'running'
-            WHERE (i.highlighted OR i.needs_attention) AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
-            ORDER BY o LIMIT $1) s $q$
-        INTO ids USING max_rows;
-    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
-        EXECUTE $q$
-            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
-                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY c.due_at, i.status_changed_at, i.id) AS o
-                FROM workitem.sla_clock c
-                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
-                WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
-                  AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
-                  AND NOT i.highlighted AND NOT i.needs_attention
-                ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$
-            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
-    END IF;
-    IF pg_catalog.cardinality(ids) OPERATOR(pg_catalog.<) max_rows THEN
-        EXECUTE $q$
-            SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
-                SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.status_changed_at, i.id) AS o
-                FROM workitem.item i
-                WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
-                  AND NOT i.highlighted AND NOT i.needs_attention
-                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id
-                                  AND c.target OPERATOR(pg_catalog.=) 'resolution'
-                                  AND c.state OPERATOR(pg_catalog.=) 'running')
-                ORDER BY i.status_changed_at, i.id LIMIT $1) s $q$
-            INTO ids USING max_rows OPERATOR(pg_catalog.-) pg_catalog.cardinality(ids), ids;
-    END IF;
-    RETURN QUERY
-    SELECT 'inbox'::pg_catalog.text, o.n, i.id, i.kind, i.status, i.assignee, i.title, i.category, i.priority, i.queue,
-           i.highlighted, i.needs_attention, i.attention_reason,
-           i.wait_type, i.wait_reason, NULL::timestamptz, i.close_if_no_reply,
-           r.due_at, COALESCE(r.state, 'none'),
-           i.status_changed_at, pg_catalog.now() OPERATOR(pg_catalog.-) i.status_changed_at
-    FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
-    JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'
-    ORDER BY o.n;
-END $f$;
-COMMENT ON FUNCTION workitem.inbox(integer) IS
-    'The inbox''s first max_rows items: the rows of workitem.queue in section inbox with position <= max_rows, read in order instead of numbering every open item.';
-REVOKE ALL ON FUNCTION workitem.inbox(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION workitem.inbox(integer) TO workitem_reader;
 
 ------------------------------------------------------------------------
 -- Tenants (issue 14): a tenant column on every table that belongs to an
@@ -388,32 +166,6 @@ BEGIN
     FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
 END
 $$;
-
--- queue's "i.*" is expanded when the view is made: again, with the tenant
-CREATE OR REPLACE VIEW workitem.queue AS
-WITH open AS (
-    SELECT i.*,
-           CASE WHEN i.status = 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
-           CASE WHEN i.status = 'waiting' THEN i.wait_until END AS comes_back_at,
-           r.due_at AS resolution_due_at,
-           COALESCE(r.state, 'none') AS resolution_state
-    FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
-    WHERE i.status IN ('to_do', 'in_progress', 'waiting')
-)
-SELECT o.section,
-       row_number() OVER (PARTITION BY o.section
-                          ORDER BY o.highlighted DESC, o.needs_attention DESC,
-                                   o.comes_back_at NULLS LAST, o.resolution_due_at NULLS LAST,
-                                   o.status_changed_at, o.id) AS position,
-       o.id, o.kind, o.status, o.assignee, o.title, o.category, o.priority, o.queue,
-       o.highlighted, o.needs_attention, o.attention_reason,
-       o.wait_type, o.wait_reason, o.comes_back_at, o.close_if_no_reply,
-       o.resolution_due_at, o.resolution_state,
-       o.status_changed_at AS since,
-       now() - o.status_changed_at AS time_in_status
-FROM open o
-ORDER BY o.section, position;
 
 -- an action takes its case's tenant
 CREATE OR REPLACE FUNCTION workitem.create_action(case_id bigint, title text,
@@ -561,16 +313,12 @@ REVOKE ALL ON FUNCTION workitem.distribute(integer) FROM PUBLIC;
 -- Views for BI tools (issue 17): every duration also in hours (double
 -- precision), labels (the enum columns) as text, a day dimension and
 -- facts per day, every column commented. The views whose column types
--- change are dropped and made again (the functions returning their rows
--- with them), then granted as before.
+-- change are dropped and made again, then granted as before.
 ------------------------------------------------------------------------
-DROP FUNCTION workitem.inbox(integer);
-DROP FUNCTION workitem.agent_queue(text, integer);
-DROP FUNCTION workitem.daily_flow_between(date, date);
 DROP VIEW workitem.items;
 DROP VIEW workitem.queue;
-DROP VIEW workitem.transitions;
 DROP VIEW workitem.daily_flow;
+DROP VIEW workitem.transitions;
 DROP VIEW workitem.status_durations;
 DROP VIEW workitem.item_sla;
 DROP VIEW workitem.time_per_item;
