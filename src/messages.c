@@ -248,7 +248,10 @@ workitem_on_message(PG_FUNCTION_ARGS)
 					 errmsg("item %lld is closed: no message can be added to it",
 							(long long) it.id),
 					 errhint("Only an inbound message is taken: it starts a follow-up ticket.")));
-		item_id = follow_up_ticket(it.id, v[c_subject], n[c_subject], v[c_body], n[c_body]);
+		item_id = wi_citus() && it.tenant
+			? wi_follow_up_routed(it.id, TextDatumGetCString(it.tenant), v[c_subject], n[c_subject],
+								  v[c_body], n[c_body], actor)
+			: follow_up_ticket(it.id, v[c_subject], n[c_subject], v[c_body], n[c_body]);
 		v[c_item] = Int64GetDatum(item_id);
 		repl[c_item] = true;
 		ev.item_id = it.id;

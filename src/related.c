@@ -12,7 +12,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "moves.h"
 #include "workitem.h"
@@ -29,6 +31,39 @@ spi_string(int col)
 
 	strcpy(r, v);
 	return r;
+}
+
+/*
+ * Citus: the tenant of item id when it is not in tenant mine, else NULL
+ * (also when there is no such item). The trigger runs on mine's shard,
+ * which is all it reaches by default; this reads every shard, allowing
+ * Citus's nested execution for this one read, so that an item of another
+ * tenant is refused with WI023 rather than with "not found" or the
+ * foreign key's error. Only on that error path: a found item costs nothing.
+ */
+static char *
+other_tenant_of(int64 id, const char *mine)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(mine)};
+	char	   *found = NULL;
+	int			level;
+
+	if (!wi_citus() || mine == NULL)
+		return NULL;
+	level = NewGUCNestLevel();
+	(void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+				   "AND tenant OPERATOR(pg_catalog.<>) $2",
+				   2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading item %lld failed", (long long) id);
+	if (SPI_processed > 0)
+		found = spi_string(1);
+	SPI_finish();
+	AtEOXact_GUC(true, level);
+	return found;
 }
 
 /*
@@ -54,9 +89,17 @@ wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading case %lld failed", (long long) case_id);
 	if (SPI_processed == 0)
+	{
+		char	   *other;
+
+		SPI_finish();
+		other = other_tenant_of(case_id, tenant);
+		if (other)
+			wi_refuse_cross_tenant(action_id, tenant, case_id, other, "an action of case");
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("case %lld of the new action does not exist", (long long) case_id)));
+	}
 	kind = wi_enum_index(WI_ENUM_KIND,
 						 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	status = wi_enum_index(WI_ENUM_STATUS,
@@ -234,10 +277,17 @@ wi_check_merge_target(int64 id, const char *tenant, int64 target)
 				 errmsg("item %lld cannot be merged into itself", (long long) id)));
 	SPI_connect();
 	if (!lock_status(target, tenant, &kind, &status, &wait_type, &target_tenant))
+	{
+		/* Citus: looked for in this tenant's shard only */
+		char	   *other = other_tenant_of(target, tenant);
+
+		if (other)
+			wi_refuse_cross_tenant(id, tenant, target, other, "merged into");
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld, the target of the merge of item %lld, does not exist",
 						(long long) target, (long long) id)));
+	}
 	if (tenant && target_tenant && strcmp(target_tenant, tenant) != 0)
 		wi_refuse_cross_tenant(id, tenant, target, target_tenant, "merged into");
 	if (kind == WI_ACTION)
@@ -301,6 +351,9 @@ wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *colu
 	if (SPI_processed > 0)
 		other_tenant = spi_string(1);
 	SPI_finish();
+	/* Citus: not in this tenant's shard; in another one? */
+	if (other_tenant == NULL)
+		other_tenant = other_tenant_of(other, tenant);
 	/* a missing item is the foreign key's error */
 	if (other_tenant != NULL && strcmp(other_tenant, tenant) != 0)
 		wi_refuse_cross_tenant(id, tenant, other, other_tenant,
@@ -308,9 +361,63 @@ wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *colu
 							   strcmp(column, "parent_id") == 0 ? "a child of" : "linked to case");
 }
 
+/*
+ * Citus: the follow-up ticket of a message on closed item closed_id
+ * (src/messages.c, in the message's trigger on the item's shard). Its
+ * INSERT ... SELECT would be pulled through a coordinator, out of a shard's
+ * reach: the closed item's columns are read first, then one INSERT ...
+ * VALUES in its tenant, local to this shard; actor carried in the row.
+ */
+int64
+wi_follow_up_routed(int64 closed_id, const char *tenant, Datum subject, bool subject_null,
+					Datum body, bool body_null, const char *actor)
+{
+	Oid			types[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[9] = {Int64GetDatum(closed_id), subject, body, CStringGetTextDatum(tenant),
+		CStringGetTextDatum(actor ? actor : wi_actor())};
+	char		nulls[9] = {' ', subject_null ? 'n' : ' ', body_null ? 'n' : ' ', ' ', ' '};
+	bool		isnull;
+	int64		id;
+
+	SPI_connect();
+	if (wi_execute("SELECT category, primary_contact, requester, priority FROM workitem.item "
+				   "WHERE id OPERATOR(pg_catalog.=) $1 AND tenant OPERATOR(pg_catalog.=) $2",
+				   2, (Oid[]) {INT8OID, TEXTOID}, (Datum[]) {values[0], values[3]}, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "workitem: reading item %lld failed", (long long) closed_id);
+	for (int i = 0; i < 4; i++)
+	{
+		values[5 + i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+		nulls[5 + i] = isnull ? 'n' : ' ';
+	}
+	/* submitted at once when it has what a submission needs (as follow_up_ticket()) */
+	wi_engine_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
+				   " category, primary_contact, requester, priority, highlighted, tenant, change_actor) "
+				   "VALUES ('ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
+				   "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
+				   "  AND pg_catalog.btrim(COALESCE($6, '')) OPERATOR(pg_catalog.<>) '' "
+				   "  AND pg_catalog.btrim(COALESCE($7, '')) OPERATOR(pg_catalog.<>) '' "
+				   "  AND pg_catalog.btrim(COALESCE($8, '')) OPERATOR(pg_catalog.<>) '' "
+				   "  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END, "
+				   " $1, $2, $3, $6, $7, $8, $9, true, $4, $5) RETURNING id",
+				   9, types, values, nulls);
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
 /* ----------------------------------------------------------------------
  * Operations on two items
  * ---------------------------------------------------------------------- */
+
+/* Citus: the tenant of item id (NULL when none, and on plain PostgreSQL). */
+static const char *
+tenant_of(int64 id)
+{
+	Datum		t = wi_item_tenant(id);
+
+	return t ? TextDatumGetCString(t) : NULL;
+}
 
 static int64
 require_id(FunctionCallInfo fcinfo, int n, const char *name)
@@ -322,15 +429,21 @@ require_id(FunctionCallInfo fcinfo, int n, const char *name)
 	return PG_GETARG_INT64(n);
 }
 
-/* Lock a ticket that is about to wait on other work. */
+/* Columns a child ticket or a launched case copies from its ticket. */
+#define COPIED "description, category, primary_contact, requester, priority"
+
+/*
+ * Lock a ticket that is about to wait on other work. Citus: route is its
+ * tenant, looked up first (WI404 when there is none).
+ */
 static void
-lock_ticket(int64 id, const char *what)
+lock_ticket(int64 id, const char *route, const char *what)
 {
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
 
-	if (!lock_status(id, NULL, &kind, &status, &wait_type, NULL))
+	if ((wi_citus() && route == NULL) || !lock_status(id, route, &kind, &status, &wait_type, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) id)));
@@ -356,22 +469,110 @@ lock_ticket(int64 id, const char *what)
 						 : "A ticket that launched a case waits until the case is done.")));
 }
 
-/* Make the engine's wait of a ticket on its children. */
+/*
+ * Make the engine's wait of a ticket on its children. On Citus (route set)
+ * the UPDATE runs in the worker's process, which does not see this one's
+ * engine flag: the trigger lets the wait in because the ticket has open
+ * children by then (wi_has_open_child), and the actor goes in the row.
+ */
 static void
-wait_on(int64 id, const char *wait_type, const char *reason)
+wait_on(int64 id, const char *route, const char *wait_type, const char *reason)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(reason)};
+	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {Int64GetDatum(id), CStringGetTextDatum(reason), TENANT_ARG(route),
+		route ? CStringGetTextDatum(wi_actor()) : (Datum) 0};
+	char		nulls[4] = {' ', ' ', route ? ' ' : 'n', route ? ' ' : 'n'};
 
 	wi_engine_exec(psprintf("UPDATE workitem.item SET status = 'waiting'::workitem.status, "
 							  "wait_type = '%s'::workitem.wait_type, wait_until = NULL, "
-							  "close_if_no_reply = false, wait_reason = $2, change_reason = $2 "
-							  "WHERE id OPERATOR(pg_catalog.=) $1", wait_type),
-					 2, types, values, NULL);
+							  "close_if_no_reply = false, wait_reason = $2, change_reason = $2"
+							  "{{, change_actor = $4}} "
+							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
+							  wait_type),
+					 4, types, values, nulls);
 }
 
-/* Columns a child ticket or a launched case copies from its ticket. */
-#define COPIED "description, category, primary_contact, requester, priority"
+/*
+ * Citus: whether ticket id has an open child (a ticket for a split, a
+ * case for a launched case) in its tenant. split() and launch_case() make
+ * the children first there, so that the worker's trigger can tell their
+ * wait from a person's (an UPDATE that sets it by hand where the children
+ * exist gets no more than split() would give).
+ */
+bool
+wi_has_open_child(int64 id, const char *tenant, WiKind kind)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(id), CStringGetTextDatum(tenant),
+		CStringGetTextDatum(wi_enum_label(WI_ENUM_KIND, kind))};
+	bool		found;
+
+	SPI_connect();
+	if (wi_execute("SELECT 1 FROM workitem.item WHERE parent_id OPERATOR(pg_catalog.=) $1 "
+				   "AND tenant OPERATOR(pg_catalog.=) $2 "
+				   "AND kind OPERATOR(pg_catalog.=) $3::workitem.kind AND " WI_STILL_OPEN("status"),
+				   3, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading the children of item %lld failed", (long long) id);
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * Citus: one child of ticket id (locked, in tenant route), by a routed
+ * INSERT ... VALUES (an INSERT ... SELECT would reach the shard as COPY).
+ * The parent's columns to copy are in parent (a row of COPIED); returns
+ * the new id.
+ */
+static int64
+insert_child(int64 id, const char *route, const char *kind, Datum title, bool title_null,
+			 bool submit, HeapTuple parent, TupleDesc pd)
+{
+	Oid			types[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10];
+	bool		isnull;
+
+	values[0] = Int64GetDatum(id);
+	nulls[0] = ' ';
+	values[1] = title;
+	nulls[1] = title_null ? 'n' : ' ';
+	for (int i = 0; i < 5; i++)
+	{
+		values[2 + i] = SPI_getbinval(parent, pd, i + 1, &isnull);
+		nulls[2 + i] = isnull ? 'n' : ' ';
+	}
+	values[7] = CStringGetTextDatum(route);
+	values[8] = CStringGetTextDatum(wi_actor());
+	values[9] = CStringGetTextDatum(submit ? "to_do" : "draft");
+	nulls[7] = nulls[8] = nulls[9] = ' ';
+	if (wi_execute(psprintf("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED
+							", tenant, change_actor) VALUES ('%s'::workitem.kind, $10::workitem.status, "
+							"$1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id", kind),
+				   10, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: creating a child of item %lld failed", (long long) id);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Citus: the columns a child copies from ticket id (locked); SPI's memory. */
+static HeapTuple
+parent_columns(int64 id, const char *route, TupleDesc *pd, bool *complete)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(route)};
+	bool		isnull;
+
+	if (wi_execute("SELECT " COPIED ", description IS NOT NULL AND category IS NOT NULL "
+				   "AND primary_contact IS NOT NULL AND requester IS NOT NULL "
+				   "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 AND tenant OPERATOR(pg_catalog.=) $2",
+				   2, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "workitem: reading item %lld failed", (long long) id);
+	*pd = SPI_tuptable->tupdesc;
+	*complete = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], *pd, 6, &isnull));
+	return SPI_tuptable->vals[0];
+}
+
 
 /* workitem.split(id, titles text[]) returns bigint[]: the child tickets. */
 PG_FUNCTION_INFO_V1(workitem_split);
@@ -384,6 +585,7 @@ workitem_split(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		result;
 	int			ret;
+	const char *route;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -393,7 +595,8 @@ workitem_split(PG_FUNCTION_ARGS)
 	values[1] = PG_GETARG_DATUM(1);
 
 	SPI_connect();
-	lock_ticket(id, "be split");
+	route = tenant_of(id);
+	lock_ticket(id, route, "be split");
 	ret = wi_execute("SELECT pg_catalog.count(*), "
 								" pg_catalog.count(*) FILTER (WHERE pg_catalog.btrim(COALESCE(t, '')) OPERATOR(pg_catalog.=) '') "
 								"FROM pg_catalog.unnest($2) t",
@@ -407,7 +610,27 @@ workitem_split(PG_FUNCTION_ARGS)
 				 errmsg("item %lld: a split needs at least one title, and no empty one",
 						(long long) id)));
 
-	wait_on(id, "split", "split into child tickets");
+	if (route)
+	{
+		/* Citus: the children first, one routed INSERT each, then the wait */
+		TupleDesc	pd;
+		bool		complete;
+		HeapTuple	parent = parent_columns(id, route, &pd, &complete);
+		Datum	   *titles;
+		int			ntitles;
+		Datum	   *ids;
+
+		deconstruct_array(DatumGetArrayTypeP(values[1]), TEXTOID, -1, false, TYPALIGN_INT,
+						  &titles, NULL, &ntitles);
+		ids = palloc(sizeof(Datum) * ntitles);
+		for (int i = 0; i < ntitles; i++)
+			ids[i] = Int64GetDatum(insert_child(id, route, "ticket", titles[i], false, complete, parent, pd));
+		wait_on(id, route, "split", "split into child tickets");
+		SPI_finish();
+		PG_RETURN_ARRAYTYPE_P(construct_array(ids, ntitles, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+
+	wait_on(id, NULL, "split", "split into child tickets");
 	/* Children are submitted when the parent's fields make them complete. */
 	ret = wi_execute("WITH children AS ("
 								" INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
@@ -438,12 +661,26 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 	char		nulls[2] = {' ', PG_ARGISNULL(1) ? 'n' : ' '};
 	bool		isnull;
 	int64		case_id;
+	const char *route;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	SPI_connect();
-	lock_ticket(id, "launch a case");
-	wait_on(id, "case_launched", "case launched");
+	route = tenant_of(id);
+	lock_ticket(id, route, "launch a case");
+	if (route)
+	{
+		/* Citus: the case first, then the wait (see wait_on) */
+		TupleDesc	pd;
+		bool		complete;
+		HeapTuple	parent = parent_columns(id, route, &pd, &complete);
+
+		case_id = insert_child(id, route, "case", values[1], PG_ARGISNULL(1), true, parent, pd);
+		wait_on(id, route, "case_launched", "case launched");
+		SPI_finish();
+		PG_RETURN_INT64(case_id);
+	}
+	wait_on(id, NULL, "case_launched", "case launched");
 	if (wi_execute("INSERT INTO workitem.item (kind, status, parent_id, title, " COPIED "[[, tenant]]) "
 							  "SELECT 'case', 'to_do', id, $2, " COPIED "[[, tenant]] FROM workitem.item "
 							  "WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",

@@ -396,7 +396,15 @@ check_wait(ItemChange *c)
 						 wi_allowed_wait_types_text(c->kind))));
 
 	entering = c->from != WI_WAITING || changed(c, cols.wait_type);
-	if (entering && reserved_wait(w) && !c->by_engine)
+	/*
+	 * Citus: split() and launch_case() make this move through the
+	 * coordinator, in another process than this trigger's, which does not
+	 * see their engine flag; they make the children first, which are
+	 * checked instead (a query only for this move, only on Citus).
+	 */
+	if (entering && reserved_wait(w) && !c->by_engine &&
+		!(c->tenant != NULL && wi_citus() &&
+		  wi_has_open_child(c->id, c->tenant, w == WI_SPLIT ? WI_TICKET : WI_CASE)))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_WAIT_TYPE_NOT_ALLOWED),
 				 errmsg("item %lld: wait type %s is set only by %s",

@@ -135,6 +135,9 @@ extern void wi_check_case_open(int64 action_id, const char *tenant, int64 case_i
 wi_noreturn extern void wi_refuse_cross_tenant(int64 id, const char *tenant, int64 other,
 											   const char *other_tenant, const char *what);
 extern void wi_check_same_tenant(int64 id, const char *tenant, int64 other, const char *column);
+extern bool wi_has_open_child(int64 id, const char *tenant, WiKind kind);
+extern int64 wi_follow_up_routed(int64 closed_id, const char *tenant, Datum subject, bool subject_null,
+								 Datum body, bool body_null, const char *actor);
 extern void wi_case_needs_attention(int64 case_id, const char *tenant, const char *reason);
 extern void wi_cancel_actions(int64 case_id, const char *tenant, const char *reason);
 extern void wi_child_done(int64 parent_id, const char *tenant, int64 child_id, WiKind child_kind,
