@@ -97,6 +97,9 @@ wi_restore_user(const WiSavedUser *save)
  * Trigger depth 1 keeps rows written by other triggers under the rules.
  * Used by the triggers on workitem.item, message and time_entry.
  */
+/* Citus's connections between nodes (connection_management.h) */
+#define CITUS_INTERNAL_PREFIX "citus_internal gpid="
+
 bool
 wi_restoring_dump(struct TriggerData *td)
 {
@@ -109,9 +112,23 @@ wi_restoring_dump(struct TriggerData *td)
 	if (DatumGetInt32(OidFunctionCall0Coll(F_PG_TRIGGER_DEPTH, InvalidOid)) != 1)
 		return false;
 #if PG_VERSION_NUM >= 160000
-	return object_ownercheck(RelationRelationId, relid, GetUserId());
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+		return false;
 #else
-	return pg_class_ownercheck(relid, GetUserId());
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		return false;
 #endif
+
+	/*
+	 * Citus sends the rows of an INSERT ... SELECT through the coordinator
+	 * (and of a COPY into a distributed table) to the shards as COPY, on
+	 * its own connections, named "citus_internal gpid=...": writes like any
+	 * other, unless workitem.distribute() marked its copy of the local rows
+	 * (SET LOCAL workitem.restoring, propagated to those connections).
+	 */
+	if (application_name != NULL &&
+		strncmp(application_name, CITUS_INTERNAL_PREFIX, strlen(CITUS_INTERNAL_PREFIX)) == 0)
+		return wi_restoring;
+	return true;
 }
 

@@ -24,6 +24,9 @@ static char *tenant_setting = NULL;
 /* Who acts when the engine moves items by itself (timers); NULL otherwise. */
 const char *wi_actor_override = NULL;
 
+/* workitem.restoring: a load through Citus (engine.c, wi_restoring_dump) */
+bool		wi_restoring = false;
+
 /* Timer settings (timers.c, worker.c). */
 int			wi_timer_interval = 60000;	/* ms; 0 turns the worker off */
 int			wi_timer_batch = 1000;
@@ -60,6 +63,16 @@ _PG_init(void)
 							 "Turn it off for bulk loads nobody listens to.",
 							 &wi_notify,
 							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("workitem.restoring",
+							 "On Citus: the COPY Citus sends to a shard is a restore (rows loaded as they are).",
+							 "workitem.distribute() sets it (SET LOCAL, propagated) while it copies the "
+							 "local rows into the shards; any other COPY through the coordinator is held "
+							 "to the rules. Only the tables' owner's COPY is ever a restore.",
+							 &wi_restoring,
+							 false,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

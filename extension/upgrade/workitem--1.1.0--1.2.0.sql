@@ -263,6 +263,11 @@ BEGIN
         END LOOP;
     END LOOP;
 
+    -- The local rows Citus copies into the shards below reach the shards'
+    -- triggers as COPY on Citus's connections: a restore (loaded as they
+    -- are), which the triggers take only with this mark (src/engine.c).
+    SET LOCAL citus.propagate_set_commands = 'local';
+    SET LOCAL workitem.restoring = on;
     -- one call per statement: Citus refuses several in one (local execution)
     FOREACH t IN ARRAY config LOOP
         PERFORM pg_catalog.create_reference_table(t);
@@ -271,6 +276,7 @@ BEGIN
     FOREACH t IN ARRAY owned[2:] LOOP
         PERFORM pg_catalog.create_distributed_table(t, 'tenant', colocate_with => 'workitem.item');
     END LOOP;
+    SET LOCAL workitem.restoring = off;
     -- one ALTER TABLE each (Citus: no ADD CONSTRAINT with other subcommands)
     FOREACH def IN ARRAY fks LOOP
         EXECUTE def;
