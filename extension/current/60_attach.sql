@@ -37,6 +37,10 @@ CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    -- values, not calls, in DO UPDATE SET: Citus refuses non-IMMUTABLE
+    -- functions there (attached_table is a reference table on Citus)
+    attached_now timestamptz := now();
+    attached_who text := session_user;
     col name;
     typ regtype;
     bad text;
@@ -209,6 +213,10 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- Citus: a trigger on a distributed table needs this (doc/citus-findings.md 8)
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
     IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
@@ -235,7 +243,7 @@ BEGIN
            resolution_column = EXCLUDED.resolution_column, assignee_column = EXCLUDED.assignee_column,
            mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
-           attached_at = now(), attached_by = session_user;
+           attached_at = attached_now, attached_by = attached_who;
 END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
                                     text, text[], text, name, text) IS
