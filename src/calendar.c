@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -562,7 +563,20 @@ load_calendar(Calendar *cal)
 	Range	   *week[7];
 	int			nweek[7] = {0};
 	bool		isnull;
+	int			guc_level = -1;
 
+	/*
+	 * Citus: a function pushed down to a shard (business_time() in a view)
+	 * may read only local tables unless nested execution is allowed; the
+	 * calendar tables are reference tables, whose copy on this node is what
+	 * is read, so this load allows it (only while loading).
+	 */
+	if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+	{
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
 	SPI_connect();
 	cal->tz = wi_calendar_zone(cal->name, false);
 
@@ -632,6 +646,8 @@ load_calendar(Calendar *cal)
 	load_dst_days(cal);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+	if (guc_level >= 0)
+		AtEOXact_GUC(true, guc_level);
 }
 
 /* The calendar of that name, from the backend's cache or loaded now. */

@@ -19,17 +19,28 @@ CREATE FUNCTION workitem.record_message(id bigint, direction workitem.direction,
 -- The messages of an item and of every item merged into it, oldest first.
 CREATE FUNCTION workitem.thread(id bigint)
     RETURNS SETOF workitem.message
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
+    -- plpgsql, and the item's tenant first: Citus plans no parameterized
+    -- SQL function over a distributed table, and a recursive query only
+    -- within one shard (merged items are of one tenant)
     AS $$
+DECLARE
+    t text;
+BEGIN
+    SELECT i.tenant INTO t FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) thread.id;
+    RETURN QUERY
     WITH RECURSIVE merged(id) AS (
-        SELECT $1
+        SELECT thread.id
         UNION
         SELECT i.id FROM workitem.item i JOIN merged m ON i.merged_into OPERATOR(pg_catalog.=) m.id
+        WHERE i.tenant OPERATOR(pg_catalog.=) t
     )
     SELECT msg.* FROM workitem.message msg JOIN merged m ON msg.item_id OPERATOR(pg_catalog.=) m.id
-    ORDER BY msg.at, msg.id
-    $$;
+    WHERE msg.tenant OPERATOR(pg_catalog.=) t
+    ORDER BY msg.at, msg.id;
+END
+$$;
 
 ------------------------------------------------------------------------
 -- Related items: split, merge, launch case

@@ -206,13 +206,14 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
        round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
-       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
+       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
+       c.tenant
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
 -- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
-                  WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
+                  WHERE c2.item_id = c.item_id AND c2.tenant = c.tenant AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
     'One row per item and SLA target (current cycle): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
 
@@ -231,9 +232,9 @@ COMMENT ON VIEW workitem.sla_breaches IS 'Per day the clock stopped, policy and 
 -- the calendar of its SLA policy (24x7 without one). Built from the log.
 CREATE VIEW workitem.status_durations AS
 WITH changes AS (
-    SELECT e.item_id, e.id, e.at,
+    SELECT e.item_id, e.tenant, e.id, e.at,
            CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END AS status,
-           lead(e.at) OVER (PARTITION BY e.item_id ORDER BY e.id) AS until
+           lead(e.at) OVER (PARTITION BY e.tenant, e.item_id ORDER BY e.id) AS until
     FROM workitem.event e
     WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
 )
@@ -245,7 +246,7 @@ FROM (
            sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
            sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
     FROM changes c
-    JOIN workitem.item i ON i.id = c.item_id
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
     GROUP BY c.item_id, c.status
 ) s;

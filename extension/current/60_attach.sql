@@ -264,12 +264,18 @@ END $$;
 CREATE FUNCTION workitem.history(tbl regclass, row_key text)
     RETURNS TABLE (id bigint, at timestamptz, actor text, what text,
                    old_value text, new_value text, reason text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
-          FROM workitem.activity_log e
-          WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2
-          ORDER BY e.id $$;
+    -- plpgsql: Citus plans no parameterized SQL function over a distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+    FROM workitem.activity_log e
+    WHERE e.source OPERATOR(pg_catalog.=) history.tbl AND e.row_key OPERATOR(pg_catalog.=) history.row_key
+    ORDER BY e.id;
+END
+$$;
 
 CREATE VIEW workitem.attached AS
     SELECT tbl, status_column, kind, label_map, log_events, wait_type_column,

@@ -30,8 +30,8 @@ SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text A
        COALESCE(f.state, 'none') AS first_response_state
 FROM workitem.item i
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
-LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response';
+LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.tenant = i.tenant AND r.target = 'resolution'
+LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.tenant = i.tenant AND f.target = 'first_response';
 COMMENT ON VIEW workitem.items IS
     'One row per item: current status, wait, resolution, assignee, age, time in the current status, and the resolution and first_response SLA targets (due_at, remaining, state).';
 
@@ -45,7 +45,7 @@ WITH open AS (
            r.due_at AS resolution_due_at,
            COALESCE(r.state, 'none') AS resolution_state
     FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
+    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.tenant = i.tenant AND r.target = 'resolution'
     WHERE i.status IN ('to_do', 'in_progress', 'waiting')
 )
 SELECT o.section,
@@ -72,7 +72,7 @@ COMMENT ON VIEW workitem.queue IS
 -- attached table), so a filter on at, item_id or source reaches the log.
 CREATE VIEW workitem.transitions AS
 WITH changes AS (
-    SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
+    SELECT e.id AS event_id, e.item_id, e.tenant, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
            CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
            -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
            CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
@@ -80,12 +80,12 @@ WITH changes AS (
     FROM workitem.event e
     LEFT JOIN LATERAL (
         SELECT e2.at FROM workitem.event e2
-        WHERE e2.item_id = e.item_id AND e2.id < e.id AND e2.what IN ('created', 'status')
+        WHERE e2.item_id = e.item_id AND e2.tenant = e.tenant AND e2.id < e.id AND e2.what IN ('created', 'status')
           AND e2.source IS NOT DISTINCT FROM e.source AND e2.row_key IS NOT DISTINCT FROM e.row_key
         ORDER BY e2.item_id DESC, e2.id DESC LIMIT 1) pi ON e.item_id IS NOT NULL
     LEFT JOIN LATERAL (
         SELECT e2.at FROM workitem.event e2
-        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.id < e.id
+        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.tenant = e.tenant AND e2.id < e.id
           AND e2.what IN ('created', 'status') AND e2.item_id IS NULL
         ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
     WHERE e.what IN ('created', 'status')
@@ -107,7 +107,7 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
                                THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
                           END) / 3600 AS working_hours_in_previous
 FROM changes c
-LEFT JOIN workitem.item i ON i.id = c.item_id
+LEFT JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.attached_table a ON a.tbl = c.source
 -- attached tables log their own labels mapped to ours; anything else is skipped
@@ -120,7 +120,7 @@ COMMENT ON VIEW workitem.transitions IS
 -- the log itself (no time in the status left is needed).
 CREATE VIEW workitem.daily_flow AS
 WITH moves AS (
-    SELECT e.at, e.item_id, e.what = 'created' AS is_creation,
+    SELECT e.at, e.item_id, e.tenant, e.what = 'created' AS is_creation,
            (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
            (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
     FROM workitem.event e
@@ -135,7 +135,7 @@ SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
 FROM moves m
-JOIN workitem.item i ON i.id = m.item_id
+JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
 GROUP BY 1, 2, 3;
 COMMENT ON VIEW workitem.daily_flow IS
     'Per day, kind and category: items created, submitted, resolved (given a resolution), closed and reopened.';
@@ -174,7 +174,7 @@ CROSS JOIN LATERAL (
            (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
            (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
                  THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
-JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id
+JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
   AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
@@ -218,7 +218,7 @@ BEGIN
                COALESCE(r.state, 'none') AS resolution_state
         FROM workitem.item i
         LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+                                     AND r.tenant OPERATOR(pg_catalog.=) i.tenant AND r.target OPERATOR(pg_catalog.=) 'resolution'
         WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
           AND i.assignee IS NULL
     ) o
@@ -247,7 +247,7 @@ BEGIN
                COALESCE(r.state, 'none') AS resolution_state
         FROM workitem.item i
         LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+                                     AND r.tenant OPERATOR(pg_catalog.=) i.tenant AND r.target OPERATOR(pg_catalog.=) 'resolution'
         WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
           AND i.assignee OPERATOR(pg_catalog.=) assignee
     ) o
@@ -292,7 +292,7 @@ BEGIN
             SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.highlighted DESC, i.needs_attention DESC,
                                                                  c.due_at NULLS LAST, i.status_changed_at, i.id) AS o
             FROM workitem.item i
-            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id
+            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id AND c.tenant OPERATOR(pg_catalog.=) i.tenant
                  AND c.target OPERATOR(pg_catalog.=) 'resolution' AND c.state OPERATOR(pg_catalog.=) 'running'
             WHERE (i.highlighted OR i.needs_attention) AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
             ORDER BY o LIMIT $1) s $q$
@@ -302,7 +302,7 @@ BEGIN
             SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
                 SELECT i.id, pg_catalog.row_number() OVER (ORDER BY c.due_at, i.status_changed_at, i.id) AS o
                 FROM workitem.sla_clock c
-                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
+                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id AND i.tenant OPERATOR(pg_catalog.=) c.tenant
                 WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
                   AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
@@ -316,7 +316,7 @@ BEGIN
                 FROM workitem.item i
                 WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
-                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id
+                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id AND c.tenant OPERATOR(pg_catalog.=) i.tenant
                                   AND c.target OPERATOR(pg_catalog.=) 'resolution'
                                   AND c.state OPERATOR(pg_catalog.=) 'running')
                 ORDER BY i.status_changed_at, i.id LIMIT $1) s $q$
@@ -333,7 +333,8 @@ BEGIN
                OPERATOR(pg_catalog./) 3600
     FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
     JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.tenant OPERATOR(pg_catalog.=) i.tenant
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
     ORDER BY o.n;
 END $f$;
 COMMENT ON FUNCTION workitem.inbox(integer) IS

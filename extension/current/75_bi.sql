@@ -79,7 +79,7 @@ CROSS JOIN LATERAL (
             SELECT e.what = 'created' AS is_creation,
                    CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                    CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
-        JOIN workitem.item i ON i.id = e.item_id
+        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
         GROUP BY 1) a ON a.kind = k.kind
@@ -155,7 +155,7 @@ CROSS JOIN LATERAL (
            avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
            percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
     FROM workitem.sla_clock c
-    JOIN workitem.item i ON i.id = c.item_id
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
@@ -297,6 +297,7 @@ BEGIN
     ['item_sla', 'percent_used', 'numeric, percent: used_working_time / target_time x 100, one decimal'],
     ['item_sla', 'state', 'text: running, paused, warning, breached, met, missed, pending'],
     ['item_sla', 'label', 'text: Due: <time>, Due: paused ..., Met: ..., Missed: ...'],
+    ['item_sla', 'tenant', 'text: the tenant of the item (joins with items on item_id and tenant)'],
     -- sla_breaches
     ['sla_breaches', 'day', 'date: the day the clock stopped, in the session TimeZone'],
     ['sla_breaches', 'policy', 'text: the policy'],

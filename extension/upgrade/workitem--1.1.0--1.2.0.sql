@@ -349,21 +349,22 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
        round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
-       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label
+       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
+       c.tenant
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
 -- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
-                  WHERE c2.item_id = c.item_id AND c2.target = c.target AND c2.cycle > c.cycle);
+                  WHERE c2.item_id = c.item_id AND c2.tenant = c.tenant AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
     'One row per item and SLA target (current cycle): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
 
 CREATE VIEW workitem.status_durations AS
 WITH changes AS (
-    SELECT e.item_id, e.id, e.at,
+    SELECT e.item_id, e.tenant, e.id, e.at,
            CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END AS status,
-           lead(e.at) OVER (PARTITION BY e.item_id ORDER BY e.id) AS until
+           lead(e.at) OVER (PARTITION BY e.tenant, e.item_id ORDER BY e.id) AS until
     FROM workitem.event e
     WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
 )
@@ -375,7 +376,7 @@ FROM (
            sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
            sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
     FROM changes c
-    JOIN workitem.item i ON i.id = c.item_id
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
     GROUP BY c.item_id, c.status
 ) s;
@@ -415,8 +416,8 @@ SELECT i.id, i.kind::text AS kind, i.status::text AS status, i.wait_type::text A
        COALESCE(f.state, 'none') AS first_response_state
 FROM workitem.item i
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
-LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.target = 'first_response';
+LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.tenant = i.tenant AND r.target = 'resolution'
+LEFT JOIN workitem.item_sla f ON f.item_id = i.id AND f.tenant = i.tenant AND f.target = 'first_response';
 COMMENT ON VIEW workitem.items IS
     'One row per item: current status, wait, resolution, assignee, age, time in the current status, and the resolution and first_response SLA targets (due_at, remaining, state).';
 
@@ -428,7 +429,7 @@ WITH open AS (
            r.due_at AS resolution_due_at,
            COALESCE(r.state, 'none') AS resolution_state
     FROM workitem.item i
-    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.target = 'resolution'
+    LEFT JOIN workitem.item_sla r ON r.item_id = i.id AND r.tenant = i.tenant AND r.target = 'resolution'
     WHERE i.status IN ('to_do', 'in_progress', 'waiting')
 )
 SELECT o.section,
@@ -450,7 +451,7 @@ COMMENT ON VIEW workitem.queue IS
 
 CREATE VIEW workitem.transitions AS
 WITH changes AS (
-    SELECT e.id AS event_id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
+    SELECT e.id AS event_id, e.item_id, e.tenant, e.source, e.row_key, e.at, e.actor, e.what, e.reason,
            CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_label,
            -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
            CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_label,
@@ -458,12 +459,12 @@ WITH changes AS (
     FROM workitem.event e
     LEFT JOIN LATERAL (
         SELECT e2.at FROM workitem.event e2
-        WHERE e2.item_id = e.item_id AND e2.id < e.id AND e2.what IN ('created', 'status')
+        WHERE e2.item_id = e.item_id AND e2.tenant = e.tenant AND e2.id < e.id AND e2.what IN ('created', 'status')
           AND e2.source IS NOT DISTINCT FROM e.source AND e2.row_key IS NOT DISTINCT FROM e.row_key
         ORDER BY e2.item_id DESC, e2.id DESC LIMIT 1) pi ON e.item_id IS NOT NULL
     LEFT JOIN LATERAL (
         SELECT e2.at FROM workitem.event e2
-        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.id < e.id
+        WHERE e2.source = e.source AND e2.row_key = e.row_key AND e2.tenant = e.tenant AND e2.id < e.id
           AND e2.what IN ('created', 'status') AND e2.item_id IS NULL
         ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
     WHERE e.what IN ('created', 'status')
@@ -485,7 +486,7 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
                                THEN workitem.business_time(COALESCE(p.calendar, '24x7'), c.previous_at, c.at)
                           END) / 3600 AS working_hours_in_previous
 FROM changes c
-LEFT JOIN workitem.item i ON i.id = c.item_id
+LEFT JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
 LEFT JOIN workitem.attached_table a ON a.tbl = c.source
 -- attached tables log their own labels mapped to ours; anything else is skipped
@@ -496,7 +497,7 @@ COMMENT ON VIEW workitem.transitions IS
 
 CREATE VIEW workitem.daily_flow AS
 WITH moves AS (
-    SELECT e.at, e.item_id, e.what = 'created' AS is_creation,
+    SELECT e.at, e.item_id, e.tenant, e.what = 'created' AS is_creation,
            (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
            (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
     FROM workitem.event e
@@ -511,7 +512,7 @@ SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
 FROM moves m
-JOIN workitem.item i ON i.id = m.item_id
+JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
 GROUP BY 1, 2, 3;
 COMMENT ON VIEW workitem.daily_flow IS
     'Per day, kind and category: items created, submitted, resolved (given a resolution), closed and reopened.';
@@ -542,7 +543,7 @@ CROSS JOIN LATERAL (
            (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
            (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
                  THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
-JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id
+JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
   AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
@@ -583,7 +584,7 @@ BEGIN
                COALESCE(r.state, 'none') AS resolution_state
         FROM workitem.item i
         LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+                                     AND r.tenant OPERATOR(pg_catalog.=) i.tenant AND r.target OPERATOR(pg_catalog.=) 'resolution'
         WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
           AND i.assignee IS NULL
     ) o
@@ -612,7 +613,7 @@ BEGIN
                COALESCE(r.state, 'none') AS resolution_state
         FROM workitem.item i
         LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id
-                                     AND r.target OPERATOR(pg_catalog.=) 'resolution'
+                                     AND r.tenant OPERATOR(pg_catalog.=) i.tenant AND r.target OPERATOR(pg_catalog.=) 'resolution'
         WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress,waiting}')
           AND i.assignee OPERATOR(pg_catalog.=) assignee
     ) o
@@ -645,7 +646,7 @@ BEGIN
             SELECT i.id, pg_catalog.row_number() OVER (ORDER BY i.highlighted DESC, i.needs_attention DESC,
                                                                  c.due_at NULLS LAST, i.status_changed_at, i.id) AS o
             FROM workitem.item i
-            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id
+            LEFT JOIN workitem.sla_clock c ON c.item_id OPERATOR(pg_catalog.=) i.id AND c.tenant OPERATOR(pg_catalog.=) i.tenant
                  AND c.target OPERATOR(pg_catalog.=) 'resolution' AND c.state OPERATOR(pg_catalog.=) 'running'
             WHERE (i.highlighted OR i.needs_attention) AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
             ORDER BY o LIMIT $1) s $q$
@@ -655,7 +656,7 @@ BEGIN
             SELECT $2 OPERATOR(pg_catalog.||) COALESCE(pg_catalog.array_agg(s.id ORDER BY s.o), '{}') FROM (
                 SELECT i.id, pg_catalog.row_number() OVER (ORDER BY c.due_at, i.status_changed_at, i.id) AS o
                 FROM workitem.sla_clock c
-                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
+                JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id AND i.tenant OPERATOR(pg_catalog.=) c.tenant
                 WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
                   AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
@@ -669,7 +670,7 @@ BEGIN
                 FROM workitem.item i
                 WHERE i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
-                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id
+                  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c WHERE c.item_id OPERATOR(pg_catalog.=) i.id AND c.tenant OPERATOR(pg_catalog.=) i.tenant
                                   AND c.target OPERATOR(pg_catalog.=) 'resolution'
                                   AND c.state OPERATOR(pg_catalog.=) 'running')
                 ORDER BY i.status_changed_at, i.id LIMIT $1) s $q$
@@ -686,7 +687,8 @@ BEGIN
                OPERATOR(pg_catalog./) 3600
     FROM pg_catalog.unnest(ids) WITH ORDINALITY AS o(id, n)
     JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) o.id
-    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.target OPERATOR(pg_catalog.=) 'resolution'
+    LEFT JOIN workitem.item_sla r ON r.item_id OPERATOR(pg_catalog.=) i.id AND r.tenant OPERATOR(pg_catalog.=) i.tenant
+                                 AND r.target OPERATOR(pg_catalog.=) 'resolution'
     ORDER BY o.n;
 END $f$;
 COMMENT ON FUNCTION workitem.inbox(integer) IS
@@ -762,7 +764,7 @@ CROSS JOIN LATERAL (
             SELECT e.what = 'created' AS is_creation,
                    CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                    CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
-        JOIN workitem.item i ON i.id = e.item_id
+        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
         GROUP BY 1) a ON a.kind = k.kind
@@ -838,7 +840,7 @@ CROSS JOIN LATERAL (
            avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
            percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
     FROM workitem.sla_clock c
-    JOIN workitem.item i ON i.id = c.item_id
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
@@ -980,6 +982,7 @@ BEGIN
     ['item_sla', 'percent_used', 'numeric, percent: used_working_time / target_time x 100, one decimal'],
     ['item_sla', 'state', 'text: running, paused, warning, breached, met, missed, pending'],
     ['item_sla', 'label', 'text: Due: <time>, Due: paused ..., Met: ..., Missed: ...'],
+    ['item_sla', 'tenant', 'text: the tenant of the item (joins with items on item_id and tenant)'],
     -- sla_breaches
     ['sla_breaches', 'day', 'date: the day the clock stopped, in the session TimeZone'],
     ['sla_breaches', 'policy', 'text: the policy'],
@@ -1474,12 +1477,18 @@ CREATE OR REPLACE VIEW workitem.attached AS
 CREATE FUNCTION workitem.history(tbl regclass, row_key text)
     RETURNS TABLE (id bigint, at timestamptz, actor text, what text,
                    old_value text, new_value text, reason text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
-          FROM workitem.activity_log e
-          WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2
-          ORDER BY e.id $$;
+    -- plpgsql: Citus plans no parameterized SQL function over a distributed table
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+    FROM workitem.activity_log e
+    WHERE e.source OPERATOR(pg_catalog.=) history.tbl AND e.row_key OPERATOR(pg_catalog.=) history.row_key
+    ORDER BY e.id;
+END
+$$;
 REVOKE ALL ON FUNCTION workitem.history(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.history(regclass, text) TO workitem_agent;
 
@@ -1571,6 +1580,32 @@ COMMENT ON COLUMN workitem.attached_sla.target_time_hours IS 'target_time in hou
 COMMENT ON COLUMN workitem.attached_sla.used_hours IS 'used in hours (double precision).';
 REVOKE ALL ON workitem.attached_sla FROM PUBLIC;
 GRANT SELECT ON workitem.attached_sla TO workitem_reader;
+
+-- thread(): plpgsql, routed by the item's tenant on Citus (issue 14)
+CREATE OR REPLACE FUNCTION workitem.thread(id bigint)
+    RETURNS SETOF workitem.message
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, and the item's tenant first: Citus plans no parameterized
+    -- SQL function over a distributed table, and a recursive query only
+    -- within one shard (merged items are of one tenant)
+    AS $$
+DECLARE
+    t text;
+BEGIN
+    SELECT i.tenant INTO t FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) thread.id;
+    RETURN QUERY
+    WITH RECURSIVE merged(id) AS (
+        SELECT thread.id
+        UNION
+        SELECT i.id FROM workitem.item i JOIN merged m ON i.merged_into OPERATOR(pg_catalog.=) m.id
+        WHERE i.tenant OPERATOR(pg_catalog.=) t
+    )
+    SELECT msg.* FROM workitem.message msg JOIN merged m ON msg.item_id OPERATOR(pg_catalog.=) m.id
+    WHERE msg.tenant OPERATOR(pg_catalog.=) t
+    ORDER BY msg.at, msg.id;
+END
+$$;
 
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
