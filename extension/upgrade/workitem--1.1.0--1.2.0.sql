@@ -202,6 +202,66 @@ $$;
 -- belong to an item are distributed by tenant, colocated with item; the
 -- configuration tables become reference tables (a copy on every node).
 ------------------------------------------------------------------------
+
+-- Ids made on a worker (the log rows its triggers write, the follow-up
+-- tickets) come from the worker's own copy of each sequence: each worker
+-- gets its own range, as Citus gives its own sequences (group << 48), so
+-- that ids never clash. A worker whose sequences have their range already
+-- is left alone (its ids go on), so this is run again after citus_add_node:
+-- the new worker gets its range. Returns how many workers it set.
+CREATE FUNCTION workitem.distribute_nodes() RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $f$
+DECLARE
+    w record;
+    n integer;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'workitem.distribute_nodes() needs Citus, which is not installed in this database'
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    -- the workers with a sequence out of their range: those are set below
+    SELECT pg_catalog.count(*) INTO n FROM pg_catalog.run_command_on_workers($w$
+        SELECT pg_catalog.count(*) FROM pg_catalog.pg_sequence q
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) q.seqrelid
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'workitem'::regnamespace
+           AND q.seqmin OPERATOR(pg_catalog.<>)
+               (((SELECT groupid::pg_catalog.int8 FROM pg_catalog.pg_dist_local_group) OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1) $w$) r
+     WHERE r.success AND r.result OPERATOR(pg_catalog.<>) '0';
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers($w$
+        DO $x$
+        DECLARE
+            s regclass;
+            g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
+        BEGIN
+            -- this node's own copies only (on a node added later Citus takes
+            -- them for distributed objects and refuses ALTER SEQUENCE)
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+            FOR s IN SELECT c.oid FROM pg_catalog.pg_class c
+                       JOIN pg_catalog.pg_sequence q ON q.seqrelid OPERATOR(pg_catalog.=) c.oid
+                      WHERE c.relnamespace OPERATOR(pg_catalog.=) 'workitem'::regnamespace
+                        AND q.seqmin OPERATOR(pg_catalog.<>) ((g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1)
+            LOOP
+                EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART',
+                                          s, (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
+                                          (g OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) 48,
+                                          (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1);
+            END LOOP;
+        END $x$ $w$) r
+    LOOP
+        IF NOT w.success THEN
+            RAISE EXCEPTION 'workitem.distribute_nodes(): setting the id ranges on worker %:% failed: %',
+                            w.nodename, w.nodeport, w.result;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$f$;
+COMMENT ON FUNCTION workitem.distribute_nodes() IS
+    'Citus: gives every worker whose workitem sequences have no range yet its own (group << 48); run after citus_add_node. Superuser or owner only.';
+REVOKE ALL ON FUNCTION workitem.distribute_nodes() FROM PUBLIC;
+
 CREATE FUNCTION workitem.distribute(shard_count integer DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -231,7 +291,7 @@ BEGIN
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::regclass) THEN
         RAISE EXCEPTION 'workitem is distributed already'
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'A node added later needs its sequences set: see "Scale out with Citus" in the README.';
+                  HINT = 'A node added later gets its id range from workitem.distribute_nodes().';
     END IF;
     -- the tables have the engine's triggers; Citus refuses them otherwise
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
@@ -287,28 +347,8 @@ BEGIN
     END LOOP;
 
     -- Ids made on a worker (the log rows its triggers write) come from the
-    -- worker's own copy of each sequence: give each node its range, as
-    -- Citus does for its own sequences (group << 48), so ids never clash.
-    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers($w$
-        DO $x$
-        DECLARE
-            s regclass;
-            g bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group);
-        BEGIN
-            FOR s IN SELECT c.oid FROM pg_catalog.pg_class c
-                      WHERE c.relnamespace OPERATOR(pg_catalog.=) 'workitem'::regnamespace
-                        AND c.relkind OPERATOR(pg_catalog.=) 'S'
-            LOOP
-                EXECUTE pg_catalog.format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART',
-                                          s, (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
-                                          (g OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<<) 48,
-                                          (g OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1);
-            END LOOP;
-        END $x$ $w$) r WHERE NOT r.success
-    LOOP
-        RAISE EXCEPTION 'workitem.distribute(): setting the id ranges on worker %:% failed: %',
-                        w.nodename, w.nodeport, w.result;
-    END LOOP;
+    -- worker's own copy of each sequence: each node gets its range.
+    PERFORM workitem.distribute_nodes();
 END
 $f$;
 COMMENT ON FUNCTION workitem.distribute(integer) IS
