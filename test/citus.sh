@@ -6,7 +6,9 @@
 # not there yet (a few minutes, once); skips when neither is there.
 # workitem must be installed in that install (tools/citus.sh does both:
 # `make test-citus`). It distributes workitem (workitem.distribute()) and
-# runs a ticket's story through the coordinator in tenants on both workers.
+# runs a ticket's story through the coordinator in tenants on both workers,
+# the operations across items, COPY, attach(), the views, and a third
+# worker added later (started with the others, registered at the end).
 set -uo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 PGBIN=${PGBIN:-/usr/lib/postgresql/${PGVERSION:-15}/bin}
@@ -30,11 +32,11 @@ cleanup() { citus_cluster_stop; [ "${KEEP_CLUSTER:-0}" = 1 ] || rm -rf "$dir"; }
 trap cleanup EXIT
 db=workitem_citus
 
-check "a coordinator and two workers start (ports $port-$((port + 2)))" citus_cluster_start "$dir" "$port" 2
+check "a coordinator and three workers start (ports $port-$((port + 3)))" citus_cluster_start "$dir" "$port" 3
 [ "$failed" = 0 ] || exit 1
-check "the database is created on every node and the workers registered" citus_db_create "$db"
+check "the database is created on every node and two workers registered" citus_db_create "$db" 2
 [ "$failed" = 0 ] || exit 1
-for i in 0 1 2; do
+for i in 0 1 2 3; do
     check "node $i (port ${CITUS_PORTS[$i]}) answers" same "$(cq $i "$db" "SELECT 1")" 1
 done
 check "citus_get_active_worker_nodes() lists the two workers" \
@@ -161,8 +163,177 @@ run_suites() {
         same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" \
                 -c "SELECT workitem.merge($x, $y)" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" WI023
 }
+# ---- operations across items, COPY, attach(), views, a node added later --
+# code <db> <sql>: the SQLSTATE of the first error the coordinator reports.
+code() {
+    "$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$1" \
+        -c "$2" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1
+}
+# cqs <node> <db>: the statements on stdin, one at a time (a SET LOCAL that
+# Citus propagates is sent alone, not with the rest of a -c string).
+cqs() {
+    "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "${CITUS_DIRS[$1]}" -p "${CITUS_PORTS[$1]}" -U postgres -d "$2"
+}
+quiet() { "$@" >/dev/null; }
+# tenant_on <db> <worker index>: the first of t1..t8 whose shard is there.
+tenant_on() {
+    local t
+    for t in t1 t2 t3 t4 t5 t6 t7 t8; do
+        [ "$(cq 0 "$1" "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                        WHERE p.shardid = get_shard_id_for_distribution_column('workitem.item', '$t')")" = "${CITUS_PORTS[$2]}" ] &&
+            { echo "$t"; return; }
+    done
+}
+across_items() {
+    local db=$1 a b p kids c got id x
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    # split(): the children by routed INSERTs, then the wait; the children
+    # done end it by the engine's own move in the shard's process
+    p=$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT id FROM workitem.create_ticket('Split me', 'd', 'c', 'p', 'r', NULL, true)")
+    kids=$(cq 0 "$db" "SELECT array_to_string(workitem.split($p, ARRAY['one', 'two']), ' ')" 2>&1)
+    check "split() through the coordinator (tenant $b, worker 2): two children in its tenant, the ticket waits (split)" \
+        same "$(cq 0 "$db" "SELECT string_agg(tenant || ':' || status || ':' || COALESCE(wait_type::text, '-') || ':' || COALESCE(parent_id = $p, false), ' ' ORDER BY id)
+                            FROM workitem.item WHERE id = $p OR parent_id = $p" 2>&1)" "$b:waiting:split:false $b:to_do:-:true $b:to_do:-:true"
+    for c in $kids; do cq 0 "$db" "SELECT workitem.resolve($c, 'customer_response', 'done')" >/dev/null 2>&1; done
+    check "its children done, the split ticket is resolved split_completed (the engine's move, made on the worker)" \
+        same "$(cq 0 "$db" "SELECT status || ':' || resolution FROM workitem.item WHERE id = $p" 2>&1)" "closed:split_completed"
+    # launch_case(): the case in the ticket's tenant; cancelling it wakes the ticket
+    p=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Launch', 'd', 'network', 'p', 'r', NULL, true)")
+    c=$(cq 0 "$db" "SELECT workitem.launch_case($p, 'the case')" 2>&1)
+    check "launch_case() through the coordinator (tenant $a, worker 1): the case in its tenant, the ticket waits (case_launched)" \
+        same "$(cq 0 "$db" "SELECT string_agg(tenant || ':' || kind || ':' || status, ' ' ORDER BY id) FROM workitem.item WHERE id IN ($p, $c)" 2>&1)" \
+        "$a:ticket:waiting $a:case:to_do"
+    cq 0 "$db" "SELECT workitem.create_action($c, 'act')" >/dev/null 2>&1
+    cq 0 "$db" "SELECT workitem.cancel($c, 'not needed')" >/dev/null 2>&1
+    check "cancelling the launched case closes its action and wakes the ticket, highlighted" \
+        same "$(cq 0 "$db" "SELECT string_agg(kind || ':' || status || ':' || highlighted, ' ' ORDER BY id) FROM workitem.item
+                            WHERE id IN ($p, $c) OR case_id = $c" 2>&1)" "ticket:to_do:true case:closed:false action:closed:false"
+    check "the woken ticket resolved and reopened through the coordinator" \
+        same "$(cq 0 "$db" "SELECT (workitem.resolve($p, 'customer_response', 'x')).status" 2>&1) $(cq 0 "$db" "SELECT (workitem.reopen($p, 'no')).status" 2>&1)" \
+        "resolved to_do"
+    # items of two tenants never relate: WI023, not WI404 or the foreign key's 23503
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_case('Case of $a', 'd', 'c', NULL, true)")
+    id=$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT id FROM workitem.create_ticket('Of $b', 'd', 'c', 'p', 'r', NULL, true)")
+    check "create_action() on a case of another tenant's session: the action in the case's tenant" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($x, 'act')).tenant" 2>&1)" "$a"
+    check "an action of tenant $b for the case of tenant $a is refused with WI023" \
+        same "$(code "$db" "INSERT INTO workitem.item (kind, case_id, title, tenant) VALUES ('action', $x, 'x', '$b')")" WI023
+    check "a child of tenant $b of a ticket of tenant $a: WI023" \
+        same "$(code "$db" "INSERT INTO workitem.item (kind, parent_id, title, tenant) VALUES ('ticket', $p, 'x', '$b')")" WI023
+    check "a follow-up of tenant $b of a ticket of tenant $a: WI023" \
+        same "$(code "$db" "INSERT INTO workitem.item (kind, follows_id, title, tenant) VALUES ('ticket', $p, 'x', '$b')")" WI023
+    check "a merge by UPDATE into an item of another tenant: WI023" \
+        same "$(code "$db" "UPDATE workitem.item SET status = 'closed', resolution = 'merged', merged_into = $p WHERE id = $id AND tenant = '$b'")" WI023
+    check "a parent that exists in no tenant is still the foreign key's 23503" \
+        same "$(code "$db" "INSERT INTO workitem.item (kind, parent_id, title, tenant) VALUES ('ticket', 999999, 'x', '$b')")" 23503
+    # a message on a closed item starts a follow-up ticket, in the shard
+    cq 0 "$db" "SELECT workitem.resolve($id, 'spam')" >/dev/null 2>&1
+    got=$(cq 0 "$db" "SELECT workitem.record_message($id, 'inbound', 'email', 'again', 'broken again', 'c@$b') > 0" 2>&1)
+    check "an inbound message on a closed item (tenant $b) starts a follow-up ticket in its tenant, which gets the message" \
+        same "$got $(cq 0 "$db" "SELECT f.tenant || ':' || f.status || ':' || f.highlighted || ':' || (SELECT count(*) FROM workitem.message m
+                                 WHERE m.item_id = f.id AND m.tenant = f.tenant AND m.subject = 'again')
+                                 FROM workitem.item f WHERE f.follows_id = $id" 2>&1)" "t $b:to_do:true:2"
+    x=$(cq 0 "$db" "SELECT id FROM workitem.item WHERE follows_id = $id")
+    check "thread() of a merge target through the coordinator (plpgsql, in the item's tenant): its messages and the merged item's" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.merge((workitem.create_ticket('dup', 'd', 'c', 'p', 'r', NULL, true)).id, $x)).status;
+                            SELECT count(*) FROM workitem.thread($x)" 2>&1 | tr '\n' ' ')" "closed 3 "
+}
+# Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
+actor() {
+    local db=$1 b id
+    b=$(tenant_on "$db" 2)
+    id=$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT id FROM workitem.create_ticket('Actor', 'd', 'c', 'p', 'r', NULL, true)")
+    printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'carol';\nUPDATE workitem.item SET priority = 'high' WHERE id = $id AND tenant = '$b';\nCOMMIT;\nSET workitem.actor = 'dave';\nUPDATE workitem.item SET priority = 'low' WHERE id = $id AND tenant = '$b';\nUPDATE workitem.item SET priority = 'mid', change_actor = 'erin' WHERE id = $id AND tenant = '$b';\n" |
+        cqs 0 "$db" >/dev/null 2>&1
+    check "a plain UPDATE's actor: SET LOCAL workitem.actor with citus.propagate_set_commands = 'local' reaches the worker, a session SET does not, change_actor does" \
+        same "$(cq 0 "$db" "SELECT string_agg(new_value || ':' || actor, ' ' ORDER BY id) FROM workitem.history($id) WHERE what = 'priority'" 2>&1)" \
+        "high:carol low:postgres mid:erin"
+}
+# INSERT ... SELECT through the coordinator reaches the shards as COPY
+copy_rules() {
+    local db=$1
+    check "INSERT ... SELECT through the coordinator is held to the rules (a new item waiting on a split is refused)" \
+        test -n "$(code "$db" "INSERT INTO workitem.item (tenant, kind, status, wait_type, title)
+                               SELECT 'cp', 'ticket', 'waiting', 'split', 'x' || g FROM generate_series(1, 2) g")"
+    check "... and stored nothing" same "$(cq 0 "$db" "SELECT count(*) FROM workitem.item WHERE tenant = 'cp'")" 0
+    # the trigger's NOTIFY cannot take part in Citus's two-phase commit: off for it
+    printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.notify = off;\nINSERT INTO workitem.item (tenant, kind, title) SELECT 'cp', 'ticket', 'x' || g FROM generate_series(1, 3) g;\nCOMMIT;\n" |
+        cqs 0 "$db" >/dev/null 2>&1
+    check "a valid INSERT ... SELECT: the items stored, each with its created event" \
+        same "$(cq 0 "$db" "SELECT count(*) || ' ' || (SELECT count(*) FROM workitem.event WHERE tenant = 'cp' AND what = 'created')
+                            FROM workitem.item WHERE tenant = 'cp'")" "3 3"
+}
+# distribute() of a database with items: Citus's copy of them is a restore
+distribute_loaded() {
+    local db=${1}_loaded nev
+    citus_db_create "$db" 2 >/dev/null 2>&1
+    cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION workitem" >/dev/null
+    cq 0 "$db" "SET workitem.tenant = 'a'; SELECT workitem.resolve((workitem.create_ticket('T', 'd', 'c', 'p', 'r', NULL, true)).id, 'customer_response', 'x');
+                SET workitem.tenant = 'b'; SELECT workitem.start((workitem.create_ticket('T', 'd', 'c', 'p', 'r', NULL, true)).id)" >/dev/null
+    nev=$(cq 0 "$db" "SELECT count(*) FROM workitem.event")
+    check "distribute() of a database with items loads them as they are (closed, in progress) and their log" \
+        same "$(cq 0 "$db" "SET client_min_messages = warning; SELECT FROM workitem.distribute();
+                            SELECT string_agg(tenant || ':' || status, ' ' ORDER BY id) FROM workitem.item;
+                            SELECT count(*) FROM workitem.event" 2>&1 | tr '\n' ' ')" \
+        "a:closed b:in_progress $nev "
+}
+attach_citus() {
+    local db=$1
+    cq 0 "$db" "CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do');
+                SELECT create_reference_table('orders')" >/dev/null 2>&1
+    check "attach() through the coordinator of a reference table (rules only), and again (the upsert's DO UPDATE)" \
+        quiet cq 0 "$db" "SELECT workitem.attach('orders', kind => 'ticket', log_events => false);
+                    SELECT workitem.attach('orders', kind => 'ticket', log_events => false)"
+    check "its rows follow the lifecycle on every node: a move allowed, one refused (WI001)" \
+        same "$(cq 0 "$db" "INSERT INTO orders VALUES (1); UPDATE orders SET status = 'in_progress' WHERE id = 1; SELECT status FROM orders" 2>&1) $(code "$db" "UPDATE orders SET status = 'draft' WHERE id = 1")" \
+        "in_progress WI001"
+}
+views_citus() {
+    local db=$1 v bad=
+    # a fresh session each: nothing cached from an earlier statement helps
+    for v in $(cq 0 "$db" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'workitem'::regnamespace
+                           AND c.relkind = 'v' AND c.relname <> 'sla_compliance' ORDER BY 1"); do
+        cq 0 "$db" "SELECT count(*) FROM workitem.$v" >/dev/null 2>&1 || bad="$bad $v"
+    done
+    check "every view but sla_compliance answers through the coordinator in a fresh session${bad:+ (failed:$bad)}" test -z "$bad"
+    bad=
+    check "status_durations has the working time of the items (business_time() on the shards)" \
+        same "$(cq 0 "$db" "SELECT count(*) > 0 FROM workitem.status_durations WHERE working_time IS NOT NULL" 2>&1)" t
+    for v in "workitem.agent_queue('bob')" "workitem.agent_queue(NULL)" "workitem.inbox(5)" \
+             "workitem.daily_flow_between(current_date - 1, current_date)"; do
+        cq 0 "$db" "SELECT count(*) FROM $v" >/dev/null 2>&1 || bad="$bad $v"
+    done
+    check "agent_queue(), inbox(), daily_flow_between() answer through the coordinator${bad:+ (failed:$bad)}" test -z "$bad"
+}
+# A worker added later: its id range, and a tenant's shards moved there
+node_added() {
+    local db=$1 t id
+    check "a third worker added later (citus_add_node)" quiet cq 0 "$db" "SELECT FROM citus_add_node('127.0.0.1', ${CITUS_PORTS[3]})"
+    check "workitem.distribute_nodes() gives it its id range (one worker set), and leaves the others alone (none the next time)" \
+        same "$(cq 0 "$db" "SELECT workitem.distribute_nodes(); SELECT workitem.distribute_nodes()" 2>&1 | tr '\n' ' ')" "1 0 "
+    check "each of the three workers draws ids from its own range" \
+        same "$(cq 0 "$db" "SELECT string_agg(result, ' ' ORDER BY nodeport) FROM run_command_on_workers(
+                \$\$SELECT min(seqmin >> 48) || '-' || max(seqmin >> 48) FROM pg_sequence
+                   WHERE seqrelid::regclass::text LIKE 'workitem.%'\$\$)")" "1-1 2-2 3-3"
+    t=$(tenant_on "$db" 1)
+    id=$(cq 0 "$db" "SET workitem.tenant = '$t'; SELECT id FROM workitem.create_ticket('Moved', 'd', 'c', 'p', 'r', NULL, true)")
+    cq 0 "$db" "SELECT replicate_reference_tables('block_writes');
+                SELECT citus_move_shard_placement(get_shard_id_for_distribution_column('workitem.item', '$t'),
+                    '127.0.0.1', ${CITUS_PORTS[1]}, '127.0.0.1', ${CITUS_PORTS[3]}, shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
+    cq 0 "$db" "SET workitem.actor = 'alice'; SELECT workitem.start($id)" >/dev/null 2>&1
+    check "tenant $t moved to the new worker: its moves are logged there, with ids of its range" \
+        same "$(cq 0 "$db" "SELECT string_agg(DISTINCT (id >> 48)::text, ',') FROM workitem.history($id) WHERE what = 'status'" 2>&1)" 3
+}
+
 distribute "$db"
 run_suites "$db"
+across_items "$db"
+actor "$db"
+copy_rules "$db"
+distribute_loaded "$db"
+attach_citus "$db"
+views_citus "$db"
+node_added "$db"
 # -------------------------------------------------------------------------
 
 echo "1..$n"

@@ -85,17 +85,18 @@ cq() {
         -U postgres -d "$2" -c "$3"
 }
 
-# citus_db_create <database>: the database on every node with Citus in it,
-# the coordinator's host set and the workers registered (Citus 13 does not
-# propagate CREATE DATABASE by default, so each node gets it by hand).
+# citus_db_create <database> [<nworkers>]: the database on every node with
+# Citus in it, the coordinator's host set and the first <nworkers> workers
+# (default all) registered (Citus 13 does not propagate CREATE DATABASE by
+# default, so each node gets it by hand).
 citus_db_create() {
-    local db=$1 i
+    local db=$1 nworkers=${2:-$((${#CITUS_DIRS[@]} - 1))} i
     for i in "${!CITUS_DIRS[@]}"; do
         "$PGBIN/createdb" -h "${CITUS_DIRS[$i]}" -p "${CITUS_PORTS[$i]}" -U postgres "$db" || return 1
         cq "$i" "$db" "SET client_min_messages = warning; CREATE EXTENSION citus" || return 1
     done
     cq 0 "$db" "SELECT citus_set_coordinator_host('127.0.0.1', ${CITUS_PORTS[0]})" >/dev/null || return 1
-    for i in $(seq 1 $((${#CITUS_DIRS[@]} - 1))); do
+    for i in $(seq 1 "$nworkers"); do
         cq 0 "$db" "SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[$i]})" >/dev/null || return 1
     done
 }
