@@ -4,7 +4,7 @@
 -- relate (WI023); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
 BEGIN;
-SELECT plan(39);
+SELECT plan(42);
 SET LOCAL workitem.actor = 'tess';
 
 SELECT is(workitem.current_tenant(), 'default', 'workitem.tenant defaults to ''default''');
@@ -139,6 +139,14 @@ SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute(inte
           'workitem_admin may not call distribute()');
 SELECT ok(NOT has_function_privilege('public', 'workitem.distribute(integer)', 'EXECUTE'),
           'nor may PUBLIC');
+SELECT throws_ok('SELECT workitem.distribute_nodes()', '0A000',
+                 'workitem.distribute_nodes() needs Citus, which is not installed in this database',
+                 'distribute_nodes() without Citus says so');
+SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute_nodes()', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'workitem.distribute_nodes()', 'EXECUTE'),
+          'nobody but the owner may call distribute_nodes()');
+-- a COPY is a restore only as ever on plain PostgreSQL: the setting is Citus's mark
+SELECT is(current_setting('workitem.restoring'), 'off', 'workitem.restoring is off unless distribute() sets it');
 
 SELECT * FROM finish();
 ROLLBACK;
