@@ -110,7 +110,7 @@ declare -A R
 run() {
     local label=$1 h=$2 p=$3 d out max i
     shift 3
-    psql_at "$h" "$p" -v items="$ITEMS" -v tenants="$TENANTS" -v sla=0 -v noted=0 -f "$ROOT/bench/load.sql" >/dev/null ||
+    PGOPTIONS="-c client_min_messages=warning" psql_at "$h" "$p" -v items="$ITEMS" -v tenants="$TENANTS" -v sla=0 -v noted=0 -f "$ROOT/bench/load.sql" >/dev/null ||
         { echo "bench/citus.sh: $label: bench/load.sql failed"; return 1; }
     psql_at "$h" "$p" -c "VACUUM ANALYZE" 2>/dev/null
     max=$(psql_at "$h" "$p" -c "SELECT max(id) FROM workitem.item")
@@ -162,7 +162,7 @@ for i in 0 1 2; do
     CITUS_DIRS+=("$dir/node$i") CITUS_PORTS+=($((port + i)))
     cluster_init "$dir/node$i" "shared_preload_libraries = 'citus, pg_stat_statements'" \
         "citus.node_conninfo = 'sslmode=disable'" "max_prepared_transactions = 200" "${settings[@]}" &&
-        cluster_start "$dir/node$i" $((port + i)) "-c listen_addresses=127.0.0.1" || exit 1
+        citus_node_start "$dir/node$i" $((port + i)) || exit 1
 done
 citus_db_create "$db" || exit 1
 cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION pg_stat_statements" &&
