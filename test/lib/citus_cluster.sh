@@ -77,8 +77,8 @@ citus_cluster_start() {
 # times, since the nodes' own connections take ephemeral ports, which may
 # hold the port a moment.
 citus_node_start() {
-    local try
-    for try in 1 2 3; do
+    local _
+    for _ in 1 2 3; do
         cluster_start "$1" "$2" "-c listen_addresses=127.0.0.1" 2>"$1/start.err" && return 0
         sleep 2
     done
