@@ -1,14 +1,24 @@
 -- Shared by bench/load.sh and test/crash.sh: a population of items and a
 -- helper that runs one random operation and records a refusal instead of
 -- failing (pgbench 15 aborts a client on the first error).
--- psql variable: items (how many tickets and cases to start with).
+-- psql variables: items (how many tickets and cases to start with);
+-- optional: tenants (1: all in tenant 'default'; N: item g in tenant
+-- 'tenant<g % N>', and bench_op's new tickets spread the same way), sla
+-- (1: a resolution clock on every ticket; 0: none), noted (1: a category
+-- that requires a resolution note; 0: that category without the rule).
+\if :{?tenants} \else \set tenants 1 \endif
+\if :{?sla} \else \set sla 1 \endif
+\if :{?noted} \else \set noted 1 \endif
 CREATE EXTENSION IF NOT EXISTS workitem;
 INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
 VALUES ('ticket', 'load', '7 days', false, 3), ('case', 'load', '7 days', false, 3),
-       ('ticket', 'noted', '7 days', true, 2), ('ticket', 'nowindow', NULL, false, 1);
-INSERT INTO workitem.sla_policy (name, kind, reopen_policy) VALUES ('load tickets', 'ticket', 'new_cycle');
+       ('ticket', 'noted', '7 days', :noted = 1, 2), ('ticket', 'nowindow', NULL, false, 1);
+INSERT INTO workitem.sla_policy (name, kind, reopen_policy) SELECT 'load tickets', 'ticket', 'new_cycle' WHERE :sla = 1;
 INSERT INTO workitem.sla_target (policy_id, target, working_time)
 SELECT id, 'resolution', interval '8 hours' FROM workitem.sla_policy;
+SELECT set_config('bench.items', :'items', false), set_config('bench.tenants', :'tenants', false) \g /dev/null
+-- bench_op's sessions (pgbench) spread new tickets over the tenants too
+SELECT format('ALTER DATABASE %I SET bench.tenants = %L', current_database(), :'tenants') WHERE :tenants > 1 \gexec
 
 -- Every refusal: which operation, which SQLSTATE.
 CREATE TABLE bench_refused (op text NOT NULL, sqlstate text NOT NULL);
@@ -16,22 +26,39 @@ CREATE TABLE bench_refused (op text NOT NULL, sqlstate text NOT NULL);
 CREATE TABLE bench_done (op text NOT NULL);
 
 SET workitem.actor = 'loader';
-SELECT count(*) FROM (
-    SELECT CASE WHEN g % 4 = 0
-           THEN (workitem.create_case('Case ' || g, 'load case', 'load', NULL, true)).id
-           ELSE (workitem.create_ticket('Ticket ' || g, 'load ticket',
-                    (ARRAY['load', 'noted', 'nowindow'])[1 + g % 3], 'c@example.com', 'r@example.com',
-                    NULL, g % 10 <> 1)).id END
-    FROM generate_series(1, :items) g) s;
-INSERT INTO workitem.item (kind, case_id, title)
-SELECT 'action', id, 'Step ' || s FROM workitem.item, generate_series(1, 2) s WHERE kind = 'case';
+-- one item at a time, each in its tenant; actions through create_action()
+-- (in their case's tenant: an INSERT ... SELECT reaches Citus's shards as COPY)
+DO $$
+DECLARE
+    n int := current_setting('bench.tenants')::int;
+    c record;
+BEGIN
+    FOR g IN 1 .. current_setting('bench.items')::int LOOP
+        PERFORM set_config('workitem.tenant', CASE WHEN n > 1 THEN 'tenant' || g % n ELSE 'default' END, true);
+        IF g % 4 = 0 THEN
+            PERFORM workitem.create_case('Case ' || g, 'load case', 'load', NULL, true);
+        ELSE
+            PERFORM workitem.create_ticket('Ticket ' || g, 'load ticket',
+                        (ARRAY['load', 'noted', 'nowindow'])[1 + g % 3], 'c@example.com', 'r@example.com',
+                        NULL, g % 10 <> 1);
+        END IF;
+    END LOOP;
+    FOR c IN SELECT id FROM workitem.item WHERE kind = 'case' ORDER BY id LOOP
+        PERFORM workitem.create_action(c.id, 'Step 1');
+        PERFORM workitem.create_action(c.id, 'Step 2');
+    END LOOP;
+END
+$$;
 RESET workitem.actor;
+RESET workitem.tenant;
 
 CREATE FUNCTION bench_op(op int, id bigint, id2 bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     name text := (ARRAY['start', 'assign', 'unassign', 'wait_more_info', 'wait_until', 'resume',
                         'resolve', 'resolve_any', 'reopen', 'close', 'inbound', 'outbound', 'merge',
-                        'split', 'launch_case', 'action', 'cancel', 'create', 'update', 'log_time'])[op];
+                        'split', 'launch_case', 'action', 'cancel', 'create', 'update', 'log_time',
+                        'create_action'])[op];
+    tenants int := coalesce(nullif(current_setting('bench.tenants', true), '')::int, 1);
     res workitem.resolution;
 BEGIN
     PERFORM set_config('workitem.actor', 'agent' || (id2 % 8), true);
@@ -55,10 +82,19 @@ BEGIN
     WHEN 15 THEN PERFORM workitem.launch_case(id, 'launched');
     WHEN 16 THEN INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', id, 'new step');
     WHEN 17 THEN PERFORM workitem.cancel(id, 'load');
-    WHEN 18 THEN PERFORM workitem.create_ticket('New', 'new', 'load', 'c', 'r', NULL, true);
-    WHEN 19 THEN UPDATE workitem.item SET status = (enum_range(NULL::workitem.status))[1 + id2 % 6]
+    WHEN 18 THEN
+        IF tenants > 1 THEN
+            PERFORM set_config('workitem.tenant', 'tenant' || id2 % tenants, true);
+        END IF;
+        PERFORM workitem.create_ticket('New', 'new', 'load', 'c', 'r', NULL, true);
+    -- (a CASE, not an array subscript: Citus 13.2.2 on PostgreSQL 15.20
+    -- crashes on an UPDATE of a distributed table with a subscript in SET)
+    WHEN 19 THEN UPDATE workitem.item SET status = CASE id2 % 6 WHEN 0 THEN 'draft'::workitem.status
+                     WHEN 1 THEN 'to_do' WHEN 2 THEN 'in_progress' WHEN 3 THEN 'waiting'
+                     WHEN 4 THEN 'resolved' ELSE 'closed' END
                  WHERE item.id = bench_op.id;
-    ELSE PERFORM workitem.log_time(id, make_interval(mins => 1 + (id2 % 90)::int));
+    WHEN 20 THEN PERFORM workitem.log_time(id, make_interval(mins => 1 + (id2 % 90)::int));
+    ELSE PERFORM workitem.create_action(id, 'new step');
     END CASE;
     INSERT INTO bench_done VALUES (name);
 EXCEPTION WHEN OTHERS THEN

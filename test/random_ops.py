@@ -24,6 +24,13 @@ step checks:
     predicts.
 
     test/random_ops.py [--seed N] [--steps N] [--items N] [--seconds S]
+                       [--tenants N] [--dbname DB] [--citus]
+
+--tenants N spreads the items over N tenants (workitem.tenant; related
+items stay in their tenant, plain UPDATEs and DELETEs name the tenant).
+--dbname runs in an existing database (test/citus.sh: a distributed one,
+through the Citus coordinator) instead of a scratch one. --citus leaves
+out the operations that do not work on Citus yet (CITUS_LEFT_OUT below).
 
 Prints TAP. The seed is printed at the start and with every failure; the
 same seed replays the same sequence (the database is created fresh). It
@@ -75,6 +82,22 @@ RES_BY_KIND = {TICKET: {"customer_response", "no_customer_response", "rejected",
                ACTION: {"completed", "unable_to_complete", "cancelled"}}
 CLOSING = {"spam", "unknown_sender", "cancelled", "merged"}
 
+# What --citus leaves out for now, and why (README "Scale out with Citus");
+# take an entry off when it works through the coordinator.
+CITUS_LEFT_OUT = {
+    "run_timers": "FOR UPDATE SKIP LOCKED over every shard",
+    "split": "the new tickets are not found from the shard (item N does not exist)",
+    "launch_case": "the new case is not found from the shard",
+    "log_time": "subqueries are not supported within INSERT queries",
+    "record_message": "outbound: non-IMMUTABLE functions in CASE/COALESCE; inbound on a closed item: "
+                      "a distributed query from a shard",
+    "sla": "SLA policies: clocks are not routed by tenant yet",
+    "notify": "NOTIFY from a shard's trigger: PREPARE TRANSACTION fails in a transaction that wrote on "
+              "two workers (and a listener on the coordinator would not hear it); workitem.notify = off",
+    "resolution_note": "categories that require a resolution note: the trigger's look for a note "
+                       "is a distributed query from a shard",
+}
+
 # category -> (feedback_window, require_resolution_note, days_to_wait), for
 # tickets and cases alike.
 CATEGORIES = {
@@ -93,14 +116,21 @@ ITEM_COLS = ("id, kind::text, status::text, wait_type::text, resolution::text, a
              "merged_into, feedback_window, require_resolution_note, days_to_wait, "
              "feedback_until < clock_timestamp() - interval '3 seconds' AS fb_over, "
              "feedback_until > clock_timestamp() + interval '3 seconds' AS fb_open, "
-             "i::text AS full_row")
+             "i::text AS full_row, tenant")
 FIELDS = ["id", "kind", "status", "wait_type", "resolution", "assignee", "title",
           "description", "category", "primary_contact", "requester", "parent_id", "case_id",
           "merged_into", "feedback_window", "require_resolution_note", "days_to_wait",
-          "fb_over", "fb_open", "full_row"]
+          "fb_over", "fb_open", "full_row", "tenant"]
 
 # The section 1 checks, shared with bench/load.sql and test/crash.sh.
 INVARIANTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "invariants.sql")
+
+
+OPS = ["create_ticket", "create_case", "insert_action", "submit", "start", "assign",
+       "unassign", "wait_more_info", "wait_until", "pause", "resume", "resolve",
+       "reopen", "close", "cancel", "record_message", "split", "merge",
+       "launch_case", "log_time", "update", "delete", "run_timers"]
+OP_WEIGHTS = [8, 4, 6, 6, 6, 4, 3, 5, 4, 3, 6, 9, 4, 3, 3, 8, 2, 2, 2, 2, 8, 2, 2]
 
 
 class Pred:
@@ -145,6 +175,11 @@ class Runner:
         self.refusals = {}
         self.crashed = False
         self.steps_done = 0
+        self.left_out = set(CITUS_LEFT_OUT) if args.citus else set()
+        self.tenants = ["default"] if args.tenants <= 1 else ["t%d" % k for k in range(1, args.tenants + 1)]
+        # The categories, with the resolution note requirement off when left out.
+        self.categories = {c: (w, n and "resolution_note" not in self.left_out, d)
+                           for c, (w, n, d) in CATEGORIES.items()}
 
     # -- reporting ------------------------------------------------------
     def bad(self, check, msg):
@@ -169,22 +204,36 @@ class Runner:
         return items, counts
 
     def setup(self):
-        self.dbname = create_scratch_db("workitem_random")
+        self.dbname = self.args.dbname or create_scratch_db("workitem_random")
         self.conn = psycopg2.connect(dbname=self.dbname)
         self.conn.autocommit = True
-        self.q("CREATE EXTENSION workitem")
+        if "notify" in self.left_out:
+            # for the workers' sessions too (Citus sends ALTER DATABASE there)
+            self.q('ALTER DATABASE "%s" SET workitem.notify = off' % self.dbname)
+            self.conn.close()
+            self.conn = psycopg2.connect(dbname=self.dbname)
+            self.conn.autocommit = True
+        if self.args.dbname:
+            # a database of the caller's (distributed): this run's rows only
+            self.q("SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS workitem; "
+                   "DROP VIEW IF EXISTS wi_bad_rows, wi_bad_events")
+            self.q("TRUNCATE workitem.category_config, workitem.sla_policy CASCADE")
+            self.q("TRUNCATE workitem.item CASCADE")
+        else:
+            self.q("CREATE EXTENSION workitem")
         with open(INVARIANTS_FILE) as f:
             self.q(f.read())
-        for cat, (win, note, days) in CATEGORIES.items():
+        for cat, (win, note, days) in self.categories.items():
             for kind in (TICKET, CASE):
                 self.q("INSERT INTO workitem.category_config VALUES (%s, %s, %s, %s, %s)",
                        (kind, cat, win, note, days))
         # SLA policies, so that the clocks are kept through random moves too.
-        self.q("""INSERT INTO workitem.sla_policy (name, kind, category, reopen_policy, stop_wait_types)
+        if "sla" not in self.left_out:
+            self.q("""INSERT INTO workitem.sla_policy (name, kind, category, reopen_policy, stop_wait_types)
                   VALUES ('t', 'ticket', NULL, 'new_cycle', '{more_info,follow_up}'),
                          ('tb', 'ticket', 'billing', 'reset', '{more_info}'),
                          ('c', 'case', NULL, 'continue', '{paused}')""")
-        self.q("""INSERT INTO workitem.sla_target (policy_id, target, working_time, business_days, clock_start)
+            self.q("""INSERT INTO workitem.sla_target (policy_id, target, working_time, business_days, clock_start)
                   SELECT id, 'resolution', interval '8 hours', NULL::int, 'submission' FROM workitem.sla_policy
                   UNION ALL SELECT id, 'first_response', NULL, 2, 'assignment' FROM workitem.sla_policy""")
         self.conn.autocommit = False
@@ -194,7 +243,8 @@ class Runner:
             self.conn.close()
         except Exception:
             pass
-        drop_scratch_db(self.dbname)
+        if not self.args.dbname:
+            drop_scratch_db(self.dbname)
 
     # -- random choices -------------------------------------------------
     def pick(self, items, kinds=None, pred=None):
@@ -216,7 +266,7 @@ class Runner:
         return "t%d" % self.rng.randrange(100000)
 
     def category(self):
-        return self.rng.choice(list(CATEGORIES) + [None, "unknown-cat"])
+        return self.rng.choice(list(self.categories) + [None, "unknown-cat"])
 
     # -- the model --------------------------------------------------------
     def window(self, r):
@@ -224,7 +274,7 @@ class Runner:
         if r["feedback_window"] is not None:
             return r["feedback_window"]
         if r["status"] == "draft" and r["category"] in CATEGORIES:
-            w = CATEGORIES[r["category"]][0]
+            w = self.categories[r["category"]][0]
             return None if w is None else (datetime.timedelta(0) if w == "0" else datetime.timedelta(days=1))
         return None
 
@@ -232,14 +282,14 @@ class Runner:
         if r["require_resolution_note"] is not None:
             return r["require_resolution_note"]
         if r["status"] == "draft" and r["category"] in CATEGORIES:
-            return CATEGORIES[r["category"]][1]
+            return self.categories[r["category"]][1]
         return False
 
     def days_to_wait(self, r):
         if r["days_to_wait"] is not None:
             return r["days_to_wait"]
         if r["status"] == "draft" and r["category"] in CATEGORIES:
-            return CATEGORIES[r["category"]][2]
+            return self.categories[r["category"]][2]
         return None
 
     @staticmethod
@@ -376,13 +426,8 @@ class Runner:
     def choose(self, items):
         """Returns (name, sql, args, target id or None, Pred, extra)."""
         rng = self.rng
-        op = rng.choices(
-            ["create_ticket", "create_case", "insert_action", "submit", "start", "assign",
-             "unassign", "wait_more_info", "wait_until", "pause", "resume", "resolve",
-             "reopen", "close", "cancel", "record_message", "split", "merge",
-             "launch_case", "log_time", "update", "delete", "run_timers"],
-            weights=[8, 4, 6, 6, 6, 4, 3, 5, 4, 3, 6, 9, 4, 3, 3, 8, 2, 2, 2, 2, 8, 2,
-                     2])[0]
+        op = rng.choices(OPS,
+            weights=[0 if o in self.left_out else w for o, w in zip(OPS, OP_WEIGHTS)])[0]
         extra = {}
         if op == "create_ticket":
             submit = rng.random() < 0.6
@@ -410,6 +455,8 @@ class Runner:
                 pred = fail("WI008")
             else:
                 pred = ok("to_do")
+            if c is not None:
+                extra["tenant"] = c["tenant"]  # an action is in its case's tenant
             return (op, "INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', %s, %s) RETURNING id",
                     [case_id, title], None, pred, extra)
 
@@ -524,7 +571,9 @@ class Runner:
             pred = self.pred_split_launch(r, "WI002" if blank(title) else None)
             return (op, "SELECT workitem.launch_case(%s, %s)", [target, title], target, pred, extra)
         if op == "merge":
-            into = self.pick(items) if rng.random() < 0.95 else target
+            # items relate only within a tenant
+            into = (self.pick(items, pred=lambda x: r is None or x["tenant"] == r["tenant"])
+                    if rng.random() < 0.95 else target)
             t = items.get(into)
             pred = self.pred_merge(r, t, into == target)
             return (op, "SELECT workitem.merge(%s, %s)", [target, into], target, pred, extra)
@@ -549,7 +598,8 @@ class Runner:
                 pred = fail("WI015")
             else:
                 pred = either(set(), {"23503"})  # gone, or still referenced
-            return (op, "DELETE FROM workitem.item WHERE id = %s", [target], target, pred, extra)
+            where, wargs = self.where_id(target, r)
+            return (op, "DELETE FROM workitem.item" + where, wargs, target, pred, extra)
         # run_timers: at a random moment from now to a few days ahead
         secs = rng.randrange(0, 8 * 86400)
         return (op, "SELECT workitem.run_timers(now() + make_interval(secs => %s), %s)",
@@ -598,12 +648,24 @@ class Runner:
             pred = self.pred_status_update(r, args[0])
         # else: no prediction; check_moves holds what any UPDATE must keep
         # (table edges, closed rows, reserved waits set only by the engine).
-        return ("update", "UPDATE workitem.item SET " + ", ".join(sets) + " WHERE id = %s RETURNING id",
-                args + [target], target, pred, {"what": what})
+        where, wargs = self.where_id(target, r)
+        return ("update", "UPDATE workitem.item SET " + ", ".join(sets) + where + " RETURNING id",
+                args + wargs, target, pred, {"what": what})
+
+    def where_id(self, target, r):
+        """WHERE for one item; with tenants, its tenant too (on Citus: one shard)."""
+        if len(self.tenants) == 1:
+            return " WHERE id = %s", [target]
+        return " WHERE id = %s AND tenant = %s", [target, r["tenant"] if r else self.tenants[0]]
 
     # -- running and checking -----------------------------------------------
     def run_op(self, name, sql, args, target, pred, extra, in_tx):
         before, bcounts = self.snapshot()
+        if len(self.tenants) > 1:
+            # the op works in its item's tenant; a new item in a random one
+            t = extra.get("tenant") or (before[target]["tenant"] if target in before
+                                        else self.rng.choice(self.tenants))
+            self.q("SELECT set_config('workitem.tenant', %s, true)", (t,))
         if in_tx:
             self.q("SAVEPOINT op")
         err = None
@@ -729,15 +791,18 @@ class Runner:
         """A starting population of every kind and status."""
         n = self.args.items
         for k in range(n):
-            cat = self.rng.choice(list(CATEGORIES))
+            cat = self.rng.choice(list(self.categories))
+            if len(self.tenants) > 1:
+                self.q("SET workitem.tenant = %s", (self.tenants[k % len(self.tenants)],))
             if k % 3 == 0:
                 self.q("SELECT id FROM workitem.create_case(%s, 'd', %s, NULL, %s)",
                        ("case %d" % k, cat, k % 2 == 0))
             else:
                 self.q("SELECT id FROM workitem.create_ticket(%s, 'd', %s, 'c@x', 'r@x', NULL, %s)",
                        ("ticket %d" % k, cat, k % 5 != 1))
-        cases = [r[0] for r in self.q("SELECT id FROM workitem.item WHERE kind = 'case'")]
-        for c in cases[: n // 4]:
+        cases = self.q("SELECT id, tenant FROM workitem.item WHERE kind = 'case' ORDER BY id")
+        for c, t in cases[: n // 4]:
+            self.q("SET workitem.tenant = %s", (t,))
             self.q("INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', %s, 'step')", (c,))
         self.conn.commit()
 
@@ -796,11 +861,18 @@ def main():
     ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--items", type=int, default=240, help="items created before the random steps")
     ap.add_argument("--seconds", type=float, default=40, help="stop after this long (0: no limit)")
+    ap.add_argument("--tenants", type=int, default=1, help="spread the items over this many tenants")
+    ap.add_argument("--dbname", default=None, help="an existing database (its workitem rows are emptied)")
+    ap.add_argument("--citus", action="store_true", help="leave out what does not work on Citus yet")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big") % 1000000
-    print("# random_ops seed=%d steps=%d items=%d (replay: test/random_ops.py --seed %d --steps %d)"
-          % (args.seed, args.steps, args.items, args.seed, args.steps))
+    extra = "".join([" --tenants %d" % args.tenants if args.tenants > 1 else "",
+                     " --citus" if args.citus else ""])
+    print("# random_ops seed=%d steps=%d items=%d%s (replay: test/random_ops.py --seed %d --steps %d%s)"
+          % (args.seed, args.steps, args.items, extra, args.seed, args.steps, extra))
+    if args.citus:
+        print("# left out on Citus: %s" % "; ".join("%s (%s)" % kv for kv in sorted(CITUS_LEFT_OUT.items())))
     sys.stdout.flush()
     run = Runner(args)
     try:
@@ -833,7 +905,7 @@ def main():
     wanted = {"create_ticket", "create_case", "insert_action", "submit", "start", "assign", "unassign",
               "wait_more_info", "wait_until", "pause", "resume", "resolve", "reopen", "close", "cancel",
               "record_message", "split", "merge", "launch_case", "log_time", "update", "delete",
-              "run_timers"}
+              "run_timers"} - run.left_out
     # Coverage means something only over a long enough run: below that, skipped.
     enough = 300
     if run.steps_done >= enough:

@@ -69,8 +69,21 @@ citus_cluster_start() {
         cluster_init "$dir/node$i" "shared_preload_libraries = 'citus'" \
             "citus.node_conninfo = 'sslmode=disable'" "max_prepared_transactions = 100" \
             "autovacuum = off" "fsync = off" || return 1
-        cluster_start "$dir/node$i" $((port + i)) "-c listen_addresses=127.0.0.1" || return 1
+        citus_node_start "$dir/node$i" $((port + i)) || return 1
     done
+}
+
+# citus_node_start <dir> <port>: cluster_start on 127.0.0.1 too; tried three
+# times, since the nodes' own connections take ephemeral ports, which may
+# hold the port a moment.
+citus_node_start() {
+    local _
+    for _ in 1 2 3; do
+        cluster_start "$1" "$2" "-c listen_addresses=127.0.0.1" 2>"$1/start.err" && return 0
+        sleep 2
+    done
+    cat "$1/start.err" >&2
+    return 1
 }
 
 citus_cluster_stop() {

@@ -21,12 +21,13 @@ WHERE NOT (
     AND (status <> 'in_progress' OR assignee IS NOT NULL)
     AND ((status = 'closed') = (closed_at IS NOT NULL)));
 
--- The last status event (a "created" or "status" row) of each item.
+-- The last status event (a "created" or "status" row) of each item (the
+-- tenant in the join: on Citus, a join of colocated shards).
 CREATE VIEW wi_bad_events AS
 SELECT i.id, i.status::text, e.what, e.new_value
 FROM workitem.item i
 LEFT JOIN LATERAL (SELECT what, new_value FROM workitem.event e
-                   WHERE e.item_id = i.id AND e.what IN ('created', 'status')
+                   WHERE e.item_id = i.id AND e.tenant = i.tenant AND e.what IN ('created', 'status')
                    ORDER BY e.id DESC LIMIT 1) e ON true
 WHERE e.what IS NULL
    OR CASE WHEN e.what = 'created' THEN split_part(e.new_value, ' ', 2) ELSE e.new_value END
