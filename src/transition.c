@@ -71,7 +71,7 @@ load_cols(Relation rel)
 		return;
 	if (!relcache_callback_set)
 	{
-		CacheRegisterRelcacheCallback(cols_invalidate, (Datum) 0);
+		wi_on_relcache(cols_invalidate);
 		relcache_callback_set = true;
 	}
 #define COL(f) cols.f = wi_attno(d, #f, "workitem.enforce_transition")

@@ -26,6 +26,11 @@
 extern bool wi_tenants(void);
 extern bool wi_citus(void);
 extern const char *wi_current_tenant(void);
+/* workitem.c: a relcache callback of the module (one slot of PostgreSQL's for all) */
+extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
+/* citus.c: this node's shards, for statements Citus would refuse */
+extern const char *wi_local_table(const char *relname, const char *tenant);
+extern const char *wi_local_sql(const char *sql, const char *tenant);
 /* operations.c */
 extern Datum wi_item_tenant(int64 id);
 extern int	wi_attno_opt(TupleDesc d, const char *name);
