@@ -954,6 +954,7 @@ enforce(ItemChange *c)
 			: wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]),
 			.assignee = text_or_null(&c->new, cols.assignee),
 			.assignee_changed = changed(c, cols.assignee), .now = c->now,
+			.tenant = c->tenant,
 		};
 
 		wi_worktime_on_move(&m);

@@ -254,18 +254,23 @@ typedef struct WiWorkMove
 	const char *assignee;		/* after the move; NULL: none */
 	bool		assignee_changed;
 	TimestampTz now;
+	const char *tenant;			/* the item's (NULL: a schema before 1.2.0) */
 } WiWorkMove;
 extern bool wi_worktime_tracking;
 extern int	wi_timer_max_running;
 extern void wi_worktime_on_move(const WiWorkMove *m);
-extern void wi_worktime_lock_open(int64 item_id, const char *what);
-extern void wi_worktime_log(int64 item_id, const char *what, const char *oldv, const char *newv,
-							const char *reason);
+extern void wi_worktime_lock_open(int64 item_id, const char *tenant, const char *what);
+extern void wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char *oldv,
+							const char *newv, const char *reason);
+extern const char *wi_worktime_tenant(int64 item_id);
+extern const char *wi_row_tenant(Relation rel, HeapTuple t);
 extern bool wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn);
 extern void wi_refuse_immutable(int64 item_id, const char *what, int64 id, const char *col);
 extern char *wi_timestamptz_text(TimestampTz t);
 extern char *wi_interval_text(Datum iv);
 extern int	wi_worktime_run(TimestampTz at, int budget);
+/* timers.c: on Citus, the tenant run_timers_tenant() works for; else NULL */
+extern const char *wi_timers_tenant;
 
 /* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */
 struct _SPI_plan;
