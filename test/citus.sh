@@ -167,6 +167,34 @@ run_suites() {
 # coordinator (issue 14: each routed by the item's tenant to its node).
 clock_suites() {
     local db=$1 a=$2 b=$3 t id got
+    # before any SLA policy: messages and work time alone
+    for t in $a $b; do
+        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Follow $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
+        cq 0 "$db" "SELECT workitem.resolve($id, 'customer_response', 'done'); SELECT workitem.close($id)" >/dev/null 2>&1
+        check "tenant $t: an inbound message on a closed ticket starts a follow-up ticket in the tenant, with the message" \
+            same "$(cq 0 "$db" "SELECT workitem.record_message($id, 'inbound', 'email', 'again', 'broken again', 'c@$t') > 0;
+                SELECT i.tenant || ':' || i.status || ':' || count(m.id) FROM workitem.item i
+                  JOIN workitem.message m ON m.item_id = i.id AND m.tenant = i.tenant
+                 WHERE i.follows_id = $id AND i.tenant = '$t' AND m.direction = 'inbound' GROUP BY i.tenant, i.status" 2>&1 | tail -n 1)" "$t:to_do:1"
+        # work time: log_time, a timer started and stopped, an expense
+        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Work $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
+        got=$(for op in "(workitem.log_time($id, '1 hour', 'onsite')).resource" "(workitem.start_timer($id)).resource" \
+                        "(workitem.start_timer($id)).resource" "(workitem.stop_timer($id)) IS NULL" \
+                        "(workitem.add_expense($id, 'expense', 'taxi', 1, 12.5, 'EUR')).currency" \
+                        "(workitem.start_timer($id, 'bob')).resource" "(workitem.resolve($id, 'customer_response', 'ok')).status" \
+                        "(SELECT count(*) FROM workitem.timer WHERE item_id = $id AND tenant = '$t')"; do
+                  cq 0 "$db" "SET workitem.actor = 'alice'; SELECT $op" 2>&1
+              done | tr '\n' ' ')
+        check "tenant $t: log_time, start_timer (twice), stop_timer, add_expense; resolving stops the running timer" \
+            same "$got" "alice alice alice t EUR bob resolved 0 "
+        check "tenant $t: the work time's log rows are in the item's log, the timers' with the session's actor" \
+            same "$(cq 0 "$db" "SELECT string_agg(what || CASE WHEN what = 'timer' THEN ':' || actor ELSE '' END, ',' ORDER BY id)
+                                FROM workitem.history($id)
+                                WHERE what IN ('time_entry', 'expense', 'timer') AND (what <> 'timer' OR new_value LIKE 'running%')" 2>&1)" \
+                 "time_entry,timer:alice,expense,timer:alice"
+    done
     check "an SLA policy for tickets, 1 hour to the first response, 8 to the resolution (reference tables)" \
         cq 0 "$db" "INSERT INTO workitem.sla_policy (name, kind, warn_at) VALUES ('tickets', 'ticket', '{0.5}');
                     INSERT INTO workitem.sla_target (policy_id, target, working_time)
@@ -194,31 +222,6 @@ clock_suites() {
         check "tenant $t: the clock log (start, pause, resume, met)" \
             same "$(cq 0 "$db" "SELECT string_agg(event, ',' ORDER BY id) FROM workitem.sla_clock_event
                                 WHERE item_id = $id AND tenant = '$t' AND target = 'first_response'" 2>&1)" "start,pause,resume,met"
-        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
-            SELECT id FROM workitem.create_ticket('Follow $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
-        cq 0 "$db" "SELECT workitem.resolve($id, 'customer_response', 'done'); SELECT workitem.close($id)" >/dev/null 2>&1
-        check "tenant $t: an inbound message on a closed ticket starts a follow-up ticket in the tenant, with the message" \
-            same "$(cq 0 "$db" "SELECT workitem.record_message($id, 'inbound', 'email', 'again', 'broken again', 'c@$t') > 0;
-                SELECT i.tenant || ':' || i.status || ':' || count(m.id) FROM workitem.item i
-                  JOIN workitem.message m ON m.item_id = i.id AND m.tenant = i.tenant
-                 WHERE i.follows_id = $id AND i.tenant = '$t' AND m.direction = 'inbound' GROUP BY i.tenant, i.status" 2>&1 | tail -n 1)" "$t:to_do:1"
-        # work time: log_time, a timer started and stopped, an expense
-        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
-            SELECT id FROM workitem.create_ticket('Work $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
-        got=$(for op in "(workitem.log_time($id, '1 hour', 'onsite')).resource" "(workitem.start_timer($id)).resource" \
-                        "(workitem.start_timer($id)).resource" "(workitem.stop_timer($id)) IS NULL" \
-                        "(workitem.add_expense($id, 'expense', 'taxi', 1, 12.5, 'EUR')).currency" \
-                        "(workitem.start_timer($id, 'bob')).resource" "(workitem.resolve($id, 'customer_response', 'ok')).status" \
-                        "(SELECT count(*) FROM workitem.timer WHERE item_id = $id AND tenant = '$t')"; do
-                  cq 0 "$db" "SET workitem.actor = 'alice'; SELECT $op" 2>&1
-              done | tr '\n' ' ')
-        check "tenant $t: log_time, start_timer (twice), stop_timer, add_expense; resolving stops the running timer" \
-            same "$got" "alice alice alice t EUR bob resolved 0 "
-        check "tenant $t: the work time's log rows are in the item's log, the timers' with the session's actor" \
-            same "$(cq 0 "$db" "SELECT string_agg(what || CASE WHEN what = 'timer' THEN ':' || actor ELSE '' END, ',' ORDER BY id)
-                                FROM workitem.history($id)
-                                WHERE what IN ('time_entry', 'expense', 'timer') AND (what <> 'timer' OR new_value LIKE 'running%')" 2>&1)" \
-                 "time_entry,timer:alice,expense,timer:alice"
     done
     check "clock_used() in a fresh session through the coordinator (calendars read on the shards' nodes)" \
         same "$(cq 0 "$db" "SELECT count(*) > 0 FROM workitem.sla_clock
