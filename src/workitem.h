@@ -5,6 +5,7 @@
 #define WORKITEM_H
 
 #include "postgres.h"
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
