@@ -4,7 +4,7 @@
 -- relate (WI023); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
 BEGIN;
-SELECT plan(39);
+SELECT plan(42);
 SET LOCAL workitem.actor = 'tess';
 
 SELECT is(workitem.current_tenant(), 'default', 'workitem.tenant defaults to ''default''');
@@ -139,6 +139,18 @@ SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute(inte
           'workitem_admin may not call distribute()');
 SELECT ok(NOT has_function_privilege('public', 'workitem.distribute(integer)', 'EXECUTE'),
           'nor may PUBLIC');
+
+-- The Citus helpers that run_timers(), start_timer() and stop_timer() call
+-- on the node of a tenant's shards: refused on plain PostgreSQL.
+SELECT throws_ok($$SELECT workitem.run_timers_tenant('default', now(), 10)$$, '0A000',
+                 'workitem.run_timers_tenant() is for a database distributed by Citus',
+                 'run_timers_tenant() is refused without Citus (0A000)');
+SELECT throws_ok($$SELECT workitem.start_timer_on('default', 1, 'bob', 'bob')$$, '0A000',
+                 'workitem.start_timer_on() is for a database distributed by Citus',
+                 'start_timer_on() too');
+SELECT throws_ok($$SELECT workitem.stop_timer_on('default', 1, 'bob', 'bob')$$, '0A000',
+                 'workitem.stop_timer_on() is for a database distributed by Citus',
+                 'stop_timer_on() too');
 
 SELECT * FROM finish();
 ROLLBACK;
