@@ -448,7 +448,7 @@ load_attached(TriggerData *td)
 		ctl.hcxt = attached_cxt;
 		attached = hash_create("workitem attached tables", 16, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(invalidate_attached, (Datum) 0);
+		wi_on_relcache(invalidate_attached);
 	}
 	e = hash_search(attached, &tgoid, HASH_FIND, NULL);
 	if (e != NULL && e->valid && e->a != NULL)

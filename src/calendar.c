@@ -522,6 +522,18 @@ date_to_day(Datum d)
 }
 
 /*
+ * A calendar is loaded where it is used, also inside a query Citus pushed
+ * to a shard (a view calling clock_used()), where reading the reference
+ * tables by their names is refused as a nested distributed query: on
+ * Citus, their placement on this node is read instead (src/citus.c).
+ */
+static const char *
+local_sql(const char *sql)
+{
+	return wi_citus() ? wi_local_sql(sql, NULL) : sql;
+}
+
+/*
  * The time zone of a calendar, by name (WI017 when there is no such
  * calendar). With `lock`, the calendar row is locked so that it stays
  * while the caller writes its holidays. The caller is connected to SPI.
@@ -536,8 +548,8 @@ wi_calendar_zone(const char *name, bool lock)
 
 	if (SPI_execute_with_args(lock ? "SELECT time_zone FROM workitem.calendar "
 							  "WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE"
-							  : "SELECT time_zone FROM workitem.calendar "
-							  "WHERE name OPERATOR(pg_catalog.=) $1",
+							  : local_sql("SELECT time_zone FROM workitem.calendar "
+										  "WHERE name OPERATOR(pg_catalog.=) $1"),
 							  1, argtypes, args, NULL, !lock, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading calendar failed");
 	if (SPI_processed == 0)
@@ -581,8 +593,8 @@ load_calendar(Calendar *cal)
 	cal->tz = wi_calendar_zone(cal->name, false);
 
 	/* Working hours per weekday */
-	if (SPI_execute_with_args("SELECT weekday, starts, ends FROM workitem.calendar_hours "
-							  "WHERE calendar OPERATOR(pg_catalog.=) $1",
+	if (SPI_execute_with_args(local_sql("SELECT weekday, starts, ends FROM workitem.calendar_hours "
+										"WHERE calendar OPERATOR(pg_catalog.=) $1"),
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading calendar hours failed");
 	old = MemoryContextSwitchTo(cal->cxt);
@@ -611,9 +623,9 @@ load_calendar(Calendar *cal)
 	MemoryContextSwitchTo(old);
 
 	/* Holidays: whole days, or closed from starts to ends */
-	if (SPI_execute_with_args("SELECT day, COALESCE(starts, '00:00'), COALESCE(ends, '24:00') "
-							  "FROM workitem.calendar_holiday "
-							  "WHERE calendar OPERATOR(pg_catalog.=) $1 ORDER BY day",
+	if (SPI_execute_with_args(local_sql("SELECT day, COALESCE(starts, '00:00'), COALESCE(ends, '24:00') "
+										"FROM workitem.calendar_holiday "
+										"WHERE calendar OPERATOR(pg_catalog.=) $1 ORDER BY day"),
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading holidays failed");
 	old = MemoryContextSwitchTo(cal->cxt);
@@ -684,7 +696,7 @@ get_calendar(text *name)
 #else
 								HASH_ELEM | HASH_CONTEXT);
 #endif
-		CacheRegisterRelcacheCallback(invalidate_calendars, (Datum) 0);
+		wi_on_relcache(invalidate_calendars);
 	}
 	e = hash_search(calendars, key, HASH_FIND, NULL);
 	if (e != NULL && e->valid)

@@ -96,6 +96,12 @@ text_col(HeapTuple t, TupleDesc d, int col)
 	return isnull ? NULL : TextDatumGetCString(v);
 }
 
+static const char *
+local_sql(const char *sql)
+{
+	return wi_citus() ? wi_local_sql(sql, NULL) : sql;
+}
+
 static void
 load(void)
 {
@@ -105,7 +111,7 @@ load(void)
 
 	if (!callbacks_set)
 	{
-		CacheRegisterRelcacheCallback(config_invalidate, (Datum) 0);
+		wi_on_relcache(config_invalidate);
 		RegisterXactCallback(config_xact_end, NULL);
 		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "workitem config",
 										  ALLOCSET_SMALL_SIZES);
@@ -118,8 +124,9 @@ load(void)
 
 	SPI_connect();
 	wi_become_owner(&user);
-	if (wi_execute("SELECT id, enabled, kind, category, priority, stop_wait_types, reopen_policy, warn_at "
-				   "FROM workitem.sla_policy", 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+	/* Citus: this node's placements (src/citus.c), readable inside a shard's query too */
+	if (wi_execute(local_sql("SELECT id, enabled, kind, category, priority, stop_wait_types, reopen_policy, warn_at "
+							 "FROM workitem.sla_policy"), 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading sla_policy failed");
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.policies = palloc0(sizeof(Policy) * Max(SPI_processed, 1));
@@ -162,11 +169,11 @@ load(void)
 	MemoryContextSwitchTo(old);
 
 	/* auto_timer came with 1.2.0: a database not yet upgraded has none */
-	if (wi_execute(get_attnum(cache.category_relid, "auto_timer") != InvalidAttrNumber
-				   ? "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait, auto_timer "
-				   "FROM workitem.category_config"
-				   : "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait "
-				   "FROM workitem.category_config", 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
+	if (wi_execute(local_sql(get_attnum(cache.category_relid, "auto_timer") != InvalidAttrNumber
+							 ? "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait, auto_timer "
+							 "FROM workitem.category_config"
+							 : "SELECT kind, category, feedback_window, require_resolution_note, days_to_wait "
+							 "FROM workitem.category_config"), 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading category_config failed");
 	old = MemoryContextSwitchTo(cache.cxt);
 	cache.categories = palloc0(sizeof(Category) * Max(SPI_processed, 1));
@@ -309,5 +316,19 @@ workitem_config_changed(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.config_changed() must be called as a trigger")));
 	CacheInvalidateRelcache(td->tg_relation);
+	/*
+	 * On Citus the trigger fires on this node's placement of the table (a
+	 * shard, another relation): the caches of this node know the table by
+	 * its name. Either table's invalidation reloads the whole cache.
+	 */
+	if (RelationGetNamespace(td->tg_relation) == wi_namespace() &&
+		strcmp(RelationGetRelationName(td->tg_relation), "sla_policy") != 0 &&
+		strcmp(RelationGetRelationName(td->tg_relation), "category_config") != 0)
+	{
+		Oid			shell = get_relname_relid("sla_policy", wi_namespace());
+
+		if (OidIsValid(shell))
+			CacheInvalidateRelcacheByRelid(shell);
+	}
 	return PointerGetDatum(NULL);
 }

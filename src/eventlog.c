@@ -219,7 +219,7 @@ target_open(LogTable *t, const char *tenant)
 
 	if (!callback_set)
 	{
-		CacheRegisterRelcacheCallback(target_invalidate, (Datum) 0);
+		wi_on_relcache(target_invalidate);
 		callback_set = true;
 	}
 	if (wi_citus())

@@ -120,6 +120,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	bool	   *repl;
 	int64		item_id;
 	HeapTuple	newtuple;
+	const char *tenant;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -129,6 +130,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	if (wi_restoring_dump(td))
 		return PointerGetDatum(td->tg_trigtuple);
 	d = RelationGetDescr(td->tg_relation);
+	tenant = wi_row_tenant(td->tg_relation, td->tg_trigtuple);	/* the item's */
 #define COL(f, name) c.f = wi_attno(d, name, "workitem.on_expense")
 	COL(id, "id"); COL(item, "item_id"); COL(kind, "kind"); COL(description, "description");
 	COL(quantity, "quantity"); COL(unit_price, "unit_price"); COL(currency, "currency");
@@ -143,8 +145,8 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		item_id = DatumGetInt64(ov[c.item]);
-		wi_worktime_lock_open(item_id, "products and expenses");
-		wi_worktime_log(item_id, "expense", expense_text(ov, on, &c), NULL, "deleted");
+		wi_worktime_lock_open(item_id, tenant, "products and expenses");
+		wi_worktime_log(item_id, tenant, "expense", expense_text(ov, on, &c), NULL, "deleted");
 		return PointerGetDatum(td->tg_trigtuple);
 	}
 
@@ -168,7 +170,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 			wi_refuse_immutable(DatumGetInt64(ov[c.item]), "expense", DatumGetInt64(ov[c.id]), "item");
 	}
 	check_expense(nv, nn, repl, &c, item_id);
-	wi_worktime_lock_open(item_id, "products and expenses");
+	wi_worktime_lock_open(item_id, tenant, "products and expenses");
 	{
 		char	   *oldv = ov == NULL ? NULL : expense_text(ov, on, &c);
 		char	   *newv = expense_text(nv, nn, &c);
@@ -177,7 +179,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 		if (oldv == NULL || strcmp(oldv, newv) != 0 ||
 			!wi_datum_same(d, c.at, ov[c.at], on[c.at], nv[c.at], nn[c.at]) ||
 			!wi_datum_same(d, c.author, ov[c.author], on[c.author], nv[c.author], nn[c.author]))
-			wi_worktime_log(item_id, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
+			wi_worktime_log(item_id, tenant, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
 	}
 	return PointerGetDatum(heap_modify_tuple(newtuple, d, nv, nn, repl));
 }
@@ -187,10 +189,10 @@ PG_FUNCTION_INFO_V1(workitem_add_expense);
 Datum
 workitem_add_expense(PG_FUNCTION_ARGS)
 {
-	Oid			types[8] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
+	Oid			types[9] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
 	TIMESTAMPTZOID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8];
+	Datum		values[9];
+	char		nulls[9];
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
@@ -204,8 +206,22 @@ workitem_add_expense(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
+	/* Citus: the item's tenant read first (no subquery in VALUES there), routed by it */
+	if (wi_citus())
+	{
+		const char *tenant = wi_worktime_tenant(DatumGetInt64(values[0]));
+
+		types[8] = TEXTOID;
+		values[8] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
+		nulls[8] = tenant ? ' ' : 'n';
+		if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant) "
+					   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8, "
+					   "COALESCE($9, workitem.current_tenant())) RETURNING *",
+					   9, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "workitem: adding the expense failed");
+	}
 	/* the item's tenant; an unknown item is the foreign key's error */
-	if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant) "
+	else if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant) "
 				   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8, "
 				   "COALESCE((SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1), workitem.current_tenant())) RETURNING *",
 				   8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)

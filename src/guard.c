@@ -58,7 +58,7 @@ identity_sequence(Relation rel, int idcol)
 	}
 	if (!seq_callback_set)
 	{
-		CacheRegisterRelcacheCallback(seq_invalidate, (Datum) 0);
+		wi_on_relcache(seq_invalidate);
 		seq_callback_set = true;
 	}
 #if PG_VERSION_NUM >= 170000

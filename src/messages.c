@@ -101,26 +101,35 @@ move_item(MsgItem *it, const char *set, const char *reason, int nextra, Datum *e
 
 /* A new ticket that follows a closed item; returns its id. */
 static int64
-follow_up_ticket(int64 closed_id, Datum subject, bool subject_null,
+follow_up_ticket(int64 closed_id, Datum tenant, Datum subject, bool subject_null,
 				 Datum body, bool body_null)
 {
 	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		values[3] = {Int64GetDatum(closed_id), subject, body};
 	char		nulls[3] = {' ', subject_null ? 'n' : ' ', body_null ? 'n' : ' '};
 	bool		isnull;
+	const char *sql;
 
-	/* Submitted at once when it has what a submission needs. */
-	wi_engine_exec("INSERT INTO workitem.item (kind, status, follows_id, title, description, "
-					 " category, primary_contact, requester, priority, highlighted[[, tenant]]) "
-					 "SELECT 'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
+	/*
+	 * Submitted at once when it has what a submission needs. On Citus the
+	 * trigger runs on the shard, where Citus refuses this INSERT ... SELECT
+	 * (a distributed query nested in a shard's): it runs on this node's
+	 * shard of the tenant, plain PostgreSQL there (src/citus.c), its id
+	 * drawn here (a shard has no identity default) from the node's range.
+	 */
+	sql = "INSERT INTO workitem.item ({{id, }}kind, status, follows_id, title, description, "
+		" category, primary_contact, requester, priority, highlighted[[, tenant]]) "
+		"SELECT {{pg_catalog.nextval('workitem.item_id_seq'::pg_catalog.regclass), }}'ticket', CASE WHEN pg_catalog.btrim(COALESCE($2, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE($3, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(category, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(primary_contact, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  AND pg_catalog.btrim(COALESCE(requester, '')) OPERATOR(pg_catalog.<>) '' "
 					 "  THEN 'to_do'::workitem.status ELSE 'draft'::workitem.status END, "
 					 " id, $2, $3, category, primary_contact, requester, priority, true[[, tenant]] "
-					 "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id",
-					 3, types, values, nulls);
+					 "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id";
+	if (tenant != (Datum) 0 && wi_citus())
+		sql = wi_local_sql(sql, TextDatumGetCString(tenant));
+	wi_engine_exec(sql, 3, types, values, nulls);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -251,7 +260,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 		item_id = wi_citus() && it.tenant
 			? wi_follow_up_routed(it.id, TextDatumGetCString(it.tenant), v[c_subject], n[c_subject],
 								  v[c_body], n[c_body], actor)
-			: follow_up_ticket(it.id, v[c_subject], n[c_subject], v[c_body], n[c_body]);
+			: follow_up_ticket(it.id, it.tenant, v[c_subject], n[c_subject], v[c_body], n[c_body]);
 		v[c_item] = Int64GetDatum(item_id);
 		repl[c_item] = true;
 		ev.item_id = it.id;

@@ -27,20 +27,49 @@
 
 #include "workitem.h"
 
-static void
-clock_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+/*
+ * The row "values" the trigger sees are not in the table yet (BEFORE
+ * trigger), so the item's attributes are passed in, not read back.
+ */
+typedef struct SlaItem
 {
-	int			ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
+	int64		id;
+	const char *tenant;
+	TimestampTz now;
+	bool		assigned;
+	bool		local;			/* Citus: statements on this node's shards */
+} SlaItem;
+
+/*
+ * The SlaItem's statement; on Citus against this node's shards of the
+ * item's tenant (src/citus.c): Citus refuses what these statements do on
+ * its distributed tables (an UPDATE calling business_time() on columns,
+ * such calls in CASE and COALESCE, an INSERT from a modifying CTE).
+ */
+#define clock_exec(sql, ...) clock_exec_(it, sql, __VA_ARGS__)
+
+static void
+clock_exec_(const SlaItem *it, const char *sql, int nargs, Oid *types, Datum *values,
+			const char *nulls, int expect)
+{
+	int			ret;
+
+	if (it->local)
+		sql = wi_local_sql(sql, it->tenant);
+	ret = wi_execute(sql, nargs, types, values, nulls, false, 0);
 
 	if (ret != expect)
 		elog(ERROR, "workitem: SLA clock statement failed (%s): %s",
 			 SPI_result_code_string(ret), sql);
 }
 
+/* Citus: a shard has no identity default; the id from this node's range */
+#define NEXT_ID(table) "pg_catalog.nextval('workitem." table "_id_seq'::pg_catalog.regclass)"
+
 /* Log the clocks an UPDATE ... RETURNING * just changed. */
 #define LOG_CLOCKS(event, reason) \
-	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]])" \
-	" SELECT id, item_id, target, cycle, " event ", used, due_at, " reason "[[, tenant]] FROM u"
+	" INSERT INTO workitem.sla_clock_event ({{id, }}clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]])" \
+	" SELECT {{" NEXT_ID("sla_clock_event") ", }}id, item_id, target, cycle, " event ", used, due_at, " reason "[[, tenant]] FROM u"
 
 /* Citus: a clock statement is routed by its item's tenant (see plans.c). */
 #define BY_TENANT(param) "{{ AND tenant OPERATOR(pg_catalog.=) " param "}}"
@@ -61,17 +90,6 @@ match_policy(const WiSlaChange *ch)
 	"CASE WHEN t.working_time IS NOT NULL THEN t.working_time ELSE " \
 	" workitem.business_time(p.calendar, $2, workitem.end_of_working_day(p.calendar, $2, t.business_days)) END"
 
-/*
- * The row "values" the trigger sees are not in the table yet (BEFORE
- * trigger), so the item's attributes are passed in, not read back.
- */
-typedef struct SlaItem
-{
-	int64		id;
-	const char *tenant;
-	TimestampTz now;
-	bool		assigned;
-} SlaItem;
 
 static void
 create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
@@ -83,8 +101,8 @@ create_clocks(SlaItem *it, int64 policy_id, const char *clock_start, int cycle)
 
 	/* Running clocks start now; clocks that start at assignment wait. */
 	clock_exec(psprintf("WITH u AS (INSERT INTO workitem.sla_clock"
-				  " (item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at[[, tenant]])"
-				  " SELECT $1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
+				  " ({{id, }}item_id, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at[[, tenant]])"
+				  " SELECT {{" NEXT_ID("sla_clock") ", }}$1, t.target, $4, p.id, p.calendar, " TARGET_TIME ","
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN 'running' ELSE 'pending' END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
 				  "  CASE WHEN t.clock_start OPERATOR(pg_catalog.=) 'submission' OR %s THEN $2 END,"
@@ -238,7 +256,7 @@ reopen_policy(int64 policy_id)
 static int64
 on_change(const WiSlaChange *ch)
 {
-	SlaItem		it = {ch->id, ch->tenant, ch->now, ch->assigned};
+	SlaItem		it = {ch->id, ch->tenant, ch->now, ch->assigned, ch->tenant != NULL && wi_citus()};
 	int64		policy = ch->policy_id;
 	bool		was_done = ch->from == WI_RESOLVED || ch->from == WI_CLOSED;
 	bool		is_done = ch->to == WI_RESOLVED || ch->to == WI_CLOSED;
@@ -278,7 +296,7 @@ on_change(const WiSlaChange *ch)
 				Oid			types[2] = {INT8OID, TEXTOID};
 				Datum		values[2] = {Int64GetDatum(ch->id), TENANT_DATUM(&it)};
 
-				clock_exec("UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
+				clock_exec_(&it, "UPDATE workitem.sla_clock SET used = '0' WHERE item_id OPERATOR(pg_catalog.=) $1"
 					 BY_TENANT("$2") " AND target OPERATOR(pg_catalog.=) 'resolution'",
 					 2, types, values, NULL, SPI_OK_UPDATE);
 			}
@@ -316,7 +334,8 @@ wi_sla_on_change(const WiSlaChange *ch)
 void
 wi_sla_first_response(int64 item_id, const char *tenant)
 {
-	SlaItem		it = {item_id, tenant, GetCurrentTransactionStartTimestamp(), false};
+	SlaItem		it = {item_id, tenant, GetCurrentTransactionStartTimestamp(), false,
+					   tenant != NULL && wi_citus()};
 	WiSavedUser user;
 
 	SPI_connect();

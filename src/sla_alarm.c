@@ -133,9 +133,12 @@ clock_event(int64 clock_id, const char *tenant, int64 item_id, const char *targe
 int
 wi_sla_run_alarms(TimestampTz at, int budget)
 {
-	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
-	Oid			upd_types[3] = {INT8OID, NUMERICARRAYOID, TIMESTAMPTZOID};
-	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	Oid			sel_types[3] = {TIMESTAMPTZOID, INT4OID, TEXTOID};
+	Oid			upd_types[4] = {INT8OID, NUMERICARRAYOID, TIMESTAMPTZOID, TEXTOID};
+	/* Citus: one tenant's clocks, routed by it (timers.c) */
+	Datum		sel[3] = {TimestampTzGetDatum(at), Int32GetDatum(budget),
+	wi_timers_tenant ? CStringGetTextDatum(wi_timers_tenant) : (Datum) 0};
+	char		sel_nulls[3] = {' ', ' ', wi_timers_tenant ? ' ' : 'n'};
 	SPITupleTable *tt;
 	int			n,
 				flagged = 0;
@@ -143,18 +146,30 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 	SPIPlanPtr	plan_alarms,
 				plan_clock_fired;
 
-	plan_alarms = wi_plan(
-			"SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
-			" c.since, c.due_at, c.warned, c.breached_at, p.warn_at[[, c.tenant]] "
-			"FROM workitem.sla_clock c LEFT JOIN workitem.sla_policy p "
-			" ON p.id OPERATOR(pg_catalog.=) c.policy_id "
-			"WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
-			"AND c.state OPERATOR(pg_catalog.=) 'running' "
-			"ORDER BY c.alarm_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED", 2, sel_types);
+	/*
+	 * Citus: one tenant's clocks, and the policies' thresholds from the
+	 * config cache (a join with the reference table is not routed by the
+	 * tenant, which a delegated function must do).
+	 */
+	plan_alarms = wi_timers_tenant
+		? wi_plan("SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
+				  " c.since, c.due_at, c.warned, c.breached_at, c.policy_id, c.tenant "
+				  "FROM workitem.sla_clock c "
+				  "WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
+				  "AND c.state OPERATOR(pg_catalog.=) 'running' AND c.tenant OPERATOR(pg_catalog.=) $3 "
+				  "ORDER BY c.alarm_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED", 3, sel_types)
+		: wi_plan("SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
+				  " c.since, c.due_at, c.warned, c.breached_at, p.warn_at[[, c.tenant]] "
+				  "FROM workitem.sla_clock c LEFT JOIN workitem.sla_policy p "
+				  " ON p.id OPERATOR(pg_catalog.=) c.policy_id "
+				  "WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
+				  "AND c.state OPERATOR(pg_catalog.=) 'running' "
+				  "ORDER BY c.alarm_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED", 2, sel_types);
 	plan_clock_fired = wi_plan("UPDATE workitem.sla_clock SET warned = $2, breached_at = $3 "
-							   "WHERE id OPERATOR(pg_catalog.=) $1", 3, upd_types);
+							   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $4}}",
+							   4, upd_types);
 
-	if (SPI_execute_plan(plan_alarms, sel, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_alarms, sel, sel_nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading SLA clocks failed");
 	n = (int) SPI_processed;
 	tt = SPI_tuptable;
@@ -178,7 +193,8 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		Datum		warned_d = SPI_getbinval(t, d, 10, &isnull);
 		Datum		breached_d = SPI_getbinval(t, d, 11, &breached_null);
 		Datum		warn_at_d = SPI_getbinval(t, d, 12, &isnull);
-		bool		no_policy = isnull;
+		bool		no_policy = isnull ||
+			(wi_timers_tenant && !wi_config_warn_at(DatumGetInt64(warn_at_d), &warn_at_d));
 		char	   *tenant = d->natts >= 13 ? TextDatumGetCString(SPI_getbinval(t, d, 13, &isnull)) : NULL;
 		Datum	   *warned,
 				   *warn_at = NULL;
@@ -187,8 +203,8 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		int64		used_now = wi_clock_used_at(calendar, used, false, since, at);
 		bool		breached = !breached_null;
 		bool		fired = false;
-		Datum		upd[3];
-		char		upd_nulls[3] = {' ', ' ', ' '};
+		Datum		upd[4];
+		char		upd_nulls[4] = {' ', ' ', ' ', sel_nulls[2]};
 		WiEvent		ev = {0};
 
 		if (!no_policy)
@@ -235,6 +251,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		upd[1] = numeric_array_datum(warned, nwarned);
 		upd[2] = breached_d;
 		upd_nulls[2] = breached ? ' ' : 'n';
+		upd[3] = sel[2];
 		if (SPI_execute_plan(plan_clock_fired, upd, upd_nulls, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "workitem.run_timers: updating SLA clock %lld failed", (long long) clock_id);
 		if (fired)

@@ -79,7 +79,8 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 						(long long) item_id),
 				 errhint("Use start_timer() and stop_timer(), or leave tracked out.")));
 	/* A closed item's work time is frozen; the lock keeps a close from racing in. */
-	wi_worktime_lock_open(item_id, "time entries");
+	wi_worktime_lock_open(item_id, c_tenant < 0 || n[c_tenant] ? NULL : TextDatumGetCString(v[c_tenant]),
+						  "time entries");
 	if (n[c_resource])
 	{
 		v[c_resource] = CStringGetTextDatum(wi_actor());
@@ -132,9 +133,9 @@ PG_FUNCTION_INFO_V1(workitem_log_time);
 Datum
 workitem_log_time(PG_FUNCTION_ARGS)
 {
-	Oid			types[5] = {INT8OID, INTERVALOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[5];
-	char		nulls[5];
+	Oid			types[6] = {INT8OID, INTERVALOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[6];
+	char		nulls[6];
 	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -147,8 +148,31 @@ workitem_log_time(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	SPI_connect();
-	/* the item's tenant; an unknown item is the foreign key's error */
-	if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at[[, tenant]]) "
+	/*
+	 * The item's tenant; an unknown item is the foreign key's error. Citus
+	 * refuses a subquery in VALUES and routes by the tenant: it is read
+	 * first there, and passed.
+	 */
+	if (wi_citus())
+	{
+		const char *tenant = wi_worktime_tenant(DatumGetInt64(values[0]));
+
+		types[5] = TEXTOID;
+		values[5] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
+		nulls[5] = tenant ? ' ' : 'n';
+		/* the resource defaults to this session's actor, which the node's trigger cannot see */
+		if (nulls[3] == 'n')
+		{
+			values[3] = CStringGetTextDatum(wi_actor());
+			nulls[3] = ' ';
+		}
+		if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at, tenant) "
+					   "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now()), "
+					   "COALESCE($6, workitem.current_tenant())) RETURNING *",
+					   6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "workitem: logging time failed");
+	}
+	else if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at[[, tenant]]) "
 							  "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now())"
 							  "[[, COALESCE((SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1),"
 							  "  workitem.current_tenant())]]) RETURNING *",
@@ -180,6 +204,7 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 	bool	   *on, *nn = NULL;
 	int			c_id, c_item, c_resource, c_duration, c_note, c_started, c_created, c_tracked;
 	int64		item_id;
+	const char *tenant;			/* the item's (the key (item_id, tenant) holds it) */
 	bool		owner;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -200,12 +225,13 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 	on = palloc(sizeof(bool) * d->natts);
 	heap_deform_tuple(td->tg_trigtuple, d, ov, on);
 	item_id = DatumGetInt64(ov[c_item]);
+	tenant = wi_row_tenant(td->tg_relation, td->tg_trigtuple);
 	owner = wi_owns_table(td->tg_relation);
 
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
-		wi_worktime_lock_open(item_id, "time entries");
-		wi_worktime_log(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource), NULL,
+		wi_worktime_lock_open(item_id, tenant, "time entries");
+		wi_worktime_log(item_id, tenant, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource), NULL,
 				  "deleted");
 		return PointerGetDatum(td->tg_trigtuple);
 	}
@@ -230,12 +256,12 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 				 errmsg("item %lld: time entry #%lld needs a duration",
 						(long long) item_id, (long long) DatumGetInt64(ov[c_id]))));
 	check_time_entry(item_id, nv[c_duration], nn[c_started], nv[c_started]);
-	wi_worktime_lock_open(item_id, "time entries");
+	wi_worktime_lock_open(item_id, tenant, "time entries");
 	if (!wi_datum_same(d, c_duration, ov[c_duration], on[c_duration], nv[c_duration], nn[c_duration]) ||
 		!wi_datum_same(d, c_resource, ov[c_resource], on[c_resource], nv[c_resource], nn[c_resource]) ||
 		!wi_datum_same(d, c_started, ov[c_started], on[c_started], nv[c_started], nn[c_started]) ||
 		!wi_datum_same(d, c_note, ov[c_note], on[c_note], nv[c_note], nn[c_note]))
-		wi_worktime_log(item_id, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
+		wi_worktime_log(item_id, tenant, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
 				  entry_text(d, nv, nn, c_id, c_duration, c_resource),
 				  nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
 	return PointerGetDatum(td->tg_newtuple);

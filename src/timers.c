@@ -34,22 +34,28 @@
 #include "moves.h"
 #include "workitem.h"
 
+/*
+ * On Citus, run_timers() on the coordinator finds the tenants with due
+ * work and calls run_timers_tenant() for each, which Citus runs on the
+ * node holding the tenant's shards (a distributed function, colocated
+ * with workitem.item, delegated by its tenant argument): there every
+ * statement below is routed by that tenant ($n between {{ and }}), and
+ * FOR UPDATE SKIP LOCKED locks in one shard. NULL on plain PostgreSQL,
+ * which runs one pass over everything.
+ */
+const char *wi_timers_tenant = NULL;
+#define TIMERS_TENANT (wi_timers_tenant ? CStringGetTextDatum(wi_timers_tenant) : (Datum) 0)
+#define TIMERS_NULL (wi_timers_tenant ? ' ' : 'n')
+
 /* Plans kept for the life of the backend; the plan cache revalidates them. */
 static SPIPlanPtr plan_waits, plan_feedback, plan_splits;
 
 static SPIPlanPtr
 prepare(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
+	/* wi_plan: kept, and with what is between {{ and }} on Citus only */
 	if (*slot == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
-
-		if (p == NULL)
-			elog(ERROR, "workitem.run_timers: preparing \"%s\" failed: %s",
-				 sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*slot = p;
-	}
+		*slot = wi_plan(sql, nargs, types);
 	return *slot;
 }
 
@@ -64,11 +70,11 @@ spi_value(int row, int col, bool *isnull)
  * and make room for the reasons, which the caller fills in.
  */
 static int
-read_due(SPIPlanPtr plan, Datum *args, const char *what, int64 **ids, char ***reasons)
+read_due(SPIPlanPtr plan, Datum *args, const char *nulls, const char *what, int64 **ids, char ***reasons)
 {
 	int			n;
 
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading %s failed", what);
 	n = (int) SPI_processed;
 	*ids = palloc(sizeof(int64) * Max(n, 1));
@@ -118,7 +124,7 @@ static TimedMove close_feedback = {
 };
 
 #define NO_OPEN_CHILD(p) "NOT EXISTS (SELECT 1 FROM workitem.item c " \
-	"WHERE c.parent_id OPERATOR(pg_catalog.=) " p ".id " \
+	"WHERE c.parent_id OPERATOR(pg_catalog.=) " p ".id {{AND c.tenant OPERATOR(pg_catalog.=) " p ".tenant }}" \
 	"AND " WI_STILL_OPEN("c.status") ")"
 
 static TimedMove split_done = {
@@ -135,7 +141,7 @@ static TimedMove split_done = {
  * `report`, naming the item).
  */
 static int64
-try_move(SPIPlanPtr plan, Datum *values, bool report, int64 item_id, const char *what)
+try_move(SPIPlanPtr plan, Datum *values, const char *nulls, bool report, int64 item_id, const char *what)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -149,7 +155,7 @@ try_move(SPIPlanPtr plan, Datum *values, bool report, int64 item_id, const char 
 		int			ret;
 
 		wi_engine_depth++;
-		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		ret = SPI_execute_plan(plan, values, nulls, false, 0);
 		wi_engine_depth = depth;
 		if (ret < 0)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
@@ -186,7 +192,8 @@ try_move(SPIPlanPtr plan, Datum *values, bool report, int64 item_id, const char 
 static int
 do_moves(TimedMove *m, int n, int64 *ids, char **reasons, TimestampTz at)
 {
-	Datum		v[3];
+	Datum		v[4];
+	char		nulls[4] = {' ', ' ', ' ', TIMERS_NULL};
 	int64		rows;
 	int			moved = 0;
 
@@ -194,17 +201,20 @@ do_moves(TimedMove *m, int n, int64 *ids, char **reasons, TimestampTz at)
 		return 0;
 	if (m->one == NULL)
 	{
-		Oid			one_types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
-		Oid			batch_types[3] = {INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID};
+		Oid			one_types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+		Oid			batch_types[4] = {INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID, TEXTOID};
 		const char *one = psprintf("UPDATE workitem.item i SET %s FROM (SELECT $1 AS id, $2 AS reason) r "
-								   "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s", m->set, m->still_due);
+								   "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s"
+								   "{{ AND i.tenant OPERATOR(pg_catalog.=) $4}}", m->set, m->still_due);
 		const char *batch = psprintf("UPDATE workitem.item i SET %s "
 									 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS r(id, reason) "
-									 "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s", m->set, m->still_due);
+									 "WHERE i.id OPERATOR(pg_catalog.=) r.id AND %s"
+									 "{{ AND i.tenant OPERATOR(pg_catalog.=) $4}}", m->set, m->still_due);
 
-		prepare(&m->batch, batch, 3, batch_types);
-		prepare(&m->one, one, 3, one_types);
+		prepare(&m->batch, batch, 4, batch_types);
+		prepare(&m->one, one, 4, one_types);
 	}
+	v[3] = TIMERS_TENANT;
 
 	if (n > 1)
 	{
@@ -219,7 +229,7 @@ do_moves(TimedMove *m, int n, int64 *ids, char **reasons, TimestampTz at)
 		v[0] = PointerGetDatum(construct_array(id_d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		v[1] = PointerGetDatum(construct_array(reason_d, n, TEXTOID, -1, false, TYPALIGN_INT));
 		v[2] = TimestampTzGetDatum(at);
-		rows = try_move(m->batch, v, false, 0, m->name);
+		rows = try_move(m->batch, v, nulls, false, 0, m->name);
 		if (rows >= 0)
 			return (int) rows;
 	}
@@ -228,7 +238,7 @@ do_moves(TimedMove *m, int n, int64 *ids, char **reasons, TimestampTz at)
 		v[0] = Int64GetDatum(ids[i]);
 		v[1] = CStringGetTextDatum(reasons[i]);
 		v[2] = TimestampTzGetDatum(at);
-		if (try_move(m->one, v, true, ids[i], m->name) > 0)
+		if (try_move(m->one, v, nulls, true, ids[i], m->name) > 0)
 			moved++;
 	}
 	return moved;
@@ -241,8 +251,9 @@ do_moves(TimedMove *m, int n, int64 *ids, char **reasons, TimestampTz at)
 static int
 run_waits(TimestampTz at, int budget)
 {
-	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
-	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	Oid			sel_types[3] = {TIMESTAMPTZOID, INT4OID, TEXTOID};
+	Datum		sel[3] = {TimestampTzGetDatum(at), Int32GetDatum(budget), TIMERS_TENANT};
+	char		sel_nulls[3] = {' ', ' ', TIMERS_NULL};
 	int			n,
 				nwake = 0,
 				nclose = 0;
@@ -257,9 +268,9 @@ run_waits(TimestampTz at, int budget)
 			" close_if_no_reply, wait_until, status_changed_at "
 			"FROM workitem.item "
 			"WHERE status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
-			"AND wait_until OPERATOR(pg_catalog.<=) $1 "
-			"ORDER BY wait_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
-	if (SPI_execute_plan(plan_waits, sel, NULL, false, 0) != SPI_OK_SELECT)
+			"AND wait_until OPERATOR(pg_catalog.<=) $1 {{AND tenant OPERATOR(pg_catalog.=) $3 }}"
+			"ORDER BY wait_until LIMIT $2 FOR UPDATE SKIP LOCKED", 3, sel_types);
+	if (SPI_execute_plan(plan_waits, sel, sel_nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem.run_timers: reading due waits failed");
 	n = (int) SPI_processed;
 	wake_ids = palloc(sizeof(int64) * Max(n, 1));
@@ -309,8 +320,9 @@ run_waits(TimestampTz at, int budget)
 static int
 run_feedback(TimestampTz at, int budget)
 {
-	Oid			sel_types[2] = {TIMESTAMPTZOID, INT4OID};
-	Datum		sel[2] = {TimestampTzGetDatum(at), Int32GetDatum(budget)};
+	Oid			sel_types[3] = {TIMESTAMPTZOID, INT4OID, TEXTOID};
+	Datum		sel[3] = {TimestampTzGetDatum(at), Int32GetDatum(budget), TIMERS_TENANT};
+	char		sel_nulls[3] = {' ', ' ', TIMERS_NULL};
 	int64	   *ids;
 	char	  **reasons;
 	int			n;
@@ -318,9 +330,9 @@ run_feedback(TimestampTz at, int budget)
 	prepare(&plan_feedback,
 			"SELECT id, feedback_until FROM workitem.item "
 			"WHERE status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
-			"AND feedback_until OPERATOR(pg_catalog.<=) $1 "
-			"ORDER BY feedback_until LIMIT $2 FOR UPDATE SKIP LOCKED", 2, sel_types);
-	n = read_due(plan_feedback, sel, "resolved items", &ids, &reasons);
+			"AND feedback_until OPERATOR(pg_catalog.<=) $1 {{AND tenant OPERATOR(pg_catalog.=) $3 }}"
+			"ORDER BY feedback_until LIMIT $2 FOR UPDATE SKIP LOCKED", 3, sel_types);
+	n = read_due(plan_feedback, sel, sel_nulls, "resolved items", &ids, &reasons);
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -340,8 +352,9 @@ run_feedback(TimestampTz at, int budget)
 static int
 run_splits(TimestampTz at, int budget)
 {
-	Oid			sel_types[1] = {INT4OID};
-	Datum		sel[1] = {Int32GetDatum(budget)};
+	Oid			sel_types[2] = {INT4OID, TEXTOID};
+	Datum		sel[2] = {Int32GetDatum(budget), TIMERS_TENANT};
+	char		sel_nulls[2] = {' ', TIMERS_NULL};
 	int64	   *ids;
 	char	  **reasons;
 	int			n;
@@ -350,8 +363,9 @@ run_splits(TimestampTz at, int budget)
 			"SELECT p.id FROM workitem.item p "
 			"WHERE p.status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
 			"AND p.wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
-			"AND " NO_OPEN_CHILD("p") " LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 1, sel_types);
-	n = read_due(plan_splits, sel, "split tickets", &ids, &reasons);
+			"AND " NO_OPEN_CHILD("p") " {{AND p.tenant OPERATOR(pg_catalog.=) $2 }}"
+			"LIMIT $1 FOR UPDATE OF p SKIP LOCKED", 2, sel_types);
+	n = read_due(plan_splits, sel, sel_nulls, "split tickets", &ids, &reasons);
 	for (int i = 0; i < n; i++)
 		reasons[i] = WI_SPLIT_DONE_REASON;
 	return do_moves(&split_done, n, ids, reasons, at);
@@ -361,32 +375,12 @@ run_splits(TimestampTz at, int budget)
  * workitem.run_timers(at, max_items)
  * ---------------------------------------------------------------------- */
 
-PG_FUNCTION_INFO_V1(workitem_run_timers);
-Datum
-workitem_run_timers(PG_FUNCTION_ARGS)
+/* One pass over the due work (of wi_timers_tenant on Citus); SPI connected. */
+static int
+run_pass(TimestampTz at, int max_items)
 {
-	TimestampTz at;
-	int32		max_items;
 	int			done = 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("workitem.run_timers: %s must not be NULL",
-						PG_ARGISNULL(0) ? "at" : "max_items")));
-	at = PG_GETARG_TIMESTAMPTZ(0);
-	max_items = PG_GETARG_INT32(1);
-	if (TIMESTAMP_NOT_FINITE(at))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("workitem.run_timers: at must be a finite time, not %s",
-						timestamptz_to_str(at))));
-	if (max_items < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("workitem.run_timers: max_items must be at least 1, not %d", max_items)));
-
-	SPI_connect();
 	wi_actor_override = "system";
 	PG_TRY();
 	{
@@ -410,6 +404,153 @@ workitem_run_timers(PG_FUNCTION_ARGS)
 	PG_FINALLY();
 	{
 		wi_actor_override = NULL;
+	}
+	PG_END_TRY();
+	return done;
+}
+
+/*
+ * Citus: the tenants with due work (an unlocked read of every shard,
+ * through the same partial indexes), then run_timers_tenant() for each,
+ * which Citus delegates to the node of the tenant's shards. Its arguments
+ * are constants in the statement's text: Citus delegates a call only then.
+ *
+ * One node per call: once the tenants of a node moved or flagged
+ * anything, the call ends. A transaction that writes on two nodes commits
+ * in two phases, which the moves' NOTIFY forbids ("cannot PREPARE a
+ * transaction that has executed LISTEN, UNLISTEN, or NOTIFY"); a node
+ * whose tenants did nothing does not count. The background worker calls
+ * again while a call did something; so should a caller.
+ */
+static int
+run_tenants(TimestampTz at, int max_items)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	int			n,
+				done = 0;
+	char	  **tenants;
+	int32	   *groups;
+	char	   *at_text = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at)));
+
+	values[0] = TimestampTzGetDatum(at);
+	values[1] = TimestampTzGetDatum(at - (int64) wi_timer_max_running * USECS_PER_SEC);
+	nulls[1] = wi_timer_max_running > 0 ? ' ' : 'n';
+	if (wi_execute("WITH d AS MATERIALIZED (SELECT tenant FROM workitem.item WHERE status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+				   " AND wait_until OPERATOR(pg_catalog.<=) $1 "
+				   "UNION SELECT tenant FROM workitem.item WHERE status OPERATOR(pg_catalog.=) 'resolved'::workitem.status "
+				   " AND feedback_until OPERATOR(pg_catalog.<=) $1 "
+				   "UNION SELECT tenant FROM workitem.item WHERE status OPERATOR(pg_catalog.=) 'waiting'::workitem.status "
+				   " AND wait_type OPERATOR(pg_catalog.=) 'split'::workitem.wait_type "
+				   "UNION SELECT tenant FROM workitem.sla_clock WHERE alarm_at OPERATOR(pg_catalog.<=) $1 "
+				   " AND state OPERATOR(pg_catalog.=) 'running' "
+				   "UNION SELECT tenant FROM workitem.timer WHERE started_at OPERATOR(pg_catalog.<=) $2) "
+				   "SELECT d.tenant, (SELECT pg_catalog.min(p.groupid) FROM pg_catalog.pg_dist_placement p"
+				   "  WHERE p.shardid OPERATOR(pg_catalog.=) pg_catalog.get_shard_id_for_distribution_column("
+				   "   'workitem.item'::pg_catalog.regclass, d.tenant)) AS node "
+				   "FROM d ORDER BY 2, 1",
+				   2, types, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem.run_timers: finding the tenants with due work failed");
+	n = (int) SPI_processed;
+	tenants = palloc(sizeof(char *) * Max(n, 1));
+	groups = palloc(sizeof(int32) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		g = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+
+		tenants[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		groups[i] = isnull ? -1 : DatumGetInt32(g);
+	}
+	for (int i = 0; i < n && done < max_items; i++)
+	{
+		bool		isnull;
+		Datum		d;
+
+		/* a new node, after one that did something: for the next call */
+		if (i > 0 && groups[i] != groups[i - 1] && done > 0)
+			break;
+		if (SPI_execute(psprintf("SELECT * FROM workitem.run_timers_tenant(%s, %s::pg_catalog.timestamptz, %d)",
+								 quote_literal_cstr(tenants[i]), quote_literal_cstr(at_text), max_items - done),
+						false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "workitem.run_timers: running the timers of tenant \"%s\" failed", tenants[i]);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+			done += DatumGetInt32(d);
+	}
+	return done;
+}
+
+static void
+check_args(FunctionCallInfo fcinfo, int at_arg, TimestampTz *at, int32 *max_items)
+{
+	if (PG_ARGISNULL(at_arg) || PG_ARGISNULL(at_arg + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("workitem.run_timers: %s must not be NULL",
+						PG_ARGISNULL(at_arg) ? "at" : "max_items")));
+	*at = PG_GETARG_TIMESTAMPTZ(at_arg);
+	*max_items = PG_GETARG_INT32(at_arg + 1);
+	if (TIMESTAMP_NOT_FINITE(*at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("workitem.run_timers: at must be a finite time, not %s",
+						timestamptz_to_str(*at))));
+	if (*max_items < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("workitem.run_timers: max_items must be at least 1, not %d", *max_items)));
+}
+
+PG_FUNCTION_INFO_V1(workitem_run_timers);
+Datum
+workitem_run_timers(PG_FUNCTION_ARGS)
+{
+	TimestampTz at;
+	int32		max_items;
+	int			done;
+
+	check_args(fcinfo, 0, &at, &max_items);
+	SPI_connect();
+	done = wi_citus() ? run_tenants(at, max_items) : run_pass(at, max_items);
+	SPI_finish();
+	PG_RETURN_INT32(done);
+}
+
+/*
+ * workitem.run_timers_tenant(tenant, at, max_items): run_timers() for one
+ * tenant, on the node of its shards (Citus; distribute() makes it a
+ * distributed function). Elsewhere there is nothing to route: refused.
+ */
+PG_FUNCTION_INFO_V1(workitem_run_timers_tenant);
+Datum
+workitem_run_timers_tenant(PG_FUNCTION_ARGS)
+{
+	TimestampTz at;
+	int32		max_items;
+	int			done;
+	const char *saved = wi_timers_tenant;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("workitem.run_timers_tenant: tenant must not be NULL")));
+	check_args(fcinfo, 1, &at, &max_items);
+	if (!wi_citus())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("workitem.run_timers_tenant() is for a database distributed by Citus"),
+				 errhint("Call workitem.run_timers().")));
+	SPI_connect();
+	wi_timers_tenant = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PG_TRY();
+	{
+		done = run_pass(at, max_items);
+	}
+	PG_FINALLY();
+	{
+		wi_timers_tenant = saved;
 	}
 	PG_END_TRY();
 	SPI_finish();

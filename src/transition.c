@@ -71,7 +71,7 @@ load_cols(Relation rel)
 		return;
 	if (!relcache_callback_set)
 	{
-		CacheRegisterRelcacheCallback(cols_invalidate, (Datum) 0);
+		wi_on_relcache(cols_invalidate);
 		relcache_callback_set = true;
 	}
 #define COL(f) cols.f = wi_attno(d, #f, "workitem.enforce_transition")
@@ -962,6 +962,7 @@ enforce(ItemChange *c)
 			: wi_enum_index(WI_ENUM_RESOLUTION, c->new.v[cols.resolution]),
 			.assignee = text_or_null(&c->new, cols.assignee),
 			.assignee_changed = changed(c, cols.assignee), .now = c->now,
+			.tenant = c->tenant,
 		};
 
 		wi_worktime_on_move(&m);

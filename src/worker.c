@@ -73,6 +73,30 @@ wi_register_timer_workers(void)
 }
 
 /*
+ * Citus: run_timers() runs on the coordinator, which delegates each
+ * tenant's work to the node of its shards; on the other nodes the
+ * background worker does nothing, so nothing is done twice (each node
+ * with the library preloaded starts it). SPI is connected.
+ */
+static bool
+citus_worker_node(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!wi_citus())
+		return false;
+	if (SPI_execute("SELECT groupid OPERATOR(pg_catalog.<>) 0 FROM pg_catalog.pg_dist_local_group",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		return false;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/* Citus: run_timers() works one node per call (src/timers.c): go on while it did something. */
+static bool more_nodes = false;
+
+/*
  * One transaction: is workitem 1.1 or later installed here, and if so,
  * run the timers once. Returns the work done, or -1 when not installed.
  */
@@ -81,7 +105,9 @@ run_once(void)
 {
 	int			done = -1;
 	bool		isnull;
+	bool		installed;
 
+	more_nodes = false;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
@@ -92,7 +118,10 @@ run_once(void)
 					"'workitem.run_timers(timestamp with time zone,integer)') IS NOT NULL",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem timers: catalog lookup failed");
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	installed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (installed && citus_worker_node())
+		done = 0;
+	else if (installed)
 	{
 		char	   *sql = psprintf("SELECT workitem.run_timers(pg_catalog.now(), %d)",
 								   wi_timer_batch);
@@ -100,6 +129,7 @@ run_once(void)
 		if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem timers: run_timers() failed");
 		done = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		more_nodes = done > 0 && wi_citus();
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -183,7 +213,7 @@ workitem_timer_main(Datum arg)
 					ereport(DEBUG1,
 							(errmsg("workitem timers in database \"%s\": %d items moved or flagged",
 									dbname, done)));
-				if (done < wi_timer_batch)
+				if (done < wi_timer_batch && !(done > 0 && more_nodes))
 					break;
 				CHECK_FOR_INTERRUPTS();
 			}

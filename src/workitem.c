@@ -11,6 +11,7 @@
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -235,4 +236,31 @@ wi_tenants(void)
 	Oid			relid = get_relname_relid("item", wi_namespace());
 
 	return OidIsValid(relid) && get_attnum(relid, "tenant") != InvalidAttrNumber;
+}
+
+/*
+ * The module's relcache callbacks, behind one of PostgreSQL's: a backend
+ * has only ten slots (MAX_RELCACHE_CALLBACKS), and Citus takes most of
+ * them, so six of ours ran out on a Citus worker ("out of relcache_callback_list
+ * slots" at the first SLA clock in a shard).
+ */
+#define WI_MAX_RELCACHE_CALLBACKS 8
+static RelcacheCallbackFunction relcache_callbacks[WI_MAX_RELCACHE_CALLBACKS];
+static int	nrelcache_callbacks = 0;
+
+static void
+relcache_dispatch(Datum arg, Oid relid)
+{
+	for (int i = 0; i < nrelcache_callbacks; i++)
+		relcache_callbacks[i] ((Datum) 0, relid);
+}
+
+void
+wi_on_relcache(RelcacheCallbackFunction func)
+{
+	if (nrelcache_callbacks == 0)
+		CacheRegisterRelcacheCallback(relcache_dispatch, (Datum) 0);
+	if (nrelcache_callbacks >= WI_MAX_RELCACHE_CALLBACKS)
+		elog(FATAL, "workitem: out of relcache callback slots");
+	relcache_callbacks[nrelcache_callbacks++] = func;
 }

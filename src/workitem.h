@@ -5,6 +5,7 @@
 #define WORKITEM_H
 
 #include "postgres.h"
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
@@ -26,6 +27,11 @@
 extern bool wi_tenants(void);
 extern bool wi_citus(void);
 extern const char *wi_current_tenant(void);
+/* workitem.c: a relcache callback of the module (one slot of PostgreSQL's for all) */
+extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
+/* citus.c: this node's shards, for statements Citus would refuse */
+extern const char *wi_local_table(const char *relname, const char *tenant);
+extern const char *wi_local_sql(const char *sql, const char *tenant);
 /* operations.c */
 extern Datum wi_item_tenant(int64 id);
 extern int	wi_attno_opt(TupleDesc d, const char *name);
@@ -253,18 +259,23 @@ typedef struct WiWorkMove
 	const char *assignee;		/* after the move; NULL: none */
 	bool		assignee_changed;
 	TimestampTz now;
+	const char *tenant;			/* the item's (NULL: a schema before 1.2.0) */
 } WiWorkMove;
 extern bool wi_worktime_tracking;
 extern int	wi_timer_max_running;
 extern void wi_worktime_on_move(const WiWorkMove *m);
-extern void wi_worktime_lock_open(int64 item_id, const char *what);
-extern void wi_worktime_log(int64 item_id, const char *what, const char *oldv, const char *newv,
-							const char *reason);
+extern void wi_worktime_lock_open(int64 item_id, const char *tenant, const char *what);
+extern void wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char *oldv,
+							const char *newv, const char *reason);
+extern const char *wi_worktime_tenant(int64 item_id);
+extern const char *wi_row_tenant(Relation rel, HeapTuple t);
 extern bool wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn);
 extern void wi_refuse_immutable(int64 item_id, const char *what, int64 id, const char *col);
 extern char *wi_timestamptz_text(TimestampTz t);
 extern char *wi_interval_text(Datum iv);
 extern int	wi_worktime_run(TimestampTz at, int budget);
+/* timers.c: on Citus, the tenant run_timers_tenant() works for; else NULL */
+extern const char *wi_timers_tenant;
 
 /* plans.c: SPI statements planned once per backend (SPI_execute_with_args' arguments) */
 struct _SPI_plan;

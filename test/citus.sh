@@ -165,6 +165,130 @@ run_suites() {
     check "a merge across tenants is refused with WI023" \
         same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" \
                 -c "SELECT workitem.merge($x, $y)" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" WI023
+    clock_suites "$db" "$a" "$b"
+}
+# clock_suites <db> <tenant on worker 1> <tenant on worker 2>: SLA clocks,
+# run_timers(), the background worker, messages and work time through the
+# coordinator (issue 14: each routed by the item's tenant to its node).
+clock_suites() {
+    local db=$1 a=$2 b=$3 t id got
+    # before any SLA policy: messages and work time alone
+    for t in $a $b; do
+        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Follow $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
+        cq 0 "$db" "SELECT workitem.resolve($id, 'customer_response', 'done'); SELECT workitem.close($id)" >/dev/null 2>&1
+        check "tenant $t: an inbound message on a closed ticket starts a follow-up ticket in the tenant, with the message" \
+            same "$(cq 0 "$db" "SELECT workitem.record_message($id, 'inbound', 'email', 'again', 'broken again', 'c@$t') > 0;
+                SELECT i.tenant || ':' || i.status || ':' || count(m.id) FROM workitem.item i
+                  JOIN workitem.message m ON m.item_id = i.id AND m.tenant = i.tenant
+                 WHERE i.follows_id = $id AND i.tenant = '$t' AND m.direction = 'inbound' GROUP BY i.tenant, i.status" 2>&1 | tail -n 1)" "$t:to_do:1"
+        # work time: log_time, a timer started and stopped, an expense
+        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Work $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
+        got=$(for op in "(workitem.log_time($id, '1 hour', 'onsite')).resource" "(workitem.start_timer($id)).resource" \
+                        "(workitem.start_timer($id)).resource" "(workitem.stop_timer($id)) IS NULL" \
+                        "(workitem.add_expense($id, 'expense', 'taxi', 1, 12.5, 'EUR')).currency" \
+                        "(workitem.start_timer($id, 'bob')).resource" "(workitem.resolve($id, 'customer_response', 'ok')).status" \
+                        "(SELECT count(*) FROM workitem.timer WHERE item_id = $id AND tenant = '$t')"; do
+                  cq 0 "$db" "SET workitem.actor = 'alice'; SELECT $op" 2>&1
+              done | tr '\n' ' ')
+        check "tenant $t: log_time, start_timer (twice), stop_timer, add_expense; resolving stops the running timer" \
+            same "$got" "alice alice alice t EUR bob resolved 0 "
+        check "tenant $t: the work time's log rows are in the item's log, the timers' with the session's actor" \
+            same "$(cq 0 "$db" "SELECT string_agg(what || CASE WHEN what = 'timer' THEN ':' || actor ELSE '' END, ',' ORDER BY id)
+                                FROM workitem.history($id)
+                                WHERE what IN ('time_entry', 'expense', 'timer') AND (what <> 'timer' OR new_value LIKE 'running%')" 2>&1)" \
+                 "time_entry,timer:alice,expense,timer:alice"
+    done
+    check "an SLA policy for tickets, 1 hour to the first response, 8 to the resolution (reference tables)" \
+        cq 0 "$db" "INSERT INTO workitem.sla_policy (name, kind, warn_at) VALUES ('tickets', 'ticket', '{0.5}');
+                    INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                    SELECT id, x.target, x.t FROM workitem.sla_policy,
+                           (VALUES ('first_response', interval '1 hour'), ('resolution', interval '8 hours')) x(target, t)
+                     WHERE name = 'tickets'"
+    for t in $a $b; do
+        id=$(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT id FROM workitem.create_ticket('Clock of $t', 'slow', 'network', 'c@$t', 'c@$t', NULL, true)" 2>&1)
+        check "tenant $t: a ticket under the policy gets its two clocks, running" \
+            same "$(cq 0 "$db" "SELECT string_agg(target || ':' || state, ',' ORDER BY target) FROM workitem.sla_clock
+                                WHERE item_id = $id AND tenant = '$t'" 2>&1)" "first_response:running,resolution:running"
+        got=$(for op in "(workitem.start($id)).status" "(workitem.wait_more_info($id)).status" \
+                        "(SELECT string_agg(state, ',' ORDER BY target) FROM workitem.sla_clock WHERE item_id = $id AND tenant = '$t')" \
+                        "(workitem.resume($id)).status" \
+                        "(SELECT string_agg(state, ',' ORDER BY target) FROM workitem.sla_clock WHERE item_id = $id AND tenant = '$t')" \
+                        "workitem.record_message($id, 'outbound', 'email', 'on it', 'looking') > 0" \
+                        "(SELECT string_agg(state, ',' ORDER BY target) FROM workitem.sla_clock WHERE item_id = $id AND tenant = '$t')" \
+                        "(workitem.resolve($id, 'customer_response', 'fixed')).status" \
+                        "(SELECT string_agg(state, ',' ORDER BY target) FROM workitem.sla_clock WHERE item_id = $id AND tenant = '$t')"; do
+                  cq 0 "$db" "SET workitem.actor = 'alice'; SELECT $op" 2>&1
+              done | tr '\n' ' ')
+        check "tenant $t: the clocks pause while it waits for more info, resume, an outbound reply meets the first response, resolving meets the resolution" \
+            same "$got" "in_progress waiting paused,paused in_progress running,running t met,running resolved met,met "
+        check "tenant $t: the clock log (start, pause, resume, met)" \
+            same "$(cq 0 "$db" "SELECT string_agg(event, ',' ORDER BY id) FROM workitem.sla_clock_event
+                                WHERE item_id = $id AND tenant = '$t' AND target = 'first_response'" 2>&1)" "start,pause,resume,met"
+    done
+    check "clock_used() in a fresh session through the coordinator (calendars read on the shards' nodes)" \
+        same "$(cq 0 "$db" "SELECT count(*) > 0 FROM workitem.sla_clock
+                            WHERE tenant IN ('$a', '$b') AND workitem.clock_used(calendar, used, since, now()) >= '0'" 2>&1)" t
+
+    # run_timers(): warnings, breaches and a close for no reply, on both workers
+    for t in $a $b; do
+        cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT workitem.create_ticket('Due $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true);
+            SELECT workitem.wait_more_info((workitem.start((workitem.create_ticket('Silent $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)).id)).id, 2, true)" >/dev/null 2>&1
+    done
+    got=$(for i in 1 2 3 4; do cq 0 "$db" "SELECT workitem.run_timers(now() + interval '3 days')" 2>&1; done | tr '\n' ' ')
+    check "run_timers() through the coordinator works node by node until nothing is due (got: $got)" \
+        test "$(echo "$got" | awk '{print ($1 > 0 && $2 > 0 && $NF == 0) ? "yes" : "no"}')" = yes
+    for t in $a $b; do
+        check "tenant $t: run_timers() fired the warning and the breach of both clocks once each" \
+            same "$(cq 0 "$db" "SELECT string_agg(what || ':' || n, ',' ORDER BY what) FROM (
+                    SELECT e.what, count(*) AS n FROM workitem.event e JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
+                     WHERE i.title = 'Due $t' AND e.what LIKE 'sla%' GROUP BY e.what) x" 2>&1)" "sla_breach:2,sla_warning:2"
+        check "tenant $t: run_timers() closed the ticket that waited for a reply in vain, as system" \
+            same "$(cq 0 "$db" "SELECT i.status || ':' || i.resolution || ':' || e.actor FROM workitem.item i
+                    JOIN workitem.event e ON e.item_id = i.id AND e.tenant = i.tenant AND e.what = 'status' AND e.new_value = 'closed'
+                   WHERE i.title = 'Silent $t'" 2>&1)" "closed:no_customer_response:system"
+    done
+    check "run_timers_tenant() runs one tenant's timers (nothing due now: 0)" \
+        same "$(cq 0 "$db" "SELECT workitem.run_timers_tenant('$a', now(), 10)" 2>&1)" 0
+
+    # The background worker: on every node, working from the coordinator only.
+    local i dir
+    for i in 0 1 2; do
+        dir=${CITUS_DIRS[$i]}
+        cluster_stop "$dir" fast
+        printf '%s\n' "shared_preload_libraries = 'citus,workitem'" "workitem.timer_databases = '$db'" \
+            "workitem.timer_interval = '300ms'" >>"$dir/data/postgresql.conf"
+        # the port may still be held a moment (a connection of the old server in TIME_WAIT)
+        for k in $(seq 1 30); do
+            cluster_start "$dir" "${CITUS_PORTS[$i]}" "-c listen_addresses=127.0.0.1" 2>/dev/null && break
+            sleep 2
+        done
+        cluster_running "$dir" || { check "node $i restarts with workitem preloaded" false; return; }
+    done
+    cq 0 "$db" "UPDATE workitem.category_config SET feedback_window = '1 second' WHERE category = 'network'" >/dev/null
+    for t in $a $b; do
+        cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT workitem.resolve((workitem.create_ticket('Bgw $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)).id, 'customer_response')" >/dev/null 2>&1
+    done
+    for i in $(seq 1 150); do
+        [ "$(cq 0 "$db" "SELECT count(*) FROM workitem.item WHERE title LIKE 'Bgw %' AND status = 'closed'" 2>/dev/null)" = 2 ] && break
+        sleep 0.1
+    done
+    check "the background worker closes resolved tickets on both workers when their feedback window is over" \
+        same "$(cq 0 "$db" "SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM workitem.item WHERE title LIKE 'Bgw %'")" \
+             "$(printf '%s\n' "$a:closed" "$b:closed" | sort | paste -sd,)"
+    check "... each once, by the system" \
+        same "$(cq 0 "$db" "SELECT string_agg(e.actor || ':' || e.new_value, ',') FROM workitem.event e JOIN workitem.item i
+                ON i.id = e.item_id AND i.tenant = e.tenant WHERE i.title LIKE 'Bgw %' AND e.what = 'status' AND e.new_value = 'closed'")" \
+             "system:closed,system:closed"
+    for i in 1 2; do
+        check "worker $i runs the background worker, which leaves the timers to the coordinator (no failed run)" \
+            test "$(cq $i "$db" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'workitem timers'")" = 1 -a \
+                 "$(grep -c 'workitem timers in database.*run failed' "${CITUS_DIRS[$i]}/server.log")" = 0
+    done
 }
 # ---- operations across items, COPY, attach(), views, a node added later --
 # code <db> <sql>: the SQLSTATE of the first error the coordinator reports.

@@ -148,5 +148,17 @@ SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute_node
 -- a COPY is a restore only as ever on plain PostgreSQL: the setting is Citus's mark
 SELECT is(current_setting('workitem.restoring'), 'off', 'workitem.restoring is off unless distribute() sets it');
 
+-- The Citus helpers that run_timers(), start_timer() and stop_timer() call
+-- on the node of a tenant's shards: refused on plain PostgreSQL.
+SELECT throws_ok($$SELECT workitem.run_timers_tenant('default', now(), 10)$$, '0A000',
+                 'workitem.run_timers_tenant() is for a database distributed by Citus',
+                 'run_timers_tenant() is refused without Citus (0A000)');
+SELECT throws_ok($$SELECT workitem.start_timer_on('default', 1, 'bob', 'bob')$$, '0A000',
+                 'workitem.start_timer_on() is for a database distributed by Citus',
+                 'start_timer_on() too');
+SELECT throws_ok($$SELECT workitem.stop_timer_on('default', 1, 'bob', 'bob')$$, '0A000',
+                 'workitem.stop_timer_on() is for a database distributed by Citus',
+                 'stop_timer_on() too');
+
 SELECT * FROM finish();
 ROLLBACK;

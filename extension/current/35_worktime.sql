@@ -54,6 +54,17 @@ CREATE FUNCTION workitem.stop_timer(id bigint, resource text DEFAULT NULL)
     RETURNS workitem.time_entry AS 'MODULE_PATHNAME', 'workitem_stop_timer' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION workitem.stop_timer(bigint, text) IS
     'Stops the running timer of resource (default: the actor) on the item; returns the tracked time entry (NULL when no time passed).';
+-- Citus: start_timer() and stop_timer() run these on the node of the
+-- item's shard (distribute() makes them distributed functions delegated by
+-- the tenant), with the caller's resource and actor.
+CREATE FUNCTION workitem.start_timer_on(tenant text, id bigint, resource text, actor text)
+    RETURNS workitem.timer AS 'MODULE_PATHNAME', 'workitem_start_timer_on' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.start_timer_on(text, bigint, text, text) IS
+    'Citus: start_timer() on the node of the item''s shard (start_timer() calls it); refused on plain PostgreSQL.';
+CREATE FUNCTION workitem.stop_timer_on(tenant text, id bigint, resource text, actor text)
+    RETURNS workitem.time_entry AS 'MODULE_PATHNAME', 'workitem_stop_timer_on' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.stop_timer_on(text, bigint, text, text) IS
+    'Citus: stop_timer() on the node of the item''s shard (stop_timer() calls it); refused on plain PostgreSQL.';
 
 ------------------------------------------------------------------------
 -- Products and expenses

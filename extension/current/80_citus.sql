@@ -143,6 +143,17 @@ BEGIN
     FOREACH def IN ARRAY fks LOOP
         EXECUTE def;
     END LOOP;
+    -- run_timers() delegates each tenant's work to the node of its shards
+    PERFORM pg_catalog.create_distributed_function('workitem.run_timers_tenant(text,timestamptz,integer)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
+    -- start_timer() and stop_timer() too, so that their log rows are written there
+    PERFORM pg_catalog.create_distributed_function('workitem.start_timer_on(text,bigint,text,text)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
+    PERFORM pg_catalog.create_distributed_function('workitem.stop_timer_on(text,bigint,text,text)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
     -- the rows copied into the shards stay on disk in the local tables
     FOREACH t IN ARRAY config OPERATOR(pg_catalog.||) owned LOOP
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);

@@ -100,6 +100,8 @@ GRANT EXECUTE ON FUNCTION
     workitem.log_time(bigint, interval, text, text, timestamptz),
     workitem.start_timer(bigint, text),
     workitem.stop_timer(bigint, text),
+    workitem.start_timer_on(text, bigint, text, text),
+    workitem.stop_timer_on(text, bigint, text, text),
     workitem.add_expense(bigint, workitem.expense_kind, text, numeric, numeric, text, timestamptz, text),
     workitem.history(bigint),
     workitem.history(regclass, text),
@@ -151,5 +153,6 @@ GRANT EXECUTE ON FUNCTION
     workitem.enforce_attached()     -- attach() creates a trigger that calls it
     TO workitem_admin;
 GRANT EXECUTE ON FUNCTION workitem.run_timers(timestamptz, integer),
+                           workitem.run_timers_tenant(text, timestamptz, integer),
                            workitem.import_holidays(text, text) TO workitem_admin;
 

@@ -341,6 +341,17 @@ BEGIN
     FOREACH def IN ARRAY fks LOOP
         EXECUTE def;
     END LOOP;
+    -- run_timers() delegates each tenant's work to the node of its shards
+    PERFORM pg_catalog.create_distributed_function('workitem.run_timers_tenant(text,timestamptz,integer)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
+    -- start_timer() and stop_timer() too, so that their log rows are written there
+    PERFORM pg_catalog.create_distributed_function('workitem.start_timer_on(text,bigint,text,text)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
+    PERFORM pg_catalog.create_distributed_function('workitem.stop_timer_on(text,bigint,text,text)',
+                                                   'tenant', colocate_with => 'workitem.item',
+                                                   force_delegation => true);
     -- the rows copied into the shards stay on disk in the local tables
     FOREACH t IN ARRAY config OPERATOR(pg_catalog.||) owned LOOP
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
@@ -1646,6 +1657,31 @@ BEGIN
     ORDER BY msg.at, msg.id;
 END
 $$;
+
+-- Citus: start_timer() and stop_timer() run these on the node of the
+-- item's shard (distribute() makes them distributed functions delegated by
+-- the tenant), with the caller's resource and actor.
+CREATE FUNCTION workitem.start_timer_on(tenant text, id bigint, resource text, actor text)
+    RETURNS workitem.timer AS 'MODULE_PATHNAME', 'workitem_start_timer_on' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.start_timer_on(text, bigint, text, text) IS
+    'Citus: start_timer() on the node of the item''s shard (start_timer() calls it); refused on plain PostgreSQL.';
+CREATE FUNCTION workitem.stop_timer_on(tenant text, id bigint, resource text, actor text)
+    RETURNS workitem.time_entry AS 'MODULE_PATHNAME', 'workitem_stop_timer_on' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.stop_timer_on(text, bigint, text, text) IS
+    'Citus: stop_timer() on the node of the item''s shard (stop_timer() calls it); refused on plain PostgreSQL.';
+REVOKE ALL ON FUNCTION workitem.start_timer_on(text, bigint, text, text),
+    workitem.stop_timer_on(text, bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.start_timer_on(text, bigint, text, text),
+    workitem.stop_timer_on(text, bigint, text, text) TO workitem_agent;
+
+-- Citus: run_timers() for one tenant, delegated to the node of its shards (src/timers.c)
+CREATE FUNCTION workitem.run_timers_tenant(tenant text, at timestamptz, max_items integer)
+    RETURNS integer AS 'MODULE_PATHNAME', 'workitem_run_timers_tenant'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) IS
+    'Citus: run_timers() for one tenant, on the node of its shards (run_timers() calls it); refused on plain PostgreSQL.';
+REVOKE ALL ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) TO workitem_admin;
 
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
