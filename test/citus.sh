@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # workitem on a real Citus cluster (issue 14), printing TAP: a coordinator
-# and two workers on loopback (ports CITUS_PORT, +1, +2; default PGPORT+300),
+# and workers on loopback (ports CITUS_PORT, +1, ...; default 20300 + PGPORT
+# mod 10000: below Linux's ephemeral ports, which the nodes' own connections
+# take and which made a node's port busy now and then),
 # in a temp dir of their own, stopped and removed at exit. Builds Citus from
 # ../shared/vendor/citus-13.2.2.tar.gz into $PG_CONFIG's install when it is
 # not there yet (a few minutes, once); skips when neither is there.
@@ -28,7 +30,7 @@ if ! citus_build; then echo "not ok 1 - Citus $CITUS_VERSION builds and installs
 [ -f "$("$PG_CONFIG" --sharedir)/extension/workitem.control" ] ||
     { echo "not ok 1 - workitem is installed in $("$PG_CONFIG" --sharedir) (run tools/citus.sh)"; exit 1; }
 
-port=${CITUS_PORT:-$(( ${PGPORT:-55432} + 300 ))}
+port=${CITUS_PORT:-$(( ${PGPORT:-55432} % 10000 + 20300 ))}
 dir=$(mktemp -d /tmp/workitem-citus.XXXXXX)
 CITUS_DIRS=()
 cleanup() { citus_cluster_stop; [ "${KEEP_CLUSTER:-0}" = 1 ] || rm -rf "$dir"; }
