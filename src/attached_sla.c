@@ -225,6 +225,9 @@ on_move(const WiAttachedMove *m, Row *r)
 			create_clocks(r, m->policy, true, "resolution");
 		else
 			resume_resolution(r, strcmp(rp, "reset") == 0);
+		/* observed, a row may go from resolved straight to a wait */
+		if (stops(m->policy, m->to, m->new_wait))
+			pause_clocks(r, m->new_wait >= 0 ? wi_enum_label(WI_ENUM_WAIT_TYPE, m->new_wait) : "waiting");
 	}
 	else if (!done)
 	{

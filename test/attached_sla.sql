@@ -7,7 +7,7 @@
 -- No timed test: past times are set in the clocks by hand, future ones
 -- given to run_timers(at).
 BEGIN;
-SELECT plan(32);
+SELECT plan(35);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.sla_policy (name, kind) VALUES ('attached tickets', 'ticket');
 INSERT INTO workitem.sla_target (policy_id, target, working_time)
@@ -107,6 +107,25 @@ SELECT is((SELECT string_agg(state || ' ' || ended_by, ', ' ORDER BY target) FRO
           'met deleted, met deleted', 'DELETE: the clocks stop (met: within the target) and stay');
 SELECT is((SELECT reason FROM workitem.sla_clock_event WHERE source = 'pg_temp.desk'::regclass AND row_key = '2'
            AND target = 'resolution' ORDER BY id DESC LIMIT 1), 'row deleted', '... the clock log says why');
+
+-- a target that starts at assignment waits for the assignee column; an
+-- observed row may go from resolved straight to a wait: paused
+INSERT INTO workitem.sla_policy (name, kind) VALUES ('attached actions', 'action');
+INSERT INTO workitem.sla_target (policy_id, target, working_time, clock_start)
+SELECT id, 'resolution', interval '2 hours', 'assignment' FROM workitem.sla_policy WHERE name = 'attached actions';
+CREATE TABLE pg_temp.tasks (id int PRIMARY KEY, status text NOT NULL, owner int NOT NULL DEFAULT 0);
+SELECT workitem.attach('pg_temp.tasks', kind => 'action', mode => 'observe',
+                       assignee_column => 'owner', assignee_nobody => '0');
+INSERT INTO pg_temp.tasks VALUES (1, 'to_do', 0);
+SELECT is((SELECT state FROM workitem.sla_clock WHERE source = 'pg_temp.tasks'::regclass), 'pending',
+          'clock_start assignment, created with nobody assigned: pending');
+UPDATE pg_temp.tasks SET owner = 7;
+SELECT is((SELECT state || ' ' || (due_at = now() + interval '2 hours') FROM workitem.sla_clock
+           WHERE source = 'pg_temp.tasks'::regclass), 'running true', 'the assignee column set: the clock starts');
+UPDATE pg_temp.tasks SET status = 'resolved';
+UPDATE pg_temp.tasks SET status = 'waiting';
+SELECT is((SELECT state FROM workitem.sla_clock WHERE source = 'pg_temp.tasks'::regclass), 'paused',
+          'observed resolved -> waiting: reopened (continue) and paused at once');
 
 -- a table whose kind no policy matches gets no clock
 CREATE TABLE pg_temp.jobs (id int PRIMARY KEY, status text NOT NULL);
