@@ -81,30 +81,39 @@ run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const c
  * 1 for a new row, the next after a reopen under new_cycle, or when a key
  * comes back after a DELETE.
  */
+#define CREATE_CLOCKS(which) \
+	"WITH u AS (INSERT INTO workitem.sla_clock" \
+	" (source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)" \
+	" SELECT $1, $2, t.target," \
+	"  COALESCE((SELECT pg_catalog.max(c.cycle) FROM workitem.sla_clock c WHERE c.source OPERATOR(pg_catalog.=) $1" \
+	"   AND c.row_key OPERATOR(pg_catalog.=) $2 AND c.target OPERATOR(pg_catalog.=) t.target), 0)" \
+	"   OPERATOR(pg_catalog.+) 1," \
+	"  p.id, p.calendar, " TARGET_TIME "," \
+	"  CASE WHEN " STARTS " THEN 'running' ELSE 'pending' END," \
+	"  CASE WHEN " STARTS " THEN $3 END, CASE WHEN " STARTS " THEN $3 END," \
+	"  CASE WHEN " STARTS " THEN workitem.business_add(p.calendar, $3, " TARGET_TIME ") END, $6" \
+	" FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id" \
+	" WHERE p.id OPERATOR(pg_catalog.=) $4 " which \
+	" ON CONFLICT (source, row_key, target, cycle, tenant) DO NOTHING RETURNING *)" \
+	LOG_CLOCKS("CASE WHEN state OPERATOR(pg_catalog.=) 'running' THEN 'start' ELSE 'pending' END", "NULL")
+
 static void
 create_clocks(Row *r, int64 policy, bool assigned, const char *only_target)
 {
 	Oid			types[4] = {INT8OID, BOOLOID, TEXTOID, TEXTOID};
 	Datum		values[4] = {Int64GetDatum(policy), BoolGetDatum(assigned),
-		only_target ? CStringGetTextDatum(only_target) : (Datum) 0,
-	CStringGetTextDatum(wi_current_tenant())};
-	char		nulls[4] = {' ', ' ', only_target ? ' ' : 'n', ' '};
+		CStringGetTextDatum(wi_current_tenant()),
+	only_target ? CStringGetTextDatum(only_target) : (Datum) 0};
 
-	run("WITH u AS (INSERT INTO workitem.sla_clock"
-		" (source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)"
-		" SELECT $1, $2, t.target,"
-		"  COALESCE((SELECT pg_catalog.max(c.cycle) FROM workitem.sla_clock c WHERE c.source OPERATOR(pg_catalog.=) $1"
-		"   AND c.row_key OPERATOR(pg_catalog.=) $2 AND c.target OPERATOR(pg_catalog.=) t.target), 0)"
-		"   OPERATOR(pg_catalog.+) 1,"
-		"  p.id, p.calendar, " TARGET_TIME ","
-		"  CASE WHEN " STARTS " THEN 'running' ELSE 'pending' END,"
-		"  CASE WHEN " STARTS " THEN $3 END, CASE WHEN " STARTS " THEN $3 END,"
-		"  CASE WHEN " STARTS " THEN workitem.business_add(p.calendar, $3, " TARGET_TIME ") END, $7"
-		" FROM workitem.sla_policy p JOIN workitem.sla_target t ON t.policy_id OPERATOR(pg_catalog.=) p.id"
-		" WHERE p.id OPERATOR(pg_catalog.=) $4 AND ($6::pg_catalog.text IS NULL OR t.target OPERATOR(pg_catalog.=) $6)"
-		" ON CONFLICT (source, row_key, target, cycle, tenant) DO NOTHING RETURNING *)"
-		LOG_CLOCKS("CASE WHEN state OPERATOR(pg_catalog.=) 'running' THEN 'start' ELSE 'pending' END", "NULL"),
-		r, 4, types, values, nulls, SPI_OK_INSERT);
+	/*
+	 * Two statements, not "$7 IS NULL OR target = $7": a kept plan whose
+	 * best form depends on a parameter being NULL is planned anew at each
+	 * call (the plan cache keeps choosing custom plans).
+	 */
+	if (only_target)
+		run(CREATE_CLOCKS("AND t.target OPERATOR(pg_catalog.=) $7"), r, 4, types, values, NULL, SPI_OK_INSERT);
+	else
+		run(CREATE_CLOCKS(""), r, 3, types, values, NULL, SPI_OK_INSERT);
 }
 
 static void
@@ -153,22 +162,26 @@ resume_resolution(Row *r, bool reset)
 }
 
 /* Stop for good (only_target: that one): met if within the target, else missed. */
+#define STOP_CLOCKS(which) \
+	"WITH u AS (UPDATE workitem.sla_clock SET" \
+	" used = used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $3), '0')," \
+	" state = CASE WHEN used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $3), '0')" \
+	"   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END," \
+	" since = NULL, due_at = NULL, paused_at = NULL, stopped_at = $3" \
+	" WHERE" THE_ROW " AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}') " which \
+	" RETURNING *)" LOG_CLOCKS("state", "$4")
+
 static void
 stop_clocks(Row *r, const char *only_target, const char *reason)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(reason),
 	only_target ? CStringGetTextDatum(only_target) : (Datum) 0};
-	char		nulls[2] = {' ', only_target ? ' ' : 'n'};
 
-	run("WITH u AS (UPDATE workitem.sla_clock SET"
-		" used = used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $3), '0'),"
-		" state = CASE WHEN used OPERATOR(pg_catalog.+) COALESCE(workitem.business_time(calendar, since, $3), '0')"
-		"   OPERATOR(pg_catalog.<=) target_time THEN 'met' ELSE 'missed' END,"
-		" since = NULL, due_at = NULL, paused_at = NULL, stopped_at = $3"
-		" WHERE" THE_ROW " AND state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{running,paused,pending}')"
-		" AND ($5::pg_catalog.text IS NULL OR target OPERATOR(pg_catalog.=) $5) RETURNING *)"
-		LOG_CLOCKS("state", "$4"), r, 2, types, values, nulls, SPI_OK_INSERT);
+	if (only_target)
+		run(STOP_CLOCKS("AND target OPERATOR(pg_catalog.=) $5"), r, 2, types, values, NULL, SPI_OK_INSERT);
+	else
+		run(STOP_CLOCKS(""), r, 1, types, values, NULL, SPI_OK_INSERT);
 }
 
 /* Clocks that waited for the first assignment start now. */
@@ -194,25 +207,49 @@ is_done(WiStatus s)
 	return s == WI_RESOLVED || s == WI_CLOSED;
 }
 
+static bool
+submitted(const WiAttachedMove *m)
+{
+	return (m->created || m->from == WI_DRAFT) && m->to != WI_DRAFT && m->to != WI_CLOSED;
+}
+
+/* The first response: the first move out of to_do, to work or a wait. */
+static bool
+first_response(const WiAttachedMove *m)
+{
+	return (m->to == WI_IN_PROGRESS || m->to == WI_WAITING) &&
+		(m->created || m->from == WI_DRAFT || m->from == WI_TO_DO);
+}
+
+/* Does the move change anything of the row's clocks? (else no statement runs) */
+static bool
+touches_clocks(const WiAttachedMove *m)
+{
+	bool		was_done = (int) m->from >= 0 && is_done(m->from);
+	bool		done = is_done(m->to);
+
+	return m->gone != NULL || submitted(m) || (m->assigned && !m->was_assigned) ||
+		first_response(m) || done != was_done ||
+		(!done && stops(m->policy, m->from, m->old_wait) != stops(m->policy, m->to, m->new_wait));
+}
+
 static void
 on_move(const WiAttachedMove *m, Row *r)
 {
 	bool		was_done = (int) m->from >= 0 && is_done(m->from);
 	bool		done = is_done(m->to);
-	bool		submitted = (m->created || m->from == WI_DRAFT) && m->to != WI_DRAFT && m->to != WI_CLOSED;
+	bool		new_row = submitted(m);
 
 	if (m->gone)
 	{
 		stop_clocks(r, NULL, m->gone);
 		return;
 	}
-	if (submitted)
+	if (new_row)
 		create_clocks(r, m->policy, m->assigned, NULL);
-	if (m->assigned && !m->was_assigned && !submitted)
+	if (m->assigned && !m->was_assigned && !new_row)
 		start_pending(r);
-	/* the first response: the first move out of to_do, to work or a wait */
-	if ((m->to == WI_IN_PROGRESS || m->to == WI_WAITING) &&
-		(m->created || m->from == WI_DRAFT || m->from == WI_TO_DO))
+	if (first_response(m))
 		stop_clocks(r, "first_response", psprintf("first move out of to_do (%s)",
 												  wi_enum_label(WI_ENUM_STATUS, m->to)));
 	if (done && !was_done)
@@ -251,10 +288,8 @@ wi_attached_sla_move(const WiAttachedMove *m)
 	WiSavedUser user;
 	Row			r;
 
-	/* A move that changes nothing a clock depends on costs nothing. */
-	if (!m->gone && !m->created && m->from == m->to &&
-		!(m->assigned && !m->was_assigned) &&
-		stops(m->policy, m->from, m->old_wait) == stops(m->policy, m->to, m->new_wait))
+	/* A move that changes nothing a clock depends on costs no statement. */
+	if (!touches_clocks(m))
 		return;
 	/* A schema before 1.2.0 has no clocks of attached rows. */
 	if (!wi_tenants())
