@@ -94,7 +94,9 @@ CREATE TABLE workitem.sla_clock (
     CONSTRAINT sla_clock_source_row_key_target_cycle_key UNIQUE (source, row_key, target, cycle, tenant),
     CONSTRAINT sla_clock_item_or_row CHECK ((item_id IS NULL) = (source IS NOT NULL) AND (source IS NULL) = (row_key IS NULL))
 );
-CREATE INDEX sla_clock_due_idx ON workitem.sla_clock (due_at) WHERE state = 'running';
+-- items' clocks only: inbox() reads items by due time through it, whatever
+-- the number of attached rows' clocks
+CREATE INDEX sla_clock_due_idx ON workitem.sla_clock (due_at) WHERE state = 'running' AND item_id IS NOT NULL;
 CREATE INDEX sla_clock_alarm_idx ON workitem.sla_clock (alarm_at) WHERE alarm_at IS NOT NULL;
 
 CREATE FUNCTION workitem.clock_alarm() RETURNS trigger

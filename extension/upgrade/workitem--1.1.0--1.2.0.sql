@@ -158,6 +158,10 @@ ALTER TABLE workitem.sla_clock
 ALTER TABLE workitem.sla_clock_event ALTER COLUMN item_id DROP NOT NULL,
     ADD COLUMN source regclass, ADD COLUMN row_key text COLLATE "C";
 CREATE INDEX sla_clock_event_row_idx ON workitem.sla_clock_event (source, row_key, id) WHERE source IS NOT NULL;
+-- items' clocks only: inbox() reads items by due time through it, whatever
+-- the number of attached rows' clocks
+DROP INDEX workitem.sla_clock_due_idx;
+CREATE INDEX sla_clock_due_idx ON workitem.sla_clock (due_at) WHERE state = 'running' AND item_id IS NOT NULL;
 
 CREATE OR REPLACE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
@@ -666,6 +670,7 @@ BEGIN
                 FROM workitem.sla_clock c
                 JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id
                 WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                  AND c.item_id IS NOT NULL  -- (sla_clock_due_idx has items' clocks only)
                   AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
                 ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$
