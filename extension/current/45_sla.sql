@@ -220,7 +220,7 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.source, c.row_key
+       c.source, c.row_key, c.source::text AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column

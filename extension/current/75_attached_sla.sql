@@ -71,3 +71,4 @@ COMMENT ON COLUMN workitem.attached_sla.source_name IS 'text: source as text, fo
 -- item_sla has attached rows too (its other columns: 75_bi.sql)
 COMMENT ON COLUMN workitem.item_sla.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
 COMMENT ON COLUMN workitem.item_sla.row_key IS 'text: the attached row''s primary key; else NULL';
+COMMENT ON COLUMN workitem.item_sla.source_name IS 'text: source as text, for drivers that know no regclass';

@@ -359,7 +359,7 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.source, c.row_key
+       c.source, c.row_key, c.source::text AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
@@ -1562,6 +1562,7 @@ COMMENT ON COLUMN workitem.attached_sla.source_name IS 'text: source as text, fo
 -- item_sla has attached rows too (its other columns: 75_bi.sql)
 COMMENT ON COLUMN workitem.item_sla.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
 COMMENT ON COLUMN workitem.item_sla.row_key IS 'text: the attached row''s primary key; else NULL';
+COMMENT ON COLUMN workitem.item_sla.source_name IS 'text: source as text, for drivers that know no regclass';
 REVOKE ALL ON workitem.attached_sla FROM PUBLIC;
 GRANT SELECT ON workitem.attached_sla TO workitem_reader;
 
