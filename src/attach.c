@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
@@ -786,6 +787,53 @@ status_text(WiStatus s)
 	return (int) s >= 0 ? wi_enum_label(WI_ENUM_STATUS, s) : NULL;
 }
 
+/* Has the row an assignee: the column not nobody, or without one, work in progress? */
+static bool
+row_assigned(Attached *a, TupleDesc d, HeapTuple t, WiStatus s)
+{
+	if (a->assignee.attno >= 0)
+		return !unassigned(a, d, t);
+	return s == WI_IN_PROGRESS;
+}
+
+/*
+ * The row's SLA clocks (attached_sla.c), when an enabled policy matches
+ * the table's kind: one lookup in the policy cache otherwise.
+ */
+static void
+keep_clocks(Move *m, HeapTuple oldt, WiStatus from, WiStatus to, int old_wait, int new_wait,
+			bool was_assigned, bool assigned, const char *gone)
+{
+	WiAttachedMove am = {0};
+
+	if ((int) to < 0 && gone == NULL)
+		return;
+	am.policy = wi_config_match_policy(m->a->kind, NULL, NULL);
+	if (am.policy == 0)
+		return;
+	am.source = m->a->relid;
+	am.row_key = move_key(m);
+	am.now = GetCurrentTransactionStartTimestamp();
+	am.from = from;
+	am.to = to;
+	am.created = oldt == NULL;
+	am.gone = gone;
+	am.old_wait = old_wait;
+	am.new_wait = new_wait;
+	am.was_assigned = was_assigned;
+	am.assigned = assigned;
+	wi_attached_sla_move(&am);
+}
+
+/* The wait type of a row: its column when mapped, else its label's (-1: none). */
+static int
+row_wait(Attached *a, TupleDesc d, HeapTuple t, Label *l)
+{
+	if (a->wait_type.attno >= 0)
+		return read_enum(a->wait_type, WI_ENUM_WAIT_TYPE, d, t);
+	return l != NULL ? l->wait_type : -1;
+}
+
 PG_FUNCTION_INFO_V1(workitem_enforce_attached);
 Datum
 workitem_enforce_attached(PG_FUNCTION_ARGS)
@@ -803,6 +851,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	int			w = -1,
 				r = -1;
+	bool		assigns = false;	/* the trigger writes the actor as assignee */
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -838,6 +887,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 							wi_a_kind(a->kind), status_text(m.from)),
 					 errdetail("Only drafts can be deleted: enforce_only names \"delete\"."),
 					 errhint("Move it to a closed label instead.")));
+		keep_clocks(&m, oldt, m.from, m.from, -1, -1, false, false, "row deleted");
 		log_attached(&m, "deleted", status_text(m.from), NULL, NULL);
 		if (a->has_map)
 			log_attached(&m, "label", m.old_label, NULL, NULL);
@@ -864,6 +914,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 			m.actor = col_text(&a->actor, m.d, newt);
 			if (m.actor == NULL)
 				m.actor = wi_actor();
+			keep_clocks(&m, td->tg_trigtuple, -1, -1, -1, -1, false, false, "out of the filter");
 			log_attached(&m, "filtered_out", NULL, NULL, a->filter);
 			return PointerGetDatum(newt);
 		}
@@ -898,6 +949,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	{
 		cols[ncols] = a->assignee.attno + 1;
 		vals[ncols++] = CStringGetTextDatum(m.actor);
+		assigns = true;
 	}
 
 	if ((int) m.from >= 0 && (int) m.to >= 0 && m.from != m.to &&
@@ -955,7 +1007,12 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 			vals[ncols++] = (Datum) 0;
 		}
 	}
-	(void) w;
+
+	keep_clocks(&m, oldt, m.from, m.to,
+				oldt != NULL && m.from == WI_WAITING ? row_wait(a, m.d, oldt, m.old_l) : -1,
+				m.to == WI_WAITING ? w : -1,
+				oldt != NULL && row_assigned(a, m.d, oldt, m.from),
+				assigns || row_assigned(a, m.d, newt, m.to), NULL);
 
 	if (oldt == NULL)
 	{

@@ -102,14 +102,23 @@ numeric_array_datum(Datum *a, int n)
 	return PointerGetDatum(construct_array(a, n, NUMERICOID, -1, false, TYPALIGN_INT));
 }
 
+/* An item's clock (item_id), or a row of an attached table's (ev: source, row_key). */
 static void
-clock_event(int64 clock_id, const char *tenant, int64 item_id, const char *target, int32 cycle,
+clock_event(int64 clock_id, const char *tenant, const WiEvent *ev, const char *target, int32 cycle,
 			const char *event, int64 used, TimestampTz due_at, const char *reason)
 {
-	Oid			types[9] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
-	TIMESTAMPTZOID, TEXTOID, TEXTOID};
-	Datum		v[9];
+	Oid			types[11] = {INT8OID, INT8OID, TEXTOID, INT4OID, TEXTOID, INTERVALOID,
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, REGCLASSOID, TEXTOID};
+	Datum		v[11];
+	char		nulls[11];
+	int64		item_id = ev->item_id;
 
+	memset(nulls, ' ', sizeof(nulls));
+	nulls[1] = item_id == 0 ? 'n' : ' ';
+	nulls[9] = OidIsValid(ev->source) ? ' ' : 'n';
+	nulls[10] = ev->row_key != NULL ? ' ' : 'n';
+	v[9] = ObjectIdGetDatum(ev->source);
+	v[10] = ev->row_key != NULL ? CStringGetTextDatum(ev->row_key) : (Datum) 0;
 	v[0] = Int64GetDatum(clock_id);
 	v[1] = Int64GetDatum(item_id);
 	v[2] = CStringGetTextDatum(target);
@@ -120,8 +129,8 @@ clock_event(int64 clock_id, const char *tenant, int64 item_id, const char *targe
 	v[7] = CStringGetTextDatum(reason);
 	v[8] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 	if (wi_execute("INSERT INTO workitem.sla_clock_event "
-				   "(clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant]]) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8[[, $9]])", 9, types, v, NULL, false, 0) != SPI_OK_INSERT)
+				   "(clock_id, item_id, target, cycle, event, used, due_at, reason[[, tenant, source, row_key]]) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8[[, $9, $10, $11]])", 11, types, v, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "workitem.run_timers: writing a clock event failed");
 }
 
@@ -153,13 +162,13 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 	 */
 	plan_alarms = wi_timers_tenant
 		? wi_plan("SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
-				  " c.since, c.due_at, c.warned, c.breached_at, c.policy_id, c.tenant "
+				  " c.since, c.due_at, c.warned, c.breached_at, c.policy_id, c.tenant, c.source, c.row_key "
 				  "FROM workitem.sla_clock c "
 				  "WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
 				  "AND c.state OPERATOR(pg_catalog.=) 'running' AND c.tenant OPERATOR(pg_catalog.=) $3 "
 				  "ORDER BY c.alarm_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED", 3, sel_types)
 		: wi_plan("SELECT c.id, c.item_id, c.target, c.cycle, c.calendar, c.target_time, c.used, "
-				  " c.since, c.due_at, c.warned, c.breached_at, p.warn_at[[, c.tenant]] "
+				  " c.since, c.due_at, c.warned, c.breached_at, p.warn_at[[, c.tenant, c.source, c.row_key]] "
 				  "FROM workitem.sla_clock c LEFT JOIN workitem.sla_policy p "
 				  " ON p.id OPERATOR(pg_catalog.=) c.policy_id "
 				  "WHERE c.alarm_at OPERATOR(pg_catalog.<=) $1 "
@@ -182,7 +191,8 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 		bool		isnull,
 					breached_null;
 		int64		clock_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		int64		item_id = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		Datum		item_d = SPI_getbinval(t, d, 2, &isnull);
+		int64		item_id = isnull ? 0 : DatumGetInt64(item_d);	/* 0: a row of an attached table */
 		char	   *target = TextDatumGetCString(SPI_getbinval(t, d, 3, &isnull));
 		int32		cycle = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
 		text	   *calendar = DatumGetTextPP(SPI_getbinval(t, d, 5, &isnull));
@@ -214,6 +224,11 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 
 		ev.item_id = item_id;
 		ev.tenant = tenant;
+		if (item_id == 0 && d->natts >= 15)
+		{
+			ev.source = DatumGetObjectId(SPI_getbinval(t, d, 14, &isnull));
+			ev.row_key = TextDatumGetCString(SPI_getbinval(t, d, 15, &isnull));
+		}
 		ev.actor = "system";
 		for (int k = 0; k < nwarn_at; k++)
 		{
@@ -230,7 +245,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 			ev.reason = psprintf("%s target: %d %% of %s used", target, pct,
 								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
-			clock_event(clock_id, tenant, item_id, target, cycle, "warning", used_now, due_at, ev.reason);
+			clock_event(clock_id, tenant, &ev, target, cycle, "warning", used_now, due_at, ev.reason);
 			fired = true;
 		}
 		if (!breached && due_at <= at)
@@ -241,7 +256,7 @@ wi_sla_run_alarms(TimestampTz at, int budget)
 			ev.reason = psprintf("%s target of %s missed its due time", target,
 								 wi_hours_minutes(target_us));
 			wi_log_event(&ev);
-			clock_event(clock_id, tenant, item_id, target, cycle, "breach", used_now, due_at, ev.reason);
+			clock_event(clock_id, tenant, &ev, target, cycle, "breach", used_now, due_at, ev.reason);
 			breached_d = TimestampTzGetDatum(due_at);
 			breached = true;
 			fired = true;

@@ -182,6 +182,24 @@ typedef struct WiSlaChange
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
 extern void wi_sla_first_response(int64 item_id, const char *tenant);
 
+/* attached_sla.c: SLA clocks of rows of attached tables, kept by their trigger */
+typedef struct WiAttachedMove
+{
+	Oid			source;			/* the attached table */
+	const char *row_key;
+	TimestampTz now;
+	int64		policy;			/* matched by the table's kind; not 0 */
+	WiStatus	from;			/* the row's status before (draft, or to_do for actions, when created) */
+	WiStatus	to;
+	bool		created;		/* inserted, or back in the filter */
+	const char *gone;			/* deleted or out of the filter: the reason; else NULL */
+	int			old_wait;		/* -1: none */
+	int			new_wait;
+	bool		was_assigned;
+	bool		assigned;
+} WiAttachedMove;
+extern void wi_attached_sla_move(const WiAttachedMove *m);
+
 /* sla_alarm.c: the clocks' next alarm (trigger clock_alarm), fired by run_timers */
 extern int	wi_sla_run_alarms(TimestampTz at, int budget);
 

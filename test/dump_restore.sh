@@ -61,7 +61,10 @@ SELECT workitem.resolve(6, 'completed');
 SELECT workitem.split((workitem.create_ticket('Two things', 'a and b', 'billing', 'c@x', 'c@x', NULL, true)).id, ARRAY['a', 'b']);
 SELECT workitem.merge((workitem.create_ticket('Dup', 'same', 'billing', 'c@x', 'c@x', NULL, true)).id, 3);
 
--- an attached table of the user's own
+-- an attached table of the user's own, with an SLA for its kind (its rows' clocks name it)
+INSERT INTO workitem.sla_policy (name, kind) VALUES ('helpdesk', 'ticket');
+INSERT INTO workitem.sla_target (policy_id, target, working_time)
+SELECT id, 'resolution', interval '1 day' FROM workitem.sla_policy WHERE name = 'helpdesk';
 CREATE SCHEMA helpdesk;
 CREATE TABLE helpdesk.tickets (id serial PRIMARY KEY, subject text NOT NULL,
                                status text NOT NULL DEFAULT 'new', owner text);
@@ -149,6 +152,8 @@ check "... and logs an allowed move with the table and row" same \
                     SELECT source::text || ' ' || row_key || ' ' || old_value || '>' || new_value
                     FROM workitem.event WHERE source IS NOT NULL AND what = 'status' ORDER BY id DESC LIMIT 1")" \
     "helpdesk.tickets 1 in_progress>resolved"
+check "... and stops the row's restored SLA clock (met)" same \
+    "$(q "$dst" -c "SELECT state FROM workitem.sla_clock WHERE source = 'helpdesk.tickets'::regclass AND row_key = '1'")" met
 # The owner's COPY loads rows as they are (that is how pg_restore loads
 # them); anybody else's COPY goes through the trigger.
 q "$dst" -c "CREATE ROLE wi_dump_agent_$$ IN ROLE workitem_agent" >/dev/null

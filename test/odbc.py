@@ -22,7 +22,7 @@ from tap import check, done, scratch_db, skip  # noqa: E402
 
 VIEWS = ["items", "queue", "transitions", "daily_flow", "activity_log", "item_sla", "sla_breaches",
          "status_durations", "time_per_item", "time_per_resource", "days", "flow_per_day",
-         "status_time_per_day", "sla_per_day", "sla_compliance"]
+         "status_time_per_day", "sla_per_day", "sla_compliance", "attached_sla"]
 
 # PostgreSQL type -> what the driver must report: SQLColumns' type name and
 # the Python type pyodbc builds from the driver's SQL type.
@@ -36,7 +36,8 @@ KNOWN = {
 }
 # columns of a type the driver does not know, kept on purpose: the index
 # path of a filter on the attached table; each has a text twin
-TWINS = {("transitions", "source"): "source_name", ("activity_log", "source"): "source_name"}
+TWINS = {("transitions", "source"): "source_name", ("activity_log", "source"): "source_name",
+         ("item_sla", "source"): "source_name", ("attached_sla", "source"): "source_name"}
 
 
 def ensure_driver():
@@ -121,6 +122,17 @@ def story(cur):
     cur.execute("SET session_replication_role = replica")
     cur.execute("UPDATE workitem.sla_clock SET state = 'missed', used = '2 hours' WHERE item_id = %s", (ids[2],))
     cur.execute("RESET session_replication_role")
+    # rows of an attached table with their clocks (attached_sla, item_sla)
+    for sql in [
+        "INSERT INTO workitem.sla_policy (name, kind) VALUES ('odbc desk', 'ticket')",
+        "INSERT INTO workitem.sla_target (policy_id, target, working_time) "
+        "SELECT id, 'resolution', '4 hours' FROM workitem.sla_policy WHERE name = 'odbc desk'",
+        "CREATE TABLE public.odbc_desk (id int PRIMARY KEY, status text NOT NULL)",
+        "SELECT workitem.attach('public.odbc_desk')",
+        "INSERT INTO public.odbc_desk VALUES (1, 'to_do'), (2, 'to_do')",
+        "UPDATE public.odbc_desk SET status = 'resolved' WHERE id = 1",
+    ]:
+        cur.execute(sql)
 
 
 def read_views(odbc, cur):

@@ -82,6 +82,13 @@ attach() {  # attach <mode> [<enforce_only>]
 }
 psql -d rt5 -c "CREATE EXTENSION workitem" -c "GRANT workitem_reader TO rt_user" && attach observe >/dev/null
 ok $? "attached to RT's tickets in mode observe (nobody is user $NOBODY)"
+# an SLA for tickets before RT creates any: the trigger keeps their clocks
+psql -d rt5 -c "INSERT INTO workitem.sla_policy (name, kind) VALUES ('rt tickets', 'ticket')" \
+     -c "INSERT INTO workitem.sla_target (policy_id, target, working_time)
+         SELECT id, t, w FROM workitem.sla_policy, (VALUES ('resolution', interval '8 hours'),
+                                                    ('first_response', interval '1 hour')) v(t, w)
+          WHERE name = 'rt tickets'" >/dev/null
+ok $? "an SLA policy for the kind RT's tickets are attached as (resolution 8 h, first response 1 h)"
 
 drive() {  # drive <tag>: the RT story, one line per operation
     perl "$ROOT/test/lib/rt_drive.pl" "$1" 2>"$DIR/drive-$1.err"
@@ -112,11 +119,22 @@ m=$(psql -d rt5 -Atc "SELECT count(*) FROM tickets t WHERE type = 'ticket' AND N
 ok $m "observe: every RT ticket has events ($m without)"
 tv=$(AS_USER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.transitions WHERE source = 'tickets'::regclass")
 ok $(( tv < 1 )) "the view transitions shows RT tickets to RT's own login ($tv rows)"
-psql -d rt5 -c "INSERT INTO workitem.sla_policy (name, kind) VALUES ('rt tickets', 'ticket')" \
-     -c "INSERT INTO workitem.sla_target (policy_id, target, working_time) SELECT id, 'resolution', '8 hours' FROM workitem.sla_policy WHERE name = 'rt tickets'"
-AS_USER=rt_user psql -d rt5 -At -F ' ' -c "SELECT '#   sla: ticket ' || row_key, current_status, state, due_at, stopped_at FROM workitem.attached_sla WHERE source = 'tickets'::regclass ORDER BY row_key::int"
-sd=$(AS_USER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.attached_sla WHERE source = 'tickets'::regclass AND (due_at IS NOT NULL OR state IN ('met', 'paused'))")
-ok $(( sd < 4 )) "RT tickets get SLA due times (attached_sla: $sd tickets due, met or paused)"
+AS_USER=rt_user psql -d rt5 -At -F ' ' -c "SELECT '#   sla: ticket ' || row_key, target, current_status, state, due_at, stopped_at FROM workitem.attached_sla WHERE source = 'tickets'::regclass ORDER BY row_key::int, target"
+nt=$(psql -d rt5 -Atc "SELECT count(*) FROM tickets WHERE type = 'ticket'")
+sc=$(psql -d rt5 -Atc "SELECT count(DISTINCT row_key) FROM workitem.sla_clock WHERE source = 'tickets'::regclass AND item_id IS NULL AND target = 'resolution' AND cycle = 1 AND started_at IS NOT NULL")
+ok $(( sc != nt || nt < 4 )) "every RT ticket got SLA clocks from the trigger ($sc of $nt tickets)"
+sd=$(psql -d rt5 -Atc "SELECT count(*) FROM workitem.sla_clock_event WHERE source = 'tickets'::regclass AND event = 'start' AND due_at IS NOT NULL")
+ok $(( sd < nt )) "RT tickets get SLA due times when their clocks start ($sd starts with a due time)"
+ev=$(psql -d rt5 -Atc "SELECT string_agg(DISTINCT event, ',' ORDER BY event) FROM workitem.sla_clock_event WHERE source = 'tickets'::regclass")
+echo "#   clock events: $ev"
+[[ ",$ev," == *,met,* && ",$ev," == *,pause,* && ",$ev," == *,resume,* ]]
+ok $? "RT's moves keep the clocks: first response and resolution met, stalls pause, opens resume ($ev)"
+vs=$(AS_USER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.attached_sla WHERE source = 'tickets'::regclass AND target = 'resolution'")
+vi=$(AS_USER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.item_sla WHERE source = 'tickets'::regclass AND target = 'resolution'")
+ok $(( vs != sc || vi != sc )) "RT's login sees them in attached_sla ($vs) and item_sla ($vi)"
+al=$(psql -d rt5 -Atc "SELECT workitem.run_timers(now() + interval '2 days')")
+br=$(AS_USER=rt_user psql -d rt5 -Atc "SELECT count(*) FROM workitem.activity_log WHERE source = 'tickets'::regclass AND what = 'sla_breach'")
+ok $(( br < 1 )) "run_timers(at => in 2 days) fires breaches of open RT tickets as their events ($al clocks fired, $br breaches)"
 
 # 5. enforce: the refusals RT meets, and whether RT loses anything
 attach enforce >/dev/null

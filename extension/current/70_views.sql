@@ -304,6 +304,7 @@ BEGIN
                 FROM workitem.sla_clock c
                 JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id AND i.tenant OPERATOR(pg_catalog.=) c.tenant
                 WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                  AND c.item_id IS NOT NULL  -- (sla_clock_due_idx has items' clocks only)
                   AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
                 ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$

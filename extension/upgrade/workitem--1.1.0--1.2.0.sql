@@ -148,6 +148,21 @@ ALTER TABLE workitem.sla_clock ADD CONSTRAINT sla_clock_item_id_fkey
 ALTER TABLE workitem.sla_clock_event ADD CONSTRAINT sla_clock_event_clock_id_fkey
     FOREIGN KEY (clock_id, tenant) REFERENCES workitem.sla_clock (id, tenant);
 
+-- SLA clocks of rows of attached tables (issue 15, src/attached_sla.c):
+-- item_id NULL, the table and the row's primary key instead
+ALTER TABLE workitem.sla_clock ALTER COLUMN item_id DROP NOT NULL,
+    ADD COLUMN source regclass, ADD COLUMN row_key text COLLATE "C";
+ALTER TABLE workitem.sla_clock
+    ADD CONSTRAINT sla_clock_source_row_key_target_cycle_key UNIQUE (source, row_key, target, cycle, tenant),
+    ADD CONSTRAINT sla_clock_item_or_row CHECK ((item_id IS NULL) = (source IS NOT NULL) AND (source IS NULL) = (row_key IS NULL));
+ALTER TABLE workitem.sla_clock_event ALTER COLUMN item_id DROP NOT NULL,
+    ADD COLUMN source regclass, ADD COLUMN row_key text COLLATE "C";
+CREATE INDEX sla_clock_event_row_idx ON workitem.sla_clock_event (source, row_key, id) WHERE source IS NOT NULL;
+-- items' clocks only: inbox() reads items by due time through it, whatever
+-- the number of attached rows' clocks
+DROP INDEX workitem.sla_clock_due_idx;
+CREATE INDEX sla_clock_due_idx ON workitem.sla_clock (due_at) WHERE state = 'running' AND item_id IS NOT NULL;
+
 CREATE OR REPLACE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
        e.old_value, e.new_value, e.reason, e.tenant
@@ -401,15 +416,18 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.tenant
+       c.tenant, c.source, c.row_key, c.source::text AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
 -- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
-                  WHERE c2.item_id = c.item_id AND c2.tenant = c.tenant AND c2.target = c.target AND c2.cycle > c.cycle);
+                  WHERE c2.item_id = c.item_id AND c2.tenant = c.tenant AND c2.target = c.target AND c2.cycle > c.cycle)
+  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
+                  WHERE c2.source = c.source AND c2.row_key = c.row_key AND c2.tenant = c.tenant
+                    AND c2.target = c.target AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.item_sla IS
-    'One row per item and SLA target (current cycle): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
+    'One row per item and SLA target (current cycle), and per row of an attached table and target (item_id NULL): due time, remaining and used working time, wall-clock elapsed, percent of the target used, state and label.';
 
 CREATE VIEW workitem.status_durations AS
 WITH changes AS (
@@ -709,6 +727,7 @@ BEGIN
                 FROM workitem.sla_clock c
                 JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) c.item_id AND i.tenant OPERATOR(pg_catalog.=) c.tenant
                 WHERE c.state OPERATOR(pg_catalog.=) 'running' AND c.target OPERATOR(pg_catalog.=) 'resolution'
+                  AND c.item_id IS NOT NULL  -- (sla_clock_due_idx has items' clocks only)
                   AND i.status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')
                   AND NOT i.highlighted AND NOT i.needs_attention
                 ORDER BY c.due_at, i.status_changed_at, i.id LIMIT $1) s $q$
@@ -1544,91 +1563,79 @@ REVOKE ALL ON FUNCTION workitem.history(regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.history(regclass, text) TO workitem_agent;
 
 ------------------------------------------------------------------------
--- SLA of attached rows (issue 15), read from the log: the resolution
--- target of the policy that matches the table's kind (a policy with no
--- category and no priority: an attached row has neither), in the
--- policy's calendar. The clock runs from the row's creation, pauses while
--- it waits, stops at its first resolved or closed; a reopen does not
--- restart it. Not kept by the trigger as items' clocks are: no warnings
--- or breaches fired by run_timers, no first-response target.
+-- SLA of attached rows (issue 15): their clocks are rows of
+-- workitem.sla_clock with item_id NULL and (source, row_key), kept by the
+-- table's trigger as an item's are by the item trigger (src/attached_sla.c):
+-- the enabled policy matching the table's kind (one with no category and
+-- no priority: an attached row has neither), started at creation, paused
+-- while waiting, first response at the first move out of to_do, stopped at
+-- resolved, closed, DELETE or leaving the filter; warnings and breaches
+-- fired by run_timers(). This view reads the kept clocks, one row per row
+-- and target (current cycle), through the clocks' (source, row_key, ...)
+-- index; the row's status from its last status event (event_row_idx).
 ------------------------------------------------------------------------
 CREATE VIEW workitem.attached_sla AS
-WITH moves AS (
-    SELECT t.source, t.row_key, t.event_id, t.at, t.to_status, t.is_creation
-    FROM workitem.transitions t
-    JOIN workitem.attached_table a ON a.tbl = t.source
-    WHERE t.item_id IS NULL
-), rows_ AS (
-    SELECT m.source, m.row_key,
-           min(m.at) FILTER (WHERE m.is_creation) AS started_at,
-           min(m.at) FILTER (WHERE m.to_status IN ('resolved', 'closed')) AS stopped_at,
-           (array_agg(m.to_status ORDER BY m.event_id DESC))[1] AS status,
-           max(m.at) AS status_since
-    FROM moves m
-    GROUP BY m.source, m.row_key
-), timed AS (
-    SELECT r.*, p.name AS policy, p.calendar, g.working_time, g.business_days,
-           -- working time in every status left before the stop, waits excepted
-           (SELECT COALESCE(sum(workitem.business_time(p.calendar, s.at, s.next_at)), interval '0')
-              FROM (SELECT m.at, m.to_status,
-                           lead(m.at) OVER (ORDER BY m.event_id) AS next_at
-                      FROM moves m WHERE m.source = r.source AND m.row_key = r.row_key) s
-             WHERE s.next_at IS NOT NULL AND s.to_status <> 'waiting'
-               AND s.next_at <= COALESCE(r.stopped_at, 'infinity')) AS used_before
-    FROM rows_ r
-    JOIN workitem.attached_table a ON a.tbl = r.source
-    CROSS JOIN LATERAL (
-        SELECT p.* FROM workitem.sla_policy p
-        WHERE p.enabled AND p.category IS NULL AND p.priority IS NULL
-          AND (p.kind IS NULL OR p.kind = a.kind)
-        ORDER BY p.kind IS NULL, p.id LIMIT 1) p
-    JOIN workitem.sla_target g ON g.policy_id = p.id AND g.target = 'resolution'
-    WHERE r.started_at IS NOT NULL
-), clocked AS (
-    SELECT t.*,
-           CASE WHEN t.stopped_at IS NOT NULL OR t.status = 'waiting' THEN t.used_before
-                ELSE t.used_before + workitem.business_time(t.calendar, t.status_since, now())
-           END AS used,
-           CASE WHEN t.business_days IS NOT NULL
-                THEN workitem.end_of_working_day(t.calendar, t.started_at, t.business_days)
-                WHEN t.stopped_at IS NULL AND t.status <> 'waiting'
-                THEN workitem.business_add(t.calendar, t.status_since, t.working_time - t.used_before)
-           END AS due_at
-    FROM timed t
-)
-SELECT c.source, c.row_key, 'resolution'::text AS target, c.policy, c.calendar,
-       c.working_time AS target_time, c.business_days AS target_days,
-       c.started_at, c.stopped_at, c.status AS current_status, c.used, c.due_at,
-       CASE WHEN c.business_days IS NOT NULL THEN
-                CASE WHEN c.stopped_at IS NOT NULL THEN
-                          CASE WHEN c.stopped_at <= c.due_at THEN 'met' ELSE 'missed' END
-                     WHEN now() > c.due_at THEN 'breached' ELSE 'running' END
-            WHEN c.stopped_at IS NOT NULL THEN
-                 CASE WHEN c.used <= c.working_time THEN 'met' ELSE 'missed' END
-            WHEN c.used > c.working_time THEN 'breached'
-            WHEN c.status = 'waiting' THEN 'paused'
-            ELSE 'running'
-       END AS state,
-       pg_catalog.date_part('epoch', c.working_time) / 3600 AS target_time_hours,
-       pg_catalog.date_part('epoch', c.used) / 3600 AS used_hours
-FROM clocked c;
+SELECT c.source, c.row_key, c.target, p.name AS policy, c.calendar,
+       c.target_time, g.business_days AS target_days,
+       c.started_at, c.stopped_at,
+       s.current_status,
+       workitem.clock_used(c.calendar, c.used, c.since, now()) AS used,
+       c.due_at,
+       workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
+       date_part('epoch', c.target_time) / 3600 AS target_time_hours,
+       date_part('epoch', workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS used_hours,
+       c.cycle,
+       c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now()) AS remaining,
+       date_part('epoch', c.target_time - workitem.clock_used(c.calendar, c.used, c.since, now())) / 3600 AS remaining_hours,
+       round((extract(epoch FROM workitem.clock_used(c.calendar, c.used, c.since, now()))
+              / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
+       workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
+       c.breached_at,
+       s.ended_by,
+       c.source::text AS source_name
+FROM workitem.sla_clock c
+LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
+LEFT JOIN workitem.sla_target g ON g.policy_id = c.policy_id AND g.target = c.target
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN e.what IN ('created', 'status') THEN e.new_value END AS current_status,
+           CASE WHEN e.what IN ('deleted', 'filtered_out') THEN e.what END AS ended_by
+    FROM workitem.event e
+    WHERE e.source = c.source AND e.row_key = c.row_key
+      AND e.what IN ('created', 'status', 'deleted', 'filtered_out')
+    ORDER BY e.source DESC, e.row_key DESC, e.id DESC LIMIT 1) s ON true
+WHERE c.source IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
+                  WHERE c2.source = c.source AND c2.row_key = c.row_key AND c2.target = c.target
+                    AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.attached_sla IS
-    'SLA of rows of attached tables, read from the log: the resolution target of the policy matching the kind, paused while waiting, stopped at the first resolved or closed.';
+    'SLA of rows of attached tables, one row per row and target (current cycle), from the clocks the table''s trigger keeps: due time, used and remaining working time, state, label, and the row''s status from the log.';
 COMMENT ON COLUMN workitem.attached_sla.source IS 'The attached table (regclass).';
 COMMENT ON COLUMN workitem.attached_sla.row_key IS 'The row''s primary key, as text.';
-COMMENT ON COLUMN workitem.attached_sla.target IS 'Always resolution (text).';
-COMMENT ON COLUMN workitem.attached_sla.policy IS 'The SLA policy matching the table''s kind (text).';
-COMMENT ON COLUMN workitem.attached_sla.calendar IS 'The policy''s business calendar (text).';
-COMMENT ON COLUMN workitem.attached_sla.target_time IS 'Working time allowed (interval; NULL for a target in business days).';
-COMMENT ON COLUMN workitem.attached_sla.target_days IS 'Business days allowed (integer; NULL for a target in working time).';
-COMMENT ON COLUMN workitem.attached_sla.started_at IS 'When the row was created (timestamptz).';
-COMMENT ON COLUMN workitem.attached_sla.stopped_at IS 'When it first became resolved or closed (timestamptz; NULL while open).';
-COMMENT ON COLUMN workitem.attached_sla.current_status IS 'Its status now, in our labels (text).';
-COMMENT ON COLUMN workitem.attached_sla.used IS 'Working time used, paused while waiting (interval).';
-COMMENT ON COLUMN workitem.attached_sla.due_at IS 'When the target is due while the clock runs (timestamptz).';
-COMMENT ON COLUMN workitem.attached_sla.state IS 'running, paused, breached, met or missed (text).';
-COMMENT ON COLUMN workitem.attached_sla.target_time_hours IS 'target_time in hours (double precision).';
-COMMENT ON COLUMN workitem.attached_sla.used_hours IS 'used in hours (double precision).';
+COMMENT ON COLUMN workitem.attached_sla.target IS 'first_response or resolution (text).';
+COMMENT ON COLUMN workitem.attached_sla.policy IS 'The SLA policy the clock follows, matched by the table''s kind (text; NULL once deleted).';
+COMMENT ON COLUMN workitem.attached_sla.calendar IS 'The business calendar the clock counts in (text).';
+COMMENT ON COLUMN workitem.attached_sla.target_time IS 'Working time allowed (interval; a target in business days converted when the clock started).';
+COMMENT ON COLUMN workitem.attached_sla.target_days IS 'Business days allowed, for a target given so (integer; else NULL).';
+COMMENT ON COLUMN workitem.attached_sla.started_at IS 'When the clock started: the row''s creation, or its first assignment for a target that starts then (timestamptz; NULL while pending).';
+COMMENT ON COLUMN workitem.attached_sla.stopped_at IS 'When the clock stopped: first response, resolved, closed, deleted or out of the filter (timestamptz; NULL while it runs or is paused).';
+COMMENT ON COLUMN workitem.attached_sla.current_status IS 'The row''s status now, in our labels, from its last status event (text; NULL once deleted or out of the filter, or when the table logs no events).';
+COMMENT ON COLUMN workitem.attached_sla.used IS 'Working time used, stopping waits excluded (interval).';
+COMMENT ON COLUMN workitem.attached_sla.due_at IS 'When the target is due, while the clock runs (timestamptz).';
+COMMENT ON COLUMN workitem.attached_sla.state IS 'pending, running, paused, warning, breached, met or missed (text).';
+COMMENT ON COLUMN workitem.attached_sla.target_time_hours IS 'double precision, working hours: target_time.';
+COMMENT ON COLUMN workitem.attached_sla.used_hours IS 'double precision, working hours: used.';
+COMMENT ON COLUMN workitem.attached_sla.cycle IS 'integer: 1, higher after reopens under a new_cycle policy or a key used again.';
+COMMENT ON COLUMN workitem.attached_sla.remaining IS 'interval: working time left now (negative once overdue).';
+COMMENT ON COLUMN workitem.attached_sla.remaining_hours IS 'double precision, working hours: remaining.';
+COMMENT ON COLUMN workitem.attached_sla.percent_used IS 'numeric, percent: used / target_time x 100, one decimal.';
+COMMENT ON COLUMN workitem.attached_sla.label IS 'text: Due: <time>, Due: paused ..., Met: ..., Missed: ...';
+COMMENT ON COLUMN workitem.attached_sla.breached_at IS 'timestamptz: the due time run_timers() logged a breach for (NULL: none).';
+COMMENT ON COLUMN workitem.attached_sla.ended_by IS 'text: deleted or filtered_out when the row is gone from the table or the filter, else NULL.';
+COMMENT ON COLUMN workitem.attached_sla.source_name IS 'text: source as text, for drivers that know no regclass.';
+-- item_sla has attached rows too (its other columns: 75_bi.sql)
+COMMENT ON COLUMN workitem.item_sla.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
+COMMENT ON COLUMN workitem.item_sla.row_key IS 'text: the attached row''s primary key; else NULL';
+COMMENT ON COLUMN workitem.item_sla.source_name IS 'text: source as text, for drivers that know no regclass';
 REVOKE ALL ON workitem.attached_sla FROM PUBLIC;
 GRANT SELECT ON workitem.attached_sla TO workitem_reader;
 
