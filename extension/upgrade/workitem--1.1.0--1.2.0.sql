@@ -1600,12 +1600,12 @@ LEFT JOIN LATERAL (
     SELECT CASE WHEN e.what IN ('created', 'status') THEN e.new_value END AS current_status,
            CASE WHEN e.what IN ('deleted', 'filtered_out') THEN e.what END AS ended_by
     FROM workitem.event e
-    WHERE e.source = c.source AND e.row_key = c.row_key
+    WHERE e.source = c.source AND e.row_key = c.row_key AND e.tenant = c.tenant
       AND e.what IN ('created', 'status', 'deleted', 'filtered_out')
     ORDER BY e.source DESC, e.row_key DESC, e.id DESC LIMIT 1) s ON true
 WHERE c.source IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
-                  WHERE c2.source = c.source AND c2.row_key = c.row_key AND c2.target = c.target
+                  WHERE c2.source = c.source AND c2.row_key = c.row_key AND c2.tenant = c.tenant AND c2.target = c.target
                     AND c2.cycle > c.cycle);
 COMMENT ON VIEW workitem.attached_sla IS
     'SLA of rows of attached tables, one row per row and target (current cycle), from the clocks the table''s trigger keeps: due time, used and remaining working time, state, label, and the row''s status from the log.';
