@@ -27,6 +27,7 @@
 extern bool wi_tenants(void);
 extern bool wi_citus(void);
 extern const char *wi_current_tenant(void);
+extern const char *wi_routed_tenant(void);
 /* workitem.c: a relcache callback of the module (one slot of PostgreSQL's for all) */
 extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
 /* citus.c: this node's shards, for statements Citus would refuse */

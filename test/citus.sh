@@ -365,6 +365,54 @@ across_items() {
         same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.merge((workitem.create_ticket('dup', 'd', 'c', 'p', 'r', NULL, true)).id, $x)).status;
                             SELECT count(*) FROM workitem.thread($x)" 2>&1 | tr '\n' ' ')" "closed 3 "
 }
+# shards <db> <sql>: sql's last line, then how many shards of one of
+# workitem's tables (the most) the coordinator sent commands to for it
+# (citus.log_remote_commands).
+shards() {
+    "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$1" \
+        -c "SET citus.log_remote_commands = on" -c "SET client_min_messages = notice" -c "$2" 2>"$dir/shards.err" | tail -n 1
+    # the most shards of one table (colocated shards of two tables have ids of their own)
+    grep -o 'workitem\.[a-z_]*_[0-9][0-9]*' "$dir/shards.err" | sort -u |
+        awk '{ sub(/_[0-9]+$/, ""); n[$0]++ } END { m = 0; for (t in n) if (n[t] > m) m = n[t]; print m }'
+}
+# The session names its tenant: an operation given an item id looks there
+# first, in one shard; a wrong or no tenant still reaches the item (every shard).
+routed() {
+    local db=$1 a b id c act x y got
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    id=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Routed', 'd', 'c', 'p', 'r', NULL, true)")
+    check "start(id) in the session's tenant reaches one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.start($id)).status" | tr '\n' ' ')" "in_progress 1 "
+    got=$(shards "$db" "SET workitem.tenant = '$b'; SELECT (workitem.assign($id, 'bob')).assignee" | tr '\n' ' ')
+    check "assign(id) with another tenant named still finds the item (every shard, as with none: $got)" \
+        test "${got% * }" = bob -a "${got#* }" -gt 1
+    check "unassign(id) with no tenant named: every shard, as before" \
+        test "$(shards "$db" "SELECT (workitem.unassign($id)).status" | tail -n 1)" -gt 1
+    check "history(id) and thread(id) in the session's tenant: one shard each" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT count(*) > 3 FROM workitem.history($id)" | tr '\n' ' ')$(shards "$db" "SET workitem.tenant = '$a'; SELECT count(*) FROM workitem.thread($id)" | tr '\n' ' ')" \
+             "t 1 1 1 "
+    check "history(id) with another tenant named: the same rows (every shard)" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT count(*) FROM workitem.history($id)")" \
+             "$(cq 0 "$db" "SELECT count(*) FROM workitem.history($id)")"
+    c=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_case('Routed case', 'd', 'c', NULL, true)")
+    check "create_action(case) and resolve(action) in the session's tenant: one shard each" \
+        same "$(act=$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.create_action($c, 'step')).id" | tr '\n' ' ');
+                shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.resolve(${act%% *}, 'completed')).status" | tr '\n' ' '; echo "${act#* }")" \
+             "closed 1 1 "
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Dup', 'd', 'c', 'p', 'r', NULL, true)")
+    check "merge(id, into) in the session's tenant: one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.merge($x, $id)).status" | tr '\n' ' ')" "closed 1 "
+    y=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Work', 'd', 'c', 'p', 'r', NULL, true)")
+    check "log_time(), add_expense(), record_message() in the session's tenant: one shard each" \
+        same "$(for op in "(workitem.log_time($y, '1 hour')).tenant" "(workitem.add_expense($y, 'expense', 'taxi', 1, 2, 'EUR')).tenant" \
+                          "workitem.record_message($y, 'inbound', 'email', 's', 'b') > 0"; do
+                    shards "$db" "SET workitem.tenant = '$a'; SELECT $op"
+                done | tr '\n' ' ')" "$a 1 $a 1 t 1 "
+    check "split(id) in the session's tenant: one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT cardinality(workitem.split($y, ARRAY['p1', 'p2']))" | tr '\n' ' ')" "2 1 "
+    check "a wrong tenant named: create_action() still puts the action in its case's tenant" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($c, 'step 2')).tenant" 2>&1)" "$a"
+}
 # Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
 actor() {
     local db=$1 b id
@@ -456,6 +504,7 @@ distribute "$db"
 run_suites "$db"
 across_items "$db"
 actor "$db"
+routed "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
