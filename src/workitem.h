@@ -268,6 +268,9 @@ extern void wi_worktime_on_move(const WiWorkMove *m);
 extern void wi_worktime_lock_open(int64 item_id, const char *tenant, const char *what);
 extern void wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char *oldv,
 							const char *newv, const char *reason);
+extern void wi_worktime_log_by(int64 item_id, const char *tenant, const char *actor, const char *what,
+							   const char *oldv, const char *newv, const char *reason);
+extern char *wi_take_change_actor(TupleDesc d, Datum *v, bool *n, bool *repl);
 extern const char *wi_worktime_tenant(int64 item_id);
 extern const char *wi_row_tenant(Relation rel, HeapTuple t);
 extern bool wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn);

@@ -413,6 +413,30 @@ routed() {
     check "a wrong tenant named: create_action() still puts the action in its case's tenant" \
         same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($c, 'step 2')).tenant" 2>&1)" "$a"
 }
+# The rows the trigger writes for what the operations make name the
+# session's actor (carried in the row: the node does not see the setting).
+created_actor() {
+    local db=$1 b t c k l got
+    b=$(tenant_on "$db" 2)
+    got=$(cq 0 "$db" "SET workitem.tenant = '$b'; SET workitem.actor = 'alice';
+        CREATE TEMP TABLE made AS SELECT (workitem.create_ticket('Made', 'd', 'c', 'p', 'r', NULL, true)).id AS t,
+                                         (workitem.create_case('Made case', 'd', 'c', NULL, true)).id AS c;
+        SELECT workitem.create_action(c, 'act') FROM made;
+        SELECT workitem.split(t, ARRAY['k1']) FROM made;
+        SELECT workitem.launch_case((workitem.create_ticket('Launcher', 'd', 'c', 'p', 'r', NULL, true)).id, 'launched');
+        SELECT workitem.log_time(c, '1 hour') FROM made;
+        SELECT workitem.add_expense(c, 'expense', 'taxi', 1, 2, 'EUR') FROM made;
+        SELECT string_agg(DISTINCT e.what || ':' || e.actor, ' ' ORDER BY e.what || ':' || e.actor)
+          FROM workitem.event e JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
+         WHERE e.tenant = '$b' AND (i.title IN ('Made', 'Made case', 'act', 'k1', 'Launcher', 'launched'))
+           AND e.what IN ('created', 'time_entry', 'expense')" 2>&1 | tail -n 1)
+    check "create_ticket, create_case, create_action, split's and launch_case's new items, log_time, add_expense: their log rows name the session's actor" \
+        same "$got" "created:alice expense:alice time_entry:alice"
+    check "... and add_expense()'s author is the session's actor; change_actor is not kept" \
+        same "$(cq 0 "$db" "SELECT string_agg(DISTINCT author || ':' || (x.change_actor IS NULL), ',') FROM workitem.expense x
+                            WHERE tenant = '$b' AND description = 'taxi'")$(cq 0 "$db" "SELECT ',' || count(*) FROM workitem.time_entry
+                            WHERE tenant = '$b' AND change_actor IS NOT NULL")" "alice:true,0"
+}
 # Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
 actor() {
     local db=$1 b id
@@ -505,6 +529,7 @@ run_suites "$db"
 across_items "$db"
 actor "$db"
 routed "$db"
+created_actor "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"

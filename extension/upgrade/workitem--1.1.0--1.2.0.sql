@@ -1758,6 +1758,11 @@ BEGIN
 END
 $$;
 
+-- Citus: log_time() and add_expense() carry the actor in the row
+-- (write-only, like item.change_actor; the trigger logs and clears it)
+ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
+ALTER TABLE workitem.expense ADD COLUMN change_actor text;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.
