@@ -9,9 +9,9 @@
 # each node ran per operation (pg_stat_statements, utility statements
 # included: on a worker, one per command Citus sent it), the ratio
 # cluster/single; then the statements single calls send to the workers.
-# Each side runs the mix twice on the same items: by id only, then with
-# each client naming the item's tenant (workitem.tenant: the operations
-# try it first, one shard) and the same table for that.
+# Each side runs the mix twice, each time on items of its own loaded alike:
+# by id only, then with each client naming the item's tenant
+# (workitem.tenant: the operations try it first, one shard); a table each.
 #   TX=250 CLIENTS=8 ITEMS=4000 TENANTS=64 bench/citus.sh
 # Ports CITUS_PORT..+3 (default PGPORT+300). Skips (exit 0, one line) when
 # Citus is neither installed in $PG_CONFIG's PostgreSQL nor buildable from
@@ -68,7 +68,9 @@ cleanup() {
     [ "${KEEP_CLUSTER:-0}" = 1 ] || rm -rf "$dir"
 }
 trap cleanup EXIT
-db=workitem_bench_citus
+# by id only, and the tenant named: each on items of its own, loaded alike
+dbs=(workitem_bench_citus workitem_bench_citus_routed)
+db=${dbs[0]}
 # the same settings on every node, the single one included
 settings=("autovacuum = off" "fsync = off" "pg_stat_statements.track = top"
           "pg_stat_statements.track_utility = on" "max_connections = 200")
@@ -139,7 +141,7 @@ load() {
         echo "bench/citus.sh: $label: ${R[$label,misplaced]} items not in the tenant the routed mix names (it still runs: those go to every shard)"
 }
 # run <label> <mix file> <host> <port> <data dirs...>: the mix on the
-# database there (its items as the runs before left them).
+# database there, loaded under the same label.
 run() {
     local label=$1 mix=$2 h=$3 p=$4 d out i
     shift 4
@@ -151,7 +153,7 @@ run() {
         i=$((i + 1))
     done
     out=$("$PGBIN/pgbench" -n -h "$h" -p "$p" -U postgres -c "$CLIENTS" -j "$CLIENTS" -t "$TX" --random-seed="$SEED" \
-          -D max="${R[${label%_*},max]}" -f "$mix" "$db" 2>&1) || { echo "$out" | tail -n 20; return 1; }
+          -D max="${R[$label,max]}" -f "$mix" "$db" 2>&1) || { echo "$out" | tail -n 20; return 1; }
     R[$label,tps]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | xargs printf '%.1f')
     R[$label,lat]=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
     R[$label,tx]=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
@@ -181,11 +183,13 @@ echo "  SLA clocks, the resolution-note rule, NOTIFY (workitem.notify = off)"
 # One plain node: PostgreSQL with workitem, no Citus.
 cluster_init "$dir/single" "shared_preload_libraries = 'pg_stat_statements'" "${settings[@]}" &&
     cluster_start "$dir/single" $((port + 3)) || exit 1
-"$PGBIN/createdb" -h "$dir/single" -p $((port + 3)) -U postgres "$db" || exit 1
-psql_at "$dir/single" $((port + 3)) -c "CREATE EXTENSION pg_stat_statements; ALTER DATABASE $db SET workitem.notify = off" || exit 1
-load single "$dir/single" $((port + 3)) || exit 1
-run single "$mix_file" "$dir/single" $((port + 3)) "$dir/single" || exit 1
-run single_routed "$mix_routed" "$dir/single" $((port + 3)) "$dir/single" || exit 1
+for label in single single_routed; do
+    if [ $label = single ]; then db=${dbs[0]} mix=$mix_file; else db=${dbs[1]} mix=$mix_routed; fi
+    "$PGBIN/createdb" -h "$dir/single" -p $((port + 3)) -U postgres "$db" || exit 1
+    psql_at "$dir/single" $((port + 3)) -c "CREATE EXTENSION pg_stat_statements; ALTER DATABASE $db SET workitem.notify = off" || exit 1
+    load $label "$dir/single" $((port + 3)) || exit 1
+    run $label "$mix" "$dir/single" $((port + 3)) "$dir/single" || exit 1
+done
 cluster_stop "$dir/single"
 
 # A coordinator and two workers, workitem distributed by tenant.
@@ -196,14 +200,16 @@ for i in 0 1 2; do
         "citus.node_conninfo = 'sslmode=disable'" "max_prepared_transactions = 200" "${settings[@]}" &&
         citus_node_start "$dir/node$i" $((port + i)) || exit 1
 done
-citus_db_create "$db" || exit 1
-cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION pg_stat_statements" &&
-    cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION workitem" &&
-    cq 0 "$db" "SET client_min_messages = warning; SELECT FROM workitem.distribute()" >/dev/null &&
-    cq 0 "$db" "ALTER DATABASE $db SET workitem.notify = off" || exit 1
-load cluster "${CITUS_DIRS[0]}" "$port" || exit 1
-run cluster "$mix_file" "${CITUS_DIRS[0]}" "$port" "${CITUS_DIRS[@]}" || exit 1
-run cluster_routed "$mix_routed" "${CITUS_DIRS[0]}" "$port" "${CITUS_DIRS[@]}" || exit 1
+for label in cluster cluster_routed; do
+    if [ $label = cluster ]; then db=${dbs[0]} mix=$mix_file; else db=${dbs[1]} mix=$mix_routed; fi
+    citus_db_create "$db" || exit 1
+    cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION pg_stat_statements" &&
+        cq 0 "$db" "SET client_min_messages = warning; CREATE EXTENSION workitem" &&
+        cq 0 "$db" "SET client_min_messages = warning; SELECT FROM workitem.distribute()" >/dev/null &&
+        cq 0 "$db" "ALTER DATABASE $db SET workitem.notify = off" || exit 1
+    load $label "${CITUS_DIRS[0]}" "$port" || exit 1
+    run $label "$mix" "${CITUS_DIRS[0]}" "$port" "${CITUS_DIRS[@]}" || exit 1
+done
 spread=$(cq 0 "$db" "SELECT string_agg(n.nodeport || ': ' || c, ', ' ORDER BY n.nodeport) FROM (
             SELECT p.groupid, count(*) AS c FROM workitem.item i
             JOIN pg_dist_placement p ON p.shardid = get_shard_id_for_distribution_column('workitem.item', i.tenant)
@@ -242,7 +248,7 @@ table() {
     done
 }
 table single cluster "by id only (no tenant named):"
-table single_routed cluster_routed "the item's tenant named (SET workitem.tenant, and AND tenant = t in the plain UPDATE; the same mix, run next, on the items as the first run left them):"
+table single_routed cluster_routed "the item's tenant named (SET workitem.tenant, and AND tenant = t in the plain UPDATE), the same mix on items loaded alike:"
 
 # Statements single calls send to the workers (each at least one network
 # round trip), one call at a time in a fresh session, in a tenant of
