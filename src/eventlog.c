@@ -82,6 +82,18 @@ target_invalidate(Datum arg, Oid relid)
 	{
 		if (relid == InvalidOid || relid == targets[i]->relid)
 			targets[i]->valid = false;
+
+		/*
+		 * One of its indexes: an index AM's state in our IndexInfo (BRIN's
+		 * BrinDesc in ii_AmCache, before PG17) points into the index's
+		 * relcache entry, which is freed and rebuilt now (a VACUUM or
+		 * ANALYZE updates its pg_class row): a backend crashed in
+		 * brin_memtuple_initialize() on the next row. Rebuilt at the next row.
+		 */
+		else if (targets[i]->valid && targets[i]->built)
+			for (int k = 0; k < targets[i]->nindexes; k++)
+				if (targets[i]->indexes[k] == relid)
+					targets[i]->valid = false;
 		if (relid == InvalidOid || relid == targets[i]->shard_relid)
 			targets[i]->shard_relid = InvalidOid;	/* moved, dropped */
 	}

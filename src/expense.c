@@ -121,6 +121,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	int64		item_id;
 	HeapTuple	newtuple;
 	const char *tenant;
+	char	   *actor;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -155,6 +156,14 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 	nn = palloc(sizeof(bool) * d->natts);
 	repl = palloc0(sizeof(bool) * d->natts);
 	heap_deform_tuple(newtuple, d, nv, nn);
+	/* an actor carried in the row (add_expense() on Citus): the log's, and the default author */
+	actor = wi_take_change_actor(d, nv, nn, repl);
+	if (actor != NULL && nn[c.author])
+	{
+		nv[c.author] = CStringGetTextDatum(actor);
+		nn[c.author] = false;
+		repl[c.author] = true;
+	}
 	if (nn[c.item])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -179,7 +188,7 @@ workitem_on_expense(PG_FUNCTION_ARGS)
 		if (oldv == NULL || strcmp(oldv, newv) != 0 ||
 			!wi_datum_same(d, c.at, ov[c.at], on[c.at], nv[c.at], nn[c.at]) ||
 			!wi_datum_same(d, c.author, ov[c.author], on[c.author], nv[c.author], nn[c.author]))
-			wi_worktime_log(item_id, tenant, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
+			wi_worktime_log_by(item_id, tenant, actor, "expense", oldv, newv, oldv == NULL ? NULL : "changed");
 	}
 	return PointerGetDatum(heap_modify_tuple(newtuple, d, nv, nn, repl));
 }
@@ -189,10 +198,10 @@ PG_FUNCTION_INFO_V1(workitem_add_expense);
 Datum
 workitem_add_expense(PG_FUNCTION_ARGS)
 {
-	Oid			types[9] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
+	Oid			types[10] = {INT8OID, InvalidOid, TEXTOID, NUMERICOID, NUMERICOID, TEXTOID,
 	TIMESTAMPTZOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9];
+	Datum		values[10];
+	char		nulls[10];
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
@@ -214,10 +223,14 @@ workitem_add_expense(PG_FUNCTION_ARGS)
 		types[8] = TEXTOID;
 		values[8] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 		nulls[8] = tenant ? ' ' : 'n';
-		if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant) "
+		/* and the actor carried in the row: the node's trigger cannot see this session's */
+		types[9] = TEXTOID;
+		values[9] = CStringGetTextDatum(wi_actor());
+		nulls[9] = ' ';
+		if (wi_execute("INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, at, author, tenant, change_actor) "
 					   "VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, pg_catalog.now()), $8, "
-					   "COALESCE($9, workitem.current_tenant())) RETURNING *",
-					   9, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+					   "COALESCE($9, workitem.current_tenant()), $10) RETURNING *",
+					   10, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "workitem: adding the expense failed");
 	}
 	/* the item's tenant; an unknown item is the foreign key's error */

@@ -47,18 +47,16 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
  * On Citus: the tenant of item id, read without a lock (a query of every
  * shard), so that the statements that lock and change it can be routed to
  * its shard (Citus refuses FOR UPDATE without the distribution column).
- * (Datum) 0 on plain PostgreSQL, or when the item does not exist. SPI must
- * be connected; the text lives in its memory.
+ * (Datum) 0 when the item does not exist. SPI must be connected; the text
+ * lives in its memory.
  */
-Datum
-wi_item_tenant(int64 id)
+static Datum
+tenant_from_every_shard(int64 id)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
 	bool		isnull;
 
-	if (!wi_citus())
-		return (Datum) 0;
 	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
 				   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading the tenant of item %lld failed", (long long) id);
@@ -67,33 +65,88 @@ wi_item_tenant(int64 id)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 }
 
+/*
+ * On Citus: the tenant of item id, (Datum) 0 when the item does not exist;
+ * (Datum) 0 on plain PostgreSQL, with no query. The session's tenant, when
+ * it named one, is tried first by a query routed to its one shard; only an
+ * item not there is looked for in every shard, so a session whose setting
+ * is wrong still reaches it (the same result, more statements). SPI must
+ * be connected; the text lives in its memory.
+ */
+Datum
+wi_item_tenant(int64 id)
+{
+	const char *mine;
+
+	if (!wi_citus())
+		return (Datum) 0;
+	mine = wi_routed_tenant();
+	if (mine != NULL)
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		args[2] = {Int64GetDatum(id), CStringGetTextDatum(mine)};
+
+		if (wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "AND tenant OPERATOR(pg_catalog.=) $2",
+					   2, types, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: reading item %lld failed", (long long) id);
+		if (SPI_processed > 0)
+			return args[1];
+	}
+	return tenant_from_every_shard(id);
+}
+
+/* Lock item op->id (Citus: in tenant op->tenant); whether it is there. */
+static bool
+lock_item(OpCall *op)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2] = {Int64GetDatum(op->id), op->tenant};
+	char		nulls[2] = {' ', op->tenant ? ' ' : 'n'};
+	int			ret;
+
+	ret = wi_execute("SELECT kind, status, assignee IS NOT NULL "
+					 "FROM workitem.item "
+					 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+					 2, argtypes, args, nulls, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item failed: %s", SPI_result_code_string(ret));
+	return SPI_processed > 0;
+}
+
 /* Connect to SPI and lock the item; $1 of the UPDATE is its id. */
 static void
 op_begin(OpCall *op, FunctionCallInfo fcinfo)
 {
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		args[2];
-	char		nulls[2] = {' ', ' '};
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
-	int			ret;
+	bool		found = false;
+	const char *mine;
 
 	require_arg(fcinfo, 0, "item id");
 	op->id = PG_GETARG_INT64(0);
-	args[0] = Int64GetDatum(op->id);
+	op->tenant = (Datum) 0;
 
 	SPI_connect();
-	op->tenant = wi_item_tenant(op->id);
-	args[1] = op->tenant;
-	nulls[1] = op->tenant ? ' ' : 'n';
-	ret = wi_execute("SELECT kind, status, assignee IS NOT NULL "
-								"FROM workitem.item "
-								"WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
-								2, argtypes, args, nulls, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "workitem: locking item failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
+	if (!wi_citus())
+		found = lock_item(op);
+	else
+	{
+		/*
+		 * Citus: locked at once in the tenant the session named (one shard,
+		 * one statement); an item not there, or no tenant named, is looked
+		 * up in every shard first, then locked in its own.
+		 */
+		if ((mine = wi_routed_tenant()) != NULL)
+		{
+			op->tenant = CStringGetTextDatum(mine);
+			found = lock_item(op);
+		}
+		if (!found && (op->tenant = tenant_from_every_shard(op->id)) != (Datum) 0)
+			found = lock_item(op);
+	}
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) op->id)));
@@ -128,12 +181,28 @@ lock_case_of_action(FunctionCallInfo fcinfo)
 	SPI_connect();
 	if (wi_citus())
 	{
-		/* routed: the action's case and tenant first, then the case's lock */
+		/*
+		 * routed: the action's case and tenant first (in the session's
+		 * tenant when it named one, else or when not there in every
+		 * shard), then the case's lock
+		 */
 		Oid			types[2] = {INT8OID, TEXTOID};
 		Datum		v[2];
 		bool		isnull;
+		const char *mine = wi_routed_tenant();
 
-		if (wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+		SPI_processed = 0;
+		if (mine != NULL)
+		{
+			v[0] = args[0];
+			v[1] = CStringGetTextDatum(mine);
+			if (wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+						   "AND tenant OPERATOR(pg_catalog.=) $2",
+						   2, types, v, NULL, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "workitem: reading item %lld failed", (long long) DatumGetInt64(args[0]));
+		}
+		if (SPI_processed == 0 &&
+			wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
 					   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: reading item %lld failed", (long long) DatumGetInt64(args[0]));
 		if (SPI_processed == 0 ||
@@ -438,12 +507,21 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
-	sql = psprintf("INSERT INTO workitem.item (kind, status, %s) "
-				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s) RETURNING *",
+	/* Citus: the actor in the row, for the worker's trigger (see op_update) */
+	types[ncols] = TEXTOID;
+	values[ncols] = (Datum) 0;
+	nulls[ncols] = 'n';
+	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor}}) "
+				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d}}) RETURNING *",
 				   columns, kind, submit ? "to_do" : "draft",
-				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4");
+				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1);
 	SPI_connect();
-	ret = wi_execute(sql, ncols, types, values, nulls, false, 1);
+	if (wi_citus())
+	{
+		values[ncols] = CStringGetTextDatum(wi_actor());
+		nulls[ncols] = ' ';
+	}
+	ret = wi_execute(sql, ncols + 1, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
@@ -466,4 +544,62 @@ workitem_create_case(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATUM(create_item(fcinfo, "case", "title, description, category, priority",
 								4, !PG_ARGISNULL(4) && PG_GETARG_BOOL(4)));
+}
+
+/*
+ * workitem.create_action(case_id, title, description, assignee, priority):
+ * a convenience over a plain INSERT. The rules (created in to_do, refused
+ * while the case waits, is resolved or closed, unknown case) live in the
+ * trigger, so both are held to the same checks; only the NULL case is
+ * caught here, to say which argument. The action takes its case's tenant.
+ */
+PG_FUNCTION_INFO_V1(workitem_create_action);
+Datum
+workitem_create_action(PG_FUNCTION_ARGS)
+{
+	Oid			types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7];
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("case_id must not be NULL"),
+				 errhint("An action belongs to a case: pass the id of an open case.")));
+	for (int i = 0; i < 5; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	SPI_connect();
+	if (wi_citus())
+	{
+		/*
+		 * The case's tenant read first (Citus refuses a subquery in VALUES;
+		 * the session's tenant tried first, see wi_item_tenant), and the
+		 * actor carried in the row. An unknown case: the trigger's WI404.
+		 */
+		Datum		t = wi_item_tenant(DatumGetInt64(values[0]));
+
+		values[5] = t ? t : CStringGetTextDatum(wi_current_tenant());
+		values[6] = CStringGetTextDatum(wi_actor());
+		nulls[5] = nulls[6] = ' ';
+		if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, "
+					   "tenant, change_actor) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5, $6, $7) "
+					   "RETURNING *",
+					   7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "workitem: creating an action of case %lld failed",
+				 (long long) DatumGetInt64(values[0]));
+	}
+	else if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority"
+						"[[, tenant]]) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5"
+						"[[, COALESCE((SELECT c.tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) $1), "
+						"workitem.current_tenant())]]) RETURNING *",
+						5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "workitem: creating an action of case %lld failed",
+			 (long long) DatumGetInt64(values[0]));
+	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }

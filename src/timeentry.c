@@ -31,6 +31,7 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	int			c_item, c_resource, c_duration, c_note, c_id, c_started, c_created, c_tracked, c_tenant;
 	int64		item_id;
 	WiEvent		ev = {0};
+	char	   *actor;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -81,16 +82,19 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	/* A closed item's work time is frozen; the lock keeps a close from racing in. */
 	wi_worktime_lock_open(item_id, c_tenant < 0 || n[c_tenant] ? NULL : TextDatumGetCString(v[c_tenant]),
 						  "time entries");
+	actor = wi_take_change_actor(d, v, n, repl);
+	if (actor == NULL)
+		actor = wi_actor();
 	if (n[c_resource])
 	{
-		v[c_resource] = CStringGetTextDatum(wi_actor());
+		v[c_resource] = CStringGetTextDatum(actor);
 		n[c_resource] = false;
 		repl[c_resource] = true;
 	}
 	ev.item_id = item_id;
 	/* the item's: the foreign key (item_id, tenant) holds it to that */
 	ev.tenant = c_tenant < 0 || n[c_tenant] ? NULL : TextDatumGetCString(v[c_tenant]);
-	ev.actor = wi_actor();
+	ev.actor = actor;
 	ev.what = "time_entry";
 	ev.old_value = NULL;
 	ev.new_value = psprintf("#%lld %s by %s", n[c_id] ? 0LL : (long long) DatumGetInt64(v[c_id]),
@@ -133,9 +137,9 @@ PG_FUNCTION_INFO_V1(workitem_log_time);
 Datum
 workitem_log_time(PG_FUNCTION_ARGS)
 {
-	Oid			types[6] = {INT8OID, INTERVALOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[6];
-	char		nulls[6];
+	Oid			types[7] = {INT8OID, INTERVALOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[7];
+	char		nulls[7];
 	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -166,10 +170,14 @@ workitem_log_time(PG_FUNCTION_ARGS)
 			values[3] = CStringGetTextDatum(wi_actor());
 			nulls[3] = ' ';
 		}
-		if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at, tenant) "
+		/* and the actor carried in the row, for the node's trigger's log row */
+		types[6] = TEXTOID;
+		values[6] = CStringGetTextDatum(wi_actor());
+		nulls[6] = ' ';
+		if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at, tenant, change_actor) "
 					   "VALUES ($1, $2, $3, $4, COALESCE($5, pg_catalog.now()), "
-					   "COALESCE($6, workitem.current_tenant())) RETURNING *",
-					   6, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+					   "COALESCE($6, workitem.current_tenant()), $7) RETURNING *",
+					   7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "workitem: logging time failed");
 	}
 	else if (wi_execute("INSERT INTO workitem.time_entry (item_id, duration, note, resource, started_at[[, tenant]]) "
@@ -206,6 +214,8 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 	int64		item_id;
 	const char *tenant;			/* the item's (the key (item_id, tenant) holds it) */
 	bool		owner;
+	bool	   *repl;
+	char	   *actor;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -238,7 +248,9 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 
 	nv = palloc(sizeof(Datum) * d->natts);
 	nn = palloc(sizeof(bool) * d->natts);
+	repl = palloc0(sizeof(bool) * d->natts);
 	heap_deform_tuple(td->tg_newtuple, d, nv, nn);
+	actor = wi_take_change_actor(d, nv, nn, repl);
 	if (!wi_datum_same(d, c_id, ov[c_id], on[c_id], nv[c_id], nn[c_id]))
 		wi_refuse_immutable(item_id, "time entry", DatumGetInt64(ov[c_id]), "id");
 	if (!wi_datum_same(d, c_item, ov[c_item], on[c_item], nv[c_item], nn[c_item]))
@@ -261,8 +273,12 @@ workitem_on_time_entry_change(PG_FUNCTION_ARGS)
 		!wi_datum_same(d, c_resource, ov[c_resource], on[c_resource], nv[c_resource], nn[c_resource]) ||
 		!wi_datum_same(d, c_started, ov[c_started], on[c_started], nv[c_started], nn[c_started]) ||
 		!wi_datum_same(d, c_note, ov[c_note], on[c_note], nv[c_note], nn[c_note]))
-		wi_worktime_log(item_id, tenant, "time_entry", entry_text(d, ov, on, c_id, c_duration, c_resource),
-				  entry_text(d, nv, nn, c_id, c_duration, c_resource),
-				  nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
+		wi_worktime_log_by(item_id, tenant, actor, "time_entry",
+						   entry_text(d, ov, on, c_id, c_duration, c_resource),
+						   entry_text(d, nv, nn, c_id, c_duration, c_resource),
+						   nn[c_note] ? "changed" : psprintf("changed: %s", TextDatumGetCString(nv[c_note])));
+	/* the carried actor is for the log only (write-only, like change_reason) */
+	if (actor != NULL)
+		return PointerGetDatum(heap_modify_tuple(td->tg_newtuple, d, nv, nn, repl));
 	return PointerGetDatum(td->tg_newtuple);
 }

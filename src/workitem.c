@@ -21,6 +21,7 @@ PG_MODULE_MAGIC;
 
 static char *actor_setting = NULL;
 static char *tenant_setting = NULL;
+static bool tenant_named = false;	/* set by the session, not the built-in default */
 
 /* Who acts when the engine moves items by itself (timers); NULL otherwise. */
 const char *wi_actor_override = NULL;
@@ -44,7 +45,22 @@ check_tenant(char **newval, void **extra, GucSource source)
 		GUC_check_errdetail("A tenant cannot be empty; the single-tenant default is 'default'.");
 		return false;
 	}
+	/* whether anybody named it (SET, ALTER ROLE/DATABASE, the config file): see wi_routed_tenant() */
+#if PG_VERSION_NUM >= 160000
+	*extra = guc_malloc(LOG, sizeof(bool));
+#else
+	*extra = malloc(sizeof(bool));
+#endif
+	if (*extra == NULL)
+		return false;
+	*(bool *) *extra = source > PGC_S_DYNAMIC_DEFAULT;
 	return true;
+}
+
+static void
+assign_tenant(const char *newval, void *extra)
+{
+	tenant_named = extra != NULL && *(bool *) extra;
 }
 
 void
@@ -84,7 +100,7 @@ _PG_init(void)
 							   "default",
 							   PGC_USERSET,
 							   0,
-							   check_tenant, NULL, NULL);
+							   check_tenant, assign_tenant, NULL);
 	DefineCustomIntVariable("workitem.timer_interval",
 							"How often the background worker runs workitem.run_timers().",
 							"0 turns the worker off.",
@@ -189,6 +205,30 @@ const char *
 wi_current_tenant(void)
 {
 	return tenant_setting ? tenant_setting : "default";
+}
+
+/*
+ * On Citus, the tenant this session named (workitem.tenant set, not its
+ * built-in default): the operations given an item id look for the item
+ * there first, one shard, before asking every shard. NULL otherwise, and
+ * always on plain PostgreSQL.
+ */
+const char *
+wi_routed_tenant(void)
+{
+	return tenant_named && tenant_setting != NULL && wi_citus() ? tenant_setting : NULL;
+}
+
+/* workitem.routed_tenant(): wi_routed_tenant(), for the plpgsql readers */
+PG_FUNCTION_INFO_V1(workitem_routed_tenant);
+Datum
+workitem_routed_tenant(PG_FUNCTION_ARGS)
+{
+	const char *t = wi_routed_tenant();
+
+	if (t == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(t));
 }
 
 /* workitem.current_tenant(): the default of every tenant column. */

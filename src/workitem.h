@@ -27,6 +27,7 @@
 extern bool wi_tenants(void);
 extern bool wi_citus(void);
 extern const char *wi_current_tenant(void);
+extern const char *wi_routed_tenant(void);
 /* workitem.c: a relcache callback of the module (one slot of PostgreSQL's for all) */
 extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
 /* citus.c: this node's shards, for statements Citus would refuse */
@@ -285,6 +286,9 @@ extern void wi_worktime_on_move(const WiWorkMove *m);
 extern void wi_worktime_lock_open(int64 item_id, const char *tenant, const char *what);
 extern void wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char *oldv,
 							const char *newv, const char *reason);
+extern void wi_worktime_log_by(int64 item_id, const char *tenant, const char *actor, const char *what,
+							   const char *oldv, const char *newv, const char *reason);
+extern char *wi_take_change_actor(TupleDesc d, Datum *v, bool *n, bool *repl);
 extern const char *wi_worktime_tenant(int64 item_id);
 extern const char *wi_row_tenant(Relation rel, HeapTuple t);
 extern bool wi_datum_same(TupleDesc d, int col, Datum a, bool an, Datum b, bool bn);

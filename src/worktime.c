@@ -64,11 +64,19 @@ void
 wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char *oldv, const char *newv,
 				const char *reason)
 {
+	wi_worktime_log_by(item_id, tenant, NULL, what, oldv, newv, reason);
+}
+
+/* The same, by actor (NULL: wi_actor()), e.g. one carried in the row's change_actor. */
+void
+wi_worktime_log_by(int64 item_id, const char *tenant, const char *actor, const char *what,
+				   const char *oldv, const char *newv, const char *reason)
+{
 	WiEvent		ev = {0};
 
 	ev.item_id = item_id;
 	ev.tenant = tenant;
-	ev.actor = wi_actor();
+	ev.actor = actor ? actor : wi_actor();
 	ev.what = what;
 	ev.old_value = oldv;
 	ev.new_value = newv;
@@ -84,6 +92,27 @@ wi_worktime_log(int64 item_id, const char *tenant, const char *what, const char 
  */
 #define BY_TENANT(param) "{{ AND tenant OPERATOR(pg_catalog.=) " param "}}"
 #define TENANT_DATUM(t) ((t) ? CStringGetTextDatum(t) : (Datum) 0)
+
+/*
+ * The actor carried in a new row of a work-time table (its write-only
+ * column change_actor, which the operations set on Citus, where the node's
+ * trigger cannot see the session's workitem.actor), cleared in the row
+ * (repl marks it for heap_modify_tuple); NULL when none.
+ */
+char *
+wi_take_change_actor(TupleDesc d, Datum *v, bool *n, bool *repl)
+{
+	int			c = wi_attno_opt(d, "change_actor");
+	char	   *actor;
+
+	if (c < 0 || n[c])
+		return NULL;
+	actor = TextDatumGetCString(v[c]);
+	v[c] = (Datum) 0;
+	n[c] = true;
+	repl[c] = true;
+	return actor;
+}
 
 /* The tenant column of a row of an item's table (NULL: none, before 1.2.0). */
 const char *

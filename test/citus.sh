@@ -367,6 +367,78 @@ across_items() {
         same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.merge((workitem.create_ticket('dup', 'd', 'c', 'p', 'r', NULL, true)).id, $x)).status;
                             SELECT count(*) FROM workitem.thread($x)" 2>&1 | tr '\n' ' ')" "closed 3 "
 }
+# shards <db> <sql>: sql's last line, then how many shards of one of
+# workitem's tables (the most) the coordinator sent commands to for it
+# (citus.log_remote_commands).
+shards() {
+    "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$1" \
+        -c "SET citus.log_remote_commands = on" -c "SET client_min_messages = notice" -c "$2" 2>"$dir/shards.err" | tail -n 1
+    # the most shards of one table (colocated shards of two tables have ids of their own)
+    grep -o 'workitem\.[a-z_]*_[0-9][0-9]*' "$dir/shards.err" | sort -u |
+        awk '{ sub(/_[0-9]+$/, ""); n[$0]++ } END { m = 0; for (t in n) if (n[t] > m) m = n[t]; print m }'
+}
+# The session names its tenant: an operation given an item id looks there
+# first, in one shard; a wrong or no tenant still reaches the item (every shard).
+routed() {
+    local db=$1 a b id c act x y got
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    id=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Routed', 'd', 'c', 'p', 'r', NULL, true)")
+    check "start(id) in the session's tenant reaches one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.start($id)).status" | tr '\n' ' ')" "in_progress 1 "
+    got=$(shards "$db" "SET workitem.tenant = '$b'; SELECT (workitem.assign($id, 'bob')).assignee" | tr '\n' ' ')
+    check "assign(id) with another tenant named still finds the item (every shard, as with none: $got)" \
+        test "${got% * }" = bob -a "${got#* }" -gt 1
+    check "unassign(id) with no tenant named: every shard, as before" \
+        test "$(shards "$db" "SELECT (workitem.unassign($id)).status" | tail -n 1)" -gt 1
+    check "history(id) and thread(id) in the session's tenant: one shard each" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT count(*) > 3 FROM workitem.history($id)" | tr '\n' ' ')$(shards "$db" "SET workitem.tenant = '$a'; SELECT count(*) FROM workitem.thread($id)" | tr '\n' ' ')" \
+             "t 1 1 1 "
+    check "history(id) with another tenant named: the same rows (every shard)" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT count(*) FROM workitem.history($id)")" \
+             "$(cq 0 "$db" "SELECT count(*) FROM workitem.history($id)")"
+    c=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_case('Routed case', 'd', 'c', NULL, true)")
+    check "create_action(case) and resolve(action) in the session's tenant: one shard each" \
+        same "$(act=$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.create_action($c, 'step')).id" | tr '\n' ' ');
+                shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.resolve(${act%% *}, 'completed')).status" | tr '\n' ' '; echo "${act#* }")" \
+             "closed 1 1 "
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Dup', 'd', 'c', 'p', 'r', NULL, true)")
+    check "merge(id, into) in the session's tenant: one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT (workitem.merge($x, $id)).status" | tr '\n' ' ')" "closed 1 "
+    y=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Work', 'd', 'c', 'p', 'r', NULL, true)")
+    check "log_time(), add_expense(), record_message() in the session's tenant: one shard each" \
+        same "$(for op in "(workitem.log_time($y, '1 hour')).tenant" "(workitem.add_expense($y, 'expense', 'taxi', 1, 2, 'EUR')).tenant" \
+                          "workitem.record_message($y, 'inbound', 'email', 's', 'b') > 0"; do
+                    shards "$db" "SET workitem.tenant = '$a'; SELECT $op"
+                done | tr '\n' ' ')" "$a 1 $a 1 t 1 "
+    check "split(id) in the session's tenant: one shard" \
+        same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT cardinality(workitem.split($y, ARRAY['p1', 'p2']))" | tr '\n' ' ')" "2 1 "
+    check "a wrong tenant named: create_action() still puts the action in its case's tenant" \
+        same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($c, 'step 2')).tenant" 2>&1)" "$a"
+}
+# The rows the trigger writes for what the operations make name the
+# session's actor (carried in the row: the node does not see the setting).
+created_actor() {
+    local db=$1 b t c k l got
+    b=$(tenant_on "$db" 2)
+    got=$(cq 0 "$db" "SET workitem.tenant = '$b'; SET workitem.actor = 'alice';
+        CREATE TEMP TABLE made AS SELECT (workitem.create_ticket('Made', 'd', 'c', 'p', 'r', NULL, true)).id AS t,
+                                         (workitem.create_case('Made case', 'd', 'c', NULL, true)).id AS c;
+        SELECT workitem.create_action(c, 'act') FROM made;
+        SELECT workitem.split(t, ARRAY['k1']) FROM made;
+        SELECT workitem.launch_case((workitem.create_ticket('Launcher', 'd', 'c', 'p', 'r', NULL, true)).id, 'launched');
+        SELECT workitem.log_time(c, '1 hour') FROM made;
+        SELECT workitem.add_expense(c, 'expense', 'taxi', 1, 2, 'EUR') FROM made;
+        SELECT string_agg(DISTINCT e.what || ':' || e.actor, ' ' ORDER BY e.what || ':' || e.actor)
+          FROM workitem.event e JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
+         WHERE e.tenant = '$b' AND (i.title IN ('Made', 'Made case', 'act', 'k1', 'Launcher', 'launched'))
+           AND e.what IN ('created', 'time_entry', 'expense')" 2>&1 | tail -n 1)
+    check "create_ticket, create_case, create_action, split's and launch_case's new items, log_time, add_expense: their log rows name the session's actor" \
+        same "$got" "created:alice expense:alice time_entry:alice"
+    check "... and add_expense()'s author is the session's actor; change_actor is not kept" \
+        same "$(cq 0 "$db" "SELECT string_agg(DISTINCT author || ':' || (x.change_actor IS NULL), ',') FROM workitem.expense x
+                            WHERE tenant = '$b' AND description = 'taxi'")$(cq 0 "$db" "SELECT ',' || count(*) FROM workitem.time_entry
+                            WHERE tenant = '$b' AND change_actor IS NOT NULL")" "alice:true,0"
+}
 # Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
 actor() {
     local db=$1 b id
@@ -458,6 +530,8 @@ distribute "$db"
 run_suites "$db"
 across_items "$db"
 actor "$db"
+routed "$db"
+created_actor "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
@@ -478,7 +552,8 @@ random_ops() {
     check "random_ops.py through the coordinator: every check held ($(echo "$out" | grep -cE '^ok [0-9]+') ok)" \
         test "$(echo "$out" | grep -cE '^not ok [0-9]+')" = 0 -a -n "$(echo "$out" | grep -E '^1\.\.[0-9]+')"
     echo "$out" | grep -E '^not ok' | sed 's/^/# /'
-    check "random_ops.py's items were on two workers or more" \
+    # (at least two: the worker node_added() registered takes shards of a new database too)
+    check "random_ops.py's items were on more than one worker" \
         test "$(cq 0 "$db" "SELECT count(DISTINCT n.nodeport) FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
                 WHERE p.shardid IN (SELECT get_shard_id_for_distribution_column('workitem.item', tenant)
                                     FROM workitem.item)")" -ge 2

@@ -57,6 +57,10 @@ CREATE FUNCTION workitem.current_tenant() RETURNS text
     AS 'MODULE_PATHNAME', 'workitem_current_tenant' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION workitem.current_tenant() IS
     'The setting workitem.tenant: the tenant new items are created in (default ''default'').';
+CREATE FUNCTION workitem.routed_tenant() RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_routed_tenant' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.routed_tenant() IS
+    'Citus: the tenant this session named (workitem.tenant set), where the functions given an item id look first (one shard); NULL when none is named, and on plain PostgreSQL.';
 
 ------------------------------------------------------------------------
 -- Work items

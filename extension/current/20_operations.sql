@@ -115,9 +115,22 @@ CREATE FUNCTION workitem.history(id bigint)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     -- plpgsql, not sql: Citus plans no parameterized SQL function over a
-    -- distributed table
+    -- distributed table. On Citus, the tenant the session named first (one
+    -- shard; every item has its created row), then every shard.
     AS $$
+DECLARE
+    t text := workitem.routed_tenant();
 BEGIN
+    IF t IS NOT NULL THEN
+        RETURN QUERY
+        SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+               e.old_value, e.new_value, e.reason, e.tenant
+        FROM workitem.activity_log e
+        WHERE e.item_id OPERATOR(pg_catalog.=) history.id AND e.tenant OPERATOR(pg_catalog.=) t ORDER BY e.id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
     RETURN QUERY
     SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
            e.old_value, e.new_value, e.reason, e.tenant
@@ -130,34 +143,14 @@ $$;
 -- Actions: create_action() is a convenience over a plain INSERT. The
 -- rules (created in to_do, refused while the case waits, is resolved or
 -- closed, unknown case) live in the C trigger, so both are held to the
--- same checks; only the NULL case is caught here, to say which argument.
+-- same checks; only the NULL case is caught by the function (C,
+-- src/operations.c), to say which argument.
 ------------------------------------------------------------------------
 CREATE FUNCTION workitem.create_action(case_id bigint, title text,
                                        description text DEFAULT NULL,
                                        assignee text DEFAULT NULL,
                                        priority text DEFAULT NULL)
     RETURNS workitem.item
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    result workitem.item;
-    case_tenant text;
-BEGIN
-    IF create_action.case_id IS NULL THEN
-        RAISE EXCEPTION 'case_id must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'An action belongs to a case: pass the id of an open case.';
-    END IF;
-    -- the case's tenant (an unknown case is the trigger's WI404)
-    SELECT c.tenant INTO case_tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) create_action.case_id;
-    INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, tenant)
-    VALUES ('action'::workitem.kind, create_action.case_id, create_action.title,
-            create_action.description, create_action.assignee, create_action.priority,
-            COALESCE(case_tenant, workitem.current_tenant()))
-    RETURNING i.* INTO result;
-    RETURN result;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'workitem_create_action' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION workitem.create_action(bigint, text, text, text, text) IS
     'Inserts an action of a case, in to_do; returns the new item.';

@@ -26,9 +26,16 @@ CREATE FUNCTION workitem.thread(id bigint)
     -- within one shard (merged items are of one tenant)
     AS $$
 DECLARE
-    t text;
+    t text := workitem.routed_tenant();
 BEGIN
-    SELECT i.tenant INTO t FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) thread.id;
+    -- on Citus, the tenant the session named first (one shard), then every shard
+    IF t IS NOT NULL AND NOT EXISTS (SELECT FROM workitem.item i
+                                     WHERE i.id OPERATOR(pg_catalog.=) thread.id AND i.tenant OPERATOR(pg_catalog.=) t) THEN
+        t := NULL;
+    END IF;
+    IF t IS NULL THEN
+        SELECT i.tenant INTO t FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) thread.id;
+    END IF;
     RETURN QUERY
     WITH RECURSIVE merged(id) AS (
         SELECT thread.id

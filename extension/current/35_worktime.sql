@@ -16,6 +16,11 @@ COMMENT ON COLUMN workitem.category_config.auto_timer IS
 -- Entries a timer made; hand-typed ones stay false. Only the engine (a
 -- stopped timer) or the table's owner sets it.
 ALTER TABLE workitem.time_entry ADD COLUMN tracked boolean NOT NULL DEFAULT false;
+-- Write-only, like item.change_actor: who makes this entry or change when
+-- the setting workitem.actor cannot tell (log_time() sets it on Citus,
+-- where the trigger runs on a node the setting does not reach). The
+-- trigger logs it as the actor and clears it.
+ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
 COMMENT ON COLUMN workitem.time_entry.tracked IS
     'true: made by a timer (start_timer/stop_timer, or stopped by the engine); false: typed by hand.';
 
@@ -84,7 +89,9 @@ CREATE TABLE workitem.expense (
     -- the item's (add_expense() writes it; the foreign key holds a plain INSERT to it)
     tenant      text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant(),
     CONSTRAINT expense_pkey PRIMARY KEY (id, tenant),
-    CONSTRAINT expense_item_id_fkey FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant)
+    CONSTRAINT expense_item_id_fkey FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant),
+    -- write-only: the actor the log names (add_expense() on Citus), as time_entry.change_actor
+    change_actor text
 );
 COMMENT ON TABLE workitem.expense IS
     'Products and expenses of an item (amount = quantity x unit_price, in currency); checked and logged by workitem.on_expense().';

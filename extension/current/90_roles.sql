@@ -117,6 +117,8 @@ GRANT EXECUTE ON FUNCTION workitem.create_action(bigint, text, text, text, text)
 GRANT EXECUTE ON FUNCTION workitem.item_check TO workitem_agent;
 -- and the default of their tenant columns
 GRANT EXECUTE ON FUNCTION workitem.current_tenant() TO workitem_agent;
+-- and where the plpgsql readers look first (history(), thread())
+GRANT EXECUTE ON FUNCTION workitem.routed_tenant() TO workitem_agent;
 
 -- Items: every write goes through the trigger (only drafts can be deleted).
 GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;

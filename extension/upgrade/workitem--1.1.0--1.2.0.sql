@@ -1690,6 +1690,86 @@ COMMENT ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) IS
 REVOKE ALL ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.run_timers_tenant(text, timestamptz, integer) TO workitem_admin;
 
+------------------------------------------------------------------------
+-- Citus: functions given an item id look in the session's named tenant
+-- first (one shard); create_action() in C (the actor carried in the row)
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.routed_tenant() RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_routed_tenant' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.routed_tenant() IS
+    'Citus: the tenant this session named (workitem.tenant set), where the functions given an item id look first (one shard); NULL when none is named, and on plain PostgreSQL.';
+REVOKE ALL ON FUNCTION workitem.routed_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.routed_tenant() TO workitem_agent;
+CREATE OR REPLACE FUNCTION workitem.history(id bigint)
+    RETURNS SETOF workitem.event
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, not sql: Citus plans no parameterized SQL function over a
+    -- distributed table. On Citus, the tenant the session named first (one
+    -- shard; every item has its created row), then every shard.
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+BEGIN
+    IF t IS NOT NULL THEN
+        RETURN QUERY
+        SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+               e.old_value, e.new_value, e.reason, e.tenant
+        FROM workitem.activity_log e
+        WHERE e.item_id OPERATOR(pg_catalog.=) history.id AND e.tenant OPERATOR(pg_catalog.=) t ORDER BY e.id;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+           e.old_value, e.new_value, e.reason, e.tenant
+    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+END
+$$;
+CREATE OR REPLACE FUNCTION workitem.create_action(case_id bigint, title text,
+                                       description text DEFAULT NULL,
+                                       assignee text DEFAULT NULL,
+                                       priority text DEFAULT NULL)
+    RETURNS workitem.item
+    AS 'MODULE_PATHNAME', 'workitem_create_action' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION workitem.thread(id bigint)
+    RETURNS SETOF workitem.message
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, and the item's tenant first: Citus plans no parameterized
+    -- SQL function over a distributed table, and a recursive query only
+    -- within one shard (merged items are of one tenant)
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+BEGIN
+    -- on Citus, the tenant the session named first (one shard), then every shard
+    IF t IS NOT NULL AND NOT EXISTS (SELECT FROM workitem.item i
+                                     WHERE i.id OPERATOR(pg_catalog.=) thread.id AND i.tenant OPERATOR(pg_catalog.=) t) THEN
+        t := NULL;
+    END IF;
+    IF t IS NULL THEN
+        SELECT i.tenant INTO t FROM workitem.item i WHERE i.id OPERATOR(pg_catalog.=) thread.id;
+    END IF;
+    RETURN QUERY
+    WITH RECURSIVE merged(id) AS (
+        SELECT thread.id
+        UNION
+        SELECT i.id FROM workitem.item i JOIN merged m ON i.merged_into OPERATOR(pg_catalog.=) m.id
+        WHERE i.tenant OPERATOR(pg_catalog.=) t
+    )
+    SELECT msg.* FROM workitem.message msg JOIN merged m ON msg.item_id OPERATOR(pg_catalog.=) m.id
+    WHERE msg.tenant OPERATOR(pg_catalog.=) t
+    ORDER BY msg.at, msg.id;
+END
+$$;
+
+-- Citus: log_time() and add_expense() carry the actor in the row
+-- (write-only, like item.change_actor; the trigger logs and clears it)
+ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
+ALTER TABLE workitem.expense ADD COLUMN change_actor text;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.
