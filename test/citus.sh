@@ -238,9 +238,14 @@ clock_suites() {
             SELECT workitem.create_ticket('Due $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true);
             SELECT workitem.wait_more_info((workitem.start((workitem.create_ticket('Silent $t', 'd', 'network', 'c@$t', 'c@$t', NULL, true)).id)).id, 2, true)" >/dev/null 2>&1
     done
-    got=$(for i in 1 2 3 4; do cq 0 "$db" "SELECT workitem.run_timers(now() + interval '3 days')" 2>&1; done | tr '\n' ' ')
-    check "run_timers() through the coordinator works node by node until nothing is due (got: $got)" \
-        test "$(echo "$got" | awk '{print ($1 > 0 && $2 > 0 && $NF == 0) ? "yes" : "no"}')" = yes
+    # one call does both workers: the moves on the workers send no NOTIFY, so
+    # the call's transaction commits in two phases
+    got=$(cq 0 "$db" "SELECT workitem.run_timers(now() + interval '3 days') > 0;
+                      SELECT count(*) FROM workitem.item WHERE title IN ('Silent $a', 'Silent $b') AND status = 'closed'" 2>&1 | tr '\n' ' ')
+    check "run_timers() through the coordinator: one call closes the due tickets on both workers" same "$got" "t 2 "
+    got=$(for i in 1 2 3; do cq 0 "$db" "SELECT workitem.run_timers(now() + interval '3 days')" 2>&1; done | tr '\n' ' ')
+    check "run_timers() again until nothing is due (got: $got)" \
+        test "$(echo "$got" | awk '{print ($NF == 0) ? "yes" : "no"}')" = yes
     for t in $a $b; do
         check "tenant $t: run_timers() fired the warning and the breach of both clocks once each" \
             same "$(cq 0 "$db" "SELECT string_agg(what || ':' || n, ',' ORDER BY what) FROM (
@@ -407,6 +412,29 @@ agent_citus() {
     done
     check "no squatted item was stored" same "$(cq 0 "$db" "SELECT count(*) FROM workitem.item WHERE title = 'squat'")" 0
 }
+# NOTIFY on a cluster: the triggers on the workers send none (a worker's
+# NOTIFY makes Citus's two-phase commit fail); the operations send their
+# item's move from the coordinator, heard by its listeners at commit.
+notify_citus() {
+    local db=$1 a b ia ib got
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    ia=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Notify $a', 'd', 'network', 'c', 'r', NULL, true)")
+    ib=$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT id FROM workitem.create_ticket('Notify $b', 'd', 'network', 'c', 'r', NULL, true)")
+    printf "BEGIN;\nSELECT (workitem.start($ia)).status;\nSELECT (workitem.start($ib)).status;\nCOMMIT;\n" | cqs 0 "$db" >/dev/null 2>&1
+    check "a transaction that moves items of two tenants on two workers commits (two-phase commit)" \
+        same "$(cq 0 "$db" "SELECT string_agg(status::text, ' ' ORDER BY tenant) FROM workitem.item WHERE id IN ($ia, $ib) AND title LIKE 'Notify %'")" \
+        "in_progress in_progress"
+    printf "BEGIN;\nSELECT (workitem.wait_until($ia, now() + interval '1 day', 'later')).status;\nINSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'notify-test', '1 day');\nCOMMIT;\n" |
+        cqs 0 "$db" >/dev/null 2>&1
+    check "a transaction that moves an item and writes a reference table commits" \
+        same "$(cq 0 "$db" "SELECT status || ':' || (SELECT count(*) FROM workitem.category_config WHERE category = 'notify-test')
+                            FROM workitem.item WHERE id = $ia AND tenant = '$a'")" "waiting:1"
+    got=$(printf "LISTEN workitem_moves;\nSET workitem.actor = 'alice';\nSELECT (workitem.resume($ia)).status;\nSELECT (workitem.resolve($ib, 'customer_response', 'ok')).status;\nSET workitem.tenant = '$b';\nSELECT 1 FROM workitem.create_case('Heard', 'd', 'network', NULL, false);\nUPDATE workitem.item SET status = 'in_progress', assignee = 'bob' WHERE title = 'Heard' AND tenant = '$b';\n" |
+          cqs 0 "$db" 2>&1 | sed -n 's/^Asynchronous notification "workitem_moves" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' |
+          sed 's/"item": [0-9]*/"item": N/' | tr '\n' '|')
+    check "a LISTEN on the coordinator hears the operations' moves (item, from, to, actor), not a plain UPDATE" \
+        same "$got" '{"item": N, "from": "waiting", "to": "in_progress", "actor": "alice"}|{"item": N, "from": "in_progress", "to": "resolved", "actor": "alice"}|{"item": N, "from": null, "to": "draft", "actor": "alice"}|'
+}
 # Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
 actor() {
     local db=$1 b id
@@ -498,6 +526,7 @@ distribute "$db"
 run_suites "$db"
 across_items "$db"
 agent_citus "$db"
+notify_citus "$db"
 actor "$db"
 copy_rules "$db"
 distribute_loaded "$db"
