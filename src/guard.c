@@ -49,8 +49,9 @@ static bool seq_callback_set = false;
 static void
 seq_invalidate(Datum arg, Oid relid)
 {
+	/* the sequence's too: distribute_nodes() gives it its node's range */
 	for (int i = 0; i < NSEQ_CACHE; i++)
-		if (relid == InvalidOid || seq_cache[i].relid == relid)
+		if (relid == InvalidOid || seq_cache[i].relid == relid || seq_cache[i].seqid == relid)
 			seq_cache[i].relid = InvalidOid;
 }
 

@@ -4,7 +4,7 @@
 -- relate (WI023); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
 BEGIN;
-SELECT plan(42);
+SELECT plan(45);
 SET LOCAL workitem.actor = 'tess';
 
 SELECT is(workitem.current_tenant(), 'default', 'workitem.tenant defaults to ''default''');
