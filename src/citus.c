@@ -67,6 +67,7 @@ wi_local_table(const char *relname, const char *tenant)
 	bool		isnull;
 	Datum		d;
 	MemoryContext old;
+	WiSavedUser user;
 
 	if (!callback_set)
 	{
@@ -83,6 +84,11 @@ wi_local_table(const char *relname, const char *tenant)
 	values[0] = CStringGetTextDatum(psprintf("workitem.%s", relname));
 	values[1] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 	nulls[1] = tenant ? ' ' : 'n';
+	/*
+	 * As the schema's owner: Citus's functions check the caller's rights on
+	 * the table, and an agent has none on workitem.event (the log).
+	 */
+	wi_become_owner(&user);
 	SPI_connect();
 	if (wi_execute("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($1::pg_catalog.regclass, "
 				   " CASE WHEN $2 IS NULL THEN (SELECT pg_catalog.min(shardid) FROM pg_catalog.pg_dist_shard"
@@ -93,6 +99,7 @@ wi_local_table(const char *relname, const char *tenant)
 		elog(ERROR, "workitem: finding this node's shard of workitem.%s failed", relname);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();
+	wi_restore_user(&user);
 	if (isnull)
 		return NULL;
 

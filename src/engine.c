@@ -100,6 +100,14 @@ wi_restore_user(const WiSavedUser *save)
 /* Citus's connections between nodes (connection_management.h) */
 #define CITUS_INTERNAL_PREFIX "citus_internal gpid="
 
+/* This session is one of Citus's connections from another node. */
+bool
+wi_citus_internal(void)
+{
+	return application_name != NULL &&
+		strncmp(application_name, CITUS_INTERNAL_PREFIX, strlen(CITUS_INTERNAL_PREFIX)) == 0;
+}
+
 bool
 wi_restoring_dump(struct TriggerData *td)
 {
@@ -126,8 +134,7 @@ wi_restoring_dump(struct TriggerData *td)
 	 * other, unless workitem.distribute() marked its copy of the local rows
 	 * (SET LOCAL workitem.restoring, propagated to those connections).
 	 */
-	if (application_name != NULL &&
-		strncmp(application_name, CITUS_INTERNAL_PREFIX, strlen(CITUS_INTERNAL_PREFIX)) == 0)
+	if (wi_citus_internal())
 		return wi_restoring;
 	return true;
 }

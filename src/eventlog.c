@@ -113,11 +113,14 @@ citus_shard(LogTable *t, const char *tenant)
 	Datum		values[2];
 	bool		isnull;
 	Datum		d;
+	WiSavedUser user;
 
 	if (OidIsValid(t->shard_relid) && strcmp(t->shard_tenant, tenant) == 0)
 		return t->shard_relid;
 	values[0] = CStringGetTextDatum(psprintf("workitem.%s", t->relname));
 	values[1] = CStringGetTextDatum(tenant);
+	/* as the schema's owner: Citus checks the caller's rights on the table (none on event) */
+	wi_become_owner(&user);
 	SPI_connect();
 	if (wi_execute("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($1::pg_catalog.regclass,"
 				   " pg_catalog.get_shard_id_for_distribution_column($1::pg_catalog.regclass, $2)))::pg_catalog.oid",
@@ -126,6 +129,7 @@ citus_shard(LogTable *t, const char *tenant)
 			 t->relname, tenant);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	SPI_finish();
+	wi_restore_user(&user);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

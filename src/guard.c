@@ -6,13 +6,22 @@
  *   given by hand far ahead of the sequence would make everybody's inserts
  *   fail with 23505 once the sequence reaches it. The tables' owner gives
  *   any id (migrations; pg_restore's COPY does not even reach the check).
+ *   On Citus the trigger runs on a shard, which has no identity: the
+ *   sequence is the distributed table's (each node's copy has its own
+ *   range, workitem.distribute_nodes()). An id of another node's range
+ *   arriving on Citus's own connection was drawn in the session that sent
+ *   the statement (the coordinator's), whose currval this node cannot see:
+ *   that one is not checked here (README, "Scale out with Citus").
  * - The administrator: a member of workitem_admin, or the table's owner.
  *
  * Everything here runs in the BEFORE ROW triggers: no SQL, only caches.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -21,6 +30,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "workitem.h"
 
@@ -30,6 +40,8 @@ typedef struct SeqCache
 {
 	Oid			relid;
 	Oid			seqid;
+	int64		seqmin;			/* the range this node draws from */
+	int64		seqmax;
 } SeqCache;
 static SeqCache seq_cache[NSEQ_CACHE];
 static bool seq_callback_set = false;
@@ -37,22 +49,64 @@ static bool seq_callback_set = false;
 static void
 seq_invalidate(Datum arg, Oid relid)
 {
+	/* the sequence's too: distribute_nodes() gives it its node's range */
 	for (int i = 0; i < NSEQ_CACHE; i++)
-		if (relid == InvalidOid || seq_cache[i].relid == relid)
+		if (relid == InvalidOid || seq_cache[i].relid == relid || seq_cache[i].seqid == relid)
 			seq_cache[i].relid = InvalidOid;
 }
 
+/*
+ * The table whose identity rel's id column draws from: rel itself, or on
+ * Citus the distributed table of which rel is a shard ("<name>_<shardid>",
+ * no identity of its own).
+ */
 static Oid
+identity_table(Relation rel, AttrNumber *attnum, int idcol)
+{
+	char	   *name;
+	char	   *p;
+
+	*attnum = idcol + 1;
+	if (!wi_citus())
+		return RelationGetRelid(rel);
+#if PG_VERSION_NUM >= 170000
+	if (OidIsValid(getIdentitySequence(rel, idcol + 1, true)))
+		return RelationGetRelid(rel);
+#else
+	if (OidIsValid(getIdentitySequence(RelationGetRelid(rel), idcol + 1, true)))
+		return RelationGetRelid(rel);
+#endif
+	name = pstrdup(RelationGetRelationName(rel));
+	p = strrchr(name, '_');
+	if (p != NULL && p[1] != '\0' && strspn(p + 1, "0123456789") == strlen(p + 1))
+	{
+		Oid			logical;
+
+		*p = '\0';
+		logical = get_relname_relid(name, RelationGetNamespace(rel));
+		if (OidIsValid(logical))
+		{
+			*attnum = get_attnum(logical, NameStr(TupleDescAttr(RelationGetDescr(rel), idcol)->attname));
+			return logical;
+		}
+	}
+	return RelationGetRelid(rel);	/* getIdentitySequence() then says what is wrong */
+}
+
+static SeqCache *
 identity_sequence(Relation rel, int idcol)
 {
 	Oid			relid = RelationGetRelid(rel);
 	int			free_slot = 0;
+	Oid			table;
+	AttrNumber	attnum;
 	Oid			seqid;
+	HeapTuple	tup;
 
 	for (int i = 0; i < NSEQ_CACHE; i++)
 	{
 		if (seq_cache[i].relid == relid)
-			return seq_cache[i].seqid;
+			return &seq_cache[i];
 		if (!OidIsValid(seq_cache[i].relid))
 			free_slot = i;
 	}
@@ -61,14 +115,29 @@ identity_sequence(Relation rel, int idcol)
 		wi_on_relcache(seq_invalidate);
 		seq_callback_set = true;
 	}
+	table = identity_table(rel, &attnum, idcol);
 #if PG_VERSION_NUM >= 170000
-	seqid = getIdentitySequence(rel, idcol + 1, false);
+	if (table == relid)
+		seqid = getIdentitySequence(rel, attnum, false);
+	else
+	{
+		Relation	t = relation_open(table, AccessShareLock);
+
+		seqid = getIdentitySequence(t, attnum, false);
+		relation_close(t, AccessShareLock);
+	}
 #else
-	seqid = getIdentitySequence(relid, idcol + 1, false);
+	seqid = getIdentitySequence(table, attnum, false);
 #endif
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for sequence %u", seqid);
+	seq_cache[free_slot].seqmin = ((Form_pg_sequence) GETSTRUCT(tup))->seqmin;
+	seq_cache[free_slot].seqmax = ((Form_pg_sequence) GETSTRUCT(tup))->seqmax;
+	ReleaseSysCache(tup);
 	seq_cache[free_slot].relid = relid;
 	seq_cache[free_slot].seqid = seqid;
-	return seqid;
+	return &seq_cache[free_slot];
 }
 
 /* The current user owns the table (or is a member of its owner, or superuser). */
@@ -144,11 +213,15 @@ session_currval(Relation rel, Oid seqid, int64 id, const char *what)
 void
 wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *what)
 {
-	Oid			seqid;
+	SeqCache   *seq;
+	int64		v = DatumGetInt64(id);
 
 	if (isnull || wi_owns_table(rel))
 		return;					/* NULL: the NOT NULL constraint refuses it */
-	seqid = identity_sequence(rel, idcol);
-	if (session_currval(rel, seqid, DatumGetInt64(id), what) != DatumGetInt64(id))
-		refuse_id(rel, seqid, DatumGetInt64(id), what);
+	seq = identity_sequence(rel, idcol);
+	/* Citus: drawn by the node that sent it, not checkable here (see above) */
+	if ((v < seq->seqmin || v > seq->seqmax) && wi_citus_internal() && wi_citus())
+		return;
+	if (session_currval(rel, seq->seqid, v, what) != v)
+		refuse_id(rel, seq->seqid, v, what);
 }

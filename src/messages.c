@@ -140,7 +140,7 @@ follow_up_ticket(int64 closed_id, Datum tenant, Datum subject, bool subject_null
  * row from anybody but the table's owner leaves them at their defaults.
  */
 static void
-check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, int64 item_id)
+check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, bool *repl, int64 item_id)
 {
 	static const char *const flags[2] = {"is_resolution", "is_description"};
 	int			c_at = wi_attno(d, "at", "workitem.on_message");
@@ -167,6 +167,16 @@ check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, int64 item_id)
 				 errhint(forged_flag == 0
 						 ? "Resolving the item marks its resolution note: pass the note to workitem.resolve(), or record an outbound message or note first."
 						 : "Submitting the item makes its description the first note.")));
+	/*
+	 * Citus: the default now() was the coordinator's, evaluated there; this
+	 * node cannot tell it from a forged one, so the time is this node's.
+	 */
+	if (wi_citus_internal() && wi_citus())
+	{
+		v[c_at] = TimestampTzGetDatum(now);
+		repl[c_at] = true;
+		return;
+	}
 	/* timestamptz_to_str() returns a static buffer: one copy per value */
 	recorded = pstrdup(timestamptz_to_str(now));
 	given = pstrdup(timestamptz_to_str(DatumGetTimestampTz(v[c_at])));
@@ -224,7 +234,7 @@ workitem_on_message(PG_FUNCTION_ARGS)
 				 errmsg("a message needs an item, a direction and a channel")));
 	item_id = DatumGetInt64(v[c_item]);
 	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "message");
-	check_provenance(td->tg_relation, d, v, n, item_id);
+	check_provenance(td->tg_relation, d, v, n, repl, item_id);
 	inbound = v[c_dir] == wi_enum_datum_by_name("direction", "inbound");
 	if (n[c_author])
 	{

@@ -4,6 +4,15 @@
  * "workitem_moves" with a small JSON payload; NOTIFY is transactional, so
  * listeners hear it at commit, and never of a move that was rolled back.
  * workitem.notify = off turns it off (bulk loads).
+ *
+ * Citus: the triggers run on the workers, in Citus's own connections,
+ * whose transactions commit in two phases when a statement writes on two
+ * nodes, and PREPARE refuses a transaction that sent a NOTIFY. So nothing
+ * is sent there: the operations (src/operations.c), which run on the
+ * coordinator, send their item's move themselves, heard by listeners on
+ * the coordinator. Moves the engine makes on a worker (a case's action
+ * closed, a split ticket done, run_timers()) and plain UPDATEs through the
+ * coordinator are not heard (README, "Scale out with Citus").
  */
 #include "postgres.h"
 
@@ -47,6 +56,8 @@ wi_notify_move(int64 item, const char *table, const char *key, const char *from,
 	StringInfoData buf;
 
 	if (!wi_notify)
+		return;
+	if (wi_citus_internal() && wi_citus())
 		return;
 	if (table == NULL && from != NULL && to != NULL && strcmp(from, to) == 0)
 		return;					/* an item's update that is no move */

@@ -251,6 +251,20 @@ op_value(OpCall *op, Oid type, Datum value, bool isnull)
 	op->nargs++;
 }
 
+/*
+ * Citus: the move the trigger made on the worker, notified here, at the
+ * coordinator's commit (src/notify.c). The same payload as the trigger's:
+ * where both send it (a session on the node of the shard), PostgreSQL
+ * sends one.
+ */
+static void
+notify_from_coordinator(int64 id, const char *from, HeapTuple row, TupleDesc desc)
+{
+	char	   *to = SPI_getvalue(row, desc, SPI_fnumber(desc, "status"));
+
+	wi_notify_move(id, NULL, NULL, from, to, NULL, NULL, wi_actor());
+}
+
 /* UPDATE the item with the given SET list and return the new row. */
 static Datum
 op_update(OpCall *op, const char *set)
@@ -274,6 +288,9 @@ op_update(OpCall *op, const char *set)
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: updating item %lld failed: %s",
 			 (long long) op->id, SPI_result_code_string(ret));
+	if (op->tenant)
+		notify_from_coordinator(op->id, wi_enum_label(WI_ENUM_STATUS, op->status),
+								SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();
 	return result;
@@ -524,6 +541,14 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 	ret = wi_execute(sql, ncols + 1, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
+	if (wi_citus())
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   SPI_fnumber(SPI_tuptable->tupdesc, "id"), &isnull);
+
+		notify_from_coordinator(DatumGetInt64(id), NULL, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	}
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();
 	return result;

@@ -415,12 +415,9 @@ run_pass(TimestampTz at, int max_items)
  * which Citus delegates to the node of the tenant's shards. Its arguments
  * are constants in the statement's text: Citus delegates a call only then.
  *
- * One node per call: once the tenants of a node moved or flagged
- * anything, the call ends. A transaction that writes on two nodes commits
- * in two phases, which the moves' NOTIFY forbids ("cannot PREPARE a
- * transaction that has executed LISTEN, UNLISTEN, or NOTIFY"); a node
- * whose tenants did nothing does not count. The background worker calls
- * again while a call did something; so should a caller.
+ * All nodes in one call: the moves made on the workers send no NOTIFY
+ * there (src/notify.c), so the transaction, which writes on every node
+ * with due work, can commit in two phases.
  */
 static int
 run_tenants(TimestampTz at, int max_items)
@@ -431,7 +428,6 @@ run_tenants(TimestampTz at, int max_items)
 	int			n,
 				done = 0;
 	char	  **tenants;
-	int32	   *groups;
 	char	   *at_text = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at)));
 
 	values[0] = TimestampTzGetDatum(at);
@@ -454,23 +450,13 @@ run_tenants(TimestampTz at, int max_items)
 		elog(ERROR, "workitem.run_timers: finding the tenants with due work failed");
 	n = (int) SPI_processed;
 	tenants = palloc(sizeof(char *) * Max(n, 1));
-	groups = palloc(sizeof(int32) * Max(n, 1));
 	for (int i = 0; i < n; i++)
-	{
-		bool		isnull;
-		Datum		g = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-
 		tenants[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		groups[i] = isnull ? -1 : DatumGetInt32(g);
-	}
 	for (int i = 0; i < n && done < max_items; i++)
 	{
 		bool		isnull;
 		Datum		d;
 
-		/* a new node, after one that did something: for the next call */
-		if (i > 0 && groups[i] != groups[i - 1] && done > 0)
-			break;
 		if (SPI_execute(psprintf("SELECT * FROM workitem.run_timers_tenant(%s, %s::pg_catalog.timestamptz, %d)",
 								 quote_literal_cstr(tenants[i]), quote_literal_cstr(at_text), max_items - done),
 						false, 1) != SPI_OK_SELECT || SPI_processed != 1)

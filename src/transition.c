@@ -463,6 +463,27 @@ clear_wait(ItemChange *c)
  * ---------------------------------------------------------------------- */
 
 /*
+ * The mark of the resolution communication. On Citus the trigger runs on
+ * the item's shard, where a query of workitem.message would be a
+ * distributed query nested in the shard's: it names this node's shard of
+ * the tenant instead (src/citus.c).
+ */
+static const char *
+note_sql(const char *tenant)
+{
+	const char *sql = "UPDATE workitem.message SET is_resolution = true "
+		   "WHERE id OPERATOR(pg_catalog.=) ("
+		   " SELECT m.id FROM workitem.message m"
+		   " WHERE m.item_id OPERATOR(pg_catalog.=) $1"
+		    " AND m.direction OPERATOR(pg_catalog.<>) 'inbound'::workitem.direction"
+		   " AND NOT m.is_description"
+		   " AND m.at OPERATOR(pg_catalog.>=) $2"
+		   " ORDER BY m.at DESC, m.id DESC LIMIT 1)";
+
+	return tenant != NULL && wi_citus() ? wi_local_sql(sql, tenant) : sql;
+}
+
+/*
  * The resolution-note rule: a note passed with the resolution, or an
  * outbound message or internal note since the last status change (which
  * includes this transaction), marked as the resolution communication.
@@ -490,15 +511,7 @@ resolution_note(ItemChange *c, bool required)
 	args[1] = c->has_old ? c->old.v[cols.status_changed_at] : TimestampTzGetDatum(c->now);
 	SPI_connect();
 	wi_become_owner(&user);
-	ret = wi_execute(
-								"UPDATE workitem.message SET is_resolution = true "
-								"WHERE id OPERATOR(pg_catalog.=) ("
-								" SELECT m.id FROM workitem.message m"
-								" WHERE m.item_id OPERATOR(pg_catalog.=) $1"
-								 " AND m.direction OPERATOR(pg_catalog.<>) 'inbound'::workitem.direction"
-								" AND NOT m.is_description"
-								" AND m.at OPERATOR(pg_catalog.>=) $2"
-								" ORDER BY m.at DESC, m.id DESC LIMIT 1)",
+	ret = wi_execute(note_sql(c->tenant),
 								2, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "workitem: marking the resolution message failed: %s",

@@ -93,9 +93,6 @@ citus_worker_node(void)
 	return !isnull && DatumGetBool(d);
 }
 
-/* Citus: run_timers() works one node per call (src/timers.c): go on while it did something. */
-static bool more_nodes = false;
-
 /*
  * One transaction: is workitem 1.1 or later installed here, and if so,
  * run the timers once. Returns the work done, or -1 when not installed.
@@ -107,7 +104,6 @@ run_once(void)
 	bool		isnull;
 	bool		installed;
 
-	more_nodes = false;
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
@@ -129,7 +125,6 @@ run_once(void)
 		if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem timers: run_timers() failed");
 		done = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		more_nodes = done > 0 && wi_citus();
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -213,7 +208,7 @@ workitem_timer_main(Datum arg)
 					ereport(DEBUG1,
 							(errmsg("workitem timers in database \"%s\": %d items moved or flagged",
 									dbname, done)));
-				if (done < wi_timer_batch && !(done > 0 && more_nodes))
+				if (done < wi_timer_batch)
 					break;
 				CHECK_FOR_INTERRUPTS();
 			}

@@ -127,6 +127,7 @@ extern void wi_become_owner(WiSavedUser *save);
 extern void wi_restore_user(const WiSavedUser *save);
 struct TriggerData;
 extern bool wi_restoring_dump(struct TriggerData *td);
+extern bool wi_citus_internal(void);
 extern bool wi_restoring;
 
 /* transition.c: the trigger on workitem.item */

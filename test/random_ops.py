@@ -85,17 +85,9 @@ CLOSING = {"spam", "unknown_sender", "cancelled", "merged"}
 # What --citus leaves out for now, and why (README "Scale out with Citus");
 # take an entry off when it works through the coordinator.
 CITUS_LEFT_OUT = {
-    "run_timers": "FOR UPDATE SKIP LOCKED over every shard",
-    "split": "the new tickets are not found from the shard (item N does not exist)",
-    "launch_case": "the new case is not found from the shard",
-    "log_time": "subqueries are not supported within INSERT queries",
-    "record_message": "outbound: non-IMMUTABLE functions in CASE/COALESCE; inbound on a closed item: "
-                      "a distributed query from a shard",
-    "sla": "SLA policies: clocks are not routed by tenant yet",
-    "notify": "NOTIFY from a shard's trigger: PREPARE TRANSACTION fails in a transaction that wrote on "
-              "two workers (and a listener on the coordinator would not hear it); workitem.notify = off",
-    "resolution_note": "categories that require a resolution note: the trigger's look for a note "
-                       "is a distributed query from a shard",
+    "launch_case": "a launch the model refuses for the ticket (WI001) is refused for the new case "
+                   "first (WI002 for a blank title): on Citus launch_case() makes the case before "
+                   "the ticket's wait",
 }
 
 # category -> (feedback_window, require_resolution_note, days_to_wait), for
