@@ -467,6 +467,13 @@ lock_ticket(int64 id, const char *route, const char *what)
 				 errhint(wait_type == WI_SPLIT
 						 ? "A split ticket waits until all its children are done."
 						 : "A ticket that launched a case waits until the case is done.")));
+
+	/*
+	 * Citus makes the children before the wait (wait_on): a ticket that may
+	 * not wait is refused first, as the trigger refuses it on one node.
+	 */
+	if (route && status != WI_WAITING && !wi_transition_allowed(kind, status, WI_WAITING))
+		wi_refuse_move(id, kind, status, WI_WAITING, NULL);
 }
 
 /*

@@ -85,9 +85,6 @@ CLOSING = {"spam", "unknown_sender", "cancelled", "merged"}
 # What --citus leaves out for now, and why (README "Scale out with Citus");
 # take an entry off when it works through the coordinator.
 CITUS_LEFT_OUT = {
-    "launch_case": "a launch the model refuses for the ticket (WI001) is refused for the new case "
-                   "first (WI002 for a blank title): on Citus launch_case() makes the case before "
-                   "the ticket's wait",
 }
 
 # category -> (feedback_window, require_resolution_note, days_to_wait), for
