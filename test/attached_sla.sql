@@ -7,7 +7,7 @@
 -- No timed test: past times are set in the clocks by hand, future ones
 -- given to run_timers(at).
 BEGIN;
-SELECT plan(35);
+SELECT plan(48);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.sla_policy (name, kind) VALUES ('attached tickets', 'ticket');
 INSERT INTO workitem.sla_target (policy_id, target, working_time)
@@ -134,6 +134,58 @@ INSERT INTO pg_temp.jobs VALUES (1, 'to_do');
 UPDATE pg_temp.jobs SET status = 'in_progress';
 SELECT is((SELECT count(*) FROM workitem.sla_clock WHERE source = 'pg_temp.jobs'::regclass), 0::bigint,
           'no policy for the kind: no clock');
+
+-- The feedback window (attach()'s feedback_window): a reopen after
+-- resolved + window is refused (WI007) when enforced, a violation when
+-- observed, allowed within; when the row was resolved comes from its log
+-- (moved back by hand here).
+CREATE TABLE pg_temp.fb (id int PRIMARY KEY, status text NOT NULL);
+SELECT workitem.attach('pg_temp.fb', feedback_window => '2 days',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+INSERT INTO pg_temp.fb VALUES (1, 'new'), (2, 'new'), (3, 'new');
+UPDATE pg_temp.fb SET status = 'solved';
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event SET at = at - interval '1 day' WHERE source = 'pg_temp.fb'::regclass AND row_key = '1';
+UPDATE workitem.event SET at = at - interval '3 days' WHERE source = 'pg_temp.fb'::regclass AND row_key IN ('2', '3');
+RESET session_replication_role;
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'resolved a day ago, window 2 days: reopened');
+SELECT throws_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 2$$, 'WI007',
+                 format('%s.fb row 2: "solved" -> "open": the feedback window of this ticket closed at %s (resolved at %s, window 2 days)',
+                        pg_my_temp_schema()::regnamespace, now() - interval '1 day', now() - interval '3 days'),
+                 'resolved 3 days ago: the reopen is refused with WI007, naming the table, the row, the labels and the end');
+SELECT is((SELECT status FROM pg_temp.fb WHERE id = 2), 'solved', '... the row stays resolved');
+SELECT is((SELECT count(*) FROM workitem.history('pg_temp.fb', '2') WHERE what IN ('status', 'violation')), 1::bigint,
+          '... and nothing is logged but its resolve');
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'gone' WHERE id = 2$$, 'closing it is allowed');
+-- the same label, with its row resolved long ago: not a reopen, not read
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'solved' WHERE id = 3$$, 'an update that is no reopen is not checked');
+-- observed: a violation naming the rule, and the move goes through
+SELECT workitem.attach('pg_temp.fb', feedback_window => '2 days', mode => 'observe',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+UPDATE pg_temp.fb SET status = 'new' WHERE id = 3;
+SELECT is((SELECT status FROM pg_temp.fb WHERE id = 3), 'new', 'observed: the late reopen goes through');
+SELECT matches((SELECT reason FROM workitem.history('pg_temp.fb', '3') WHERE what = 'violation'),
+               '^feedback_window: "solved" -> "new": the feedback window of this ticket closed at ',
+               '... logged as a violation of the rule feedback_window');
+SELECT is((SELECT new_value FROM workitem.history('pg_temp.fb', '3') WHERE what = 'status' ORDER BY id DESC LIMIT 1),
+          'to_do', '... and as the move it is');
+-- enforce_only naming the rule enforces it alone
+SELECT workitem.attach('pg_temp.fb', feedback_window => '0', enforce_only => '{feedback_window}',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+UPDATE pg_temp.fb SET status = 'solved' WHERE id = 1;
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event SET at = at - interval '1 second' WHERE source = 'pg_temp.fb'::regclass AND row_key = '1';
+RESET session_replication_role;
+SELECT throws_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'WI007', NULL,
+                 'enforce_only => {feedback_window}, a window of 0: a reopen later is refused');
+-- no window: as before
+SELECT workitem.attach('pg_temp.fb',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'a table attached with no window reopens at any time');
+SELECT throws_ok($$SELECT workitem.attach('pg_temp.fb', feedback_window => '-1 day')$$, '22023', NULL,
+                 'a negative window is refused');
+SELECT throws_ok($$SELECT workitem.attach('pg_temp.fb', feedback_window => '1 day', log_events => false)$$, '22023', NULL,
+                 'a window without the log it is read from is refused');
 
 SELECT * FROM finish();
 ROLLBACK;
