@@ -12,7 +12,8 @@
  * issue 15 also the mode ('e' enforce, 'o' observe, 'p' enforce only the
  * rules and moves of the next argument), those rules ("transition",
  * "wait_type", ..., "from->to", comma-separated), the row filter, the
- * actor column and the assignee's "nobody" value. A trigger from before
+ * actor column and the assignee's "nobody" value; since issue 15's
+ * feedback window a 13th, the window ('' none). A trigger from before
  * (7 arguments) enforces everything.
  *
  * Observing never writes the row and never refuses: what enforcing would
@@ -40,6 +41,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "workitem.h"
 
@@ -71,6 +73,7 @@ typedef struct Label
 #define R_LABEL			0x08
 #define R_ASSIGNEE		0x10
 #define R_DELETE		0x20
+#define R_FEEDBACK		0x40
 
 /* What the trigger knows of one attached table: built once, then read only. */
 typedef struct Attached
@@ -90,6 +93,8 @@ typedef struct Attached
 				actor;
 	char	   *nobody;			/* the assignee value that means nobody, or NULL */
 	char	   *filter;			/* NULL: every row */
+	bool		has_window;		/* a reopen after resolved + window is refused */
+	Interval	window;
 	Oid			rowtype;
 	SPIPlanPtr	filter_plan;	/* prepared at its first use, kept */
 	int			nlabels;		/* the table's labels: as many as the map has */
@@ -213,10 +218,10 @@ build_attached(TriggerData *td, AttachedEntry *e)
 	List	   *indexes;
 	ListCell   *lc;
 
-	if (tg->tgnargs != 7 && tg->tgnargs != 12)
+	if (tg->tgnargs != 7 && tg->tgnargs != 12 && tg->tgnargs != 13)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.enforce_attached() on %s needs 12 arguments; use workitem.attach()", table)));
+				 errmsg("workitem.enforce_attached() on %s needs 13 arguments; use workitem.attach()", table)));
 
 	a = palloc0(sizeof(Attached));
 	/* A partition's rows are logged and named under the attached table. */
@@ -237,7 +242,7 @@ build_attached(TriggerData *td, AttachedEntry *e)
 	a->mode = 'e';
 	a->actor.attno = -1;
 	a->rowtype = rel->rd_rel->reltype;
-	if (tg->tgnargs == 12)
+	if (tg->tgnargs >= 12)
 	{
 		char	   *rules = pstrdup(tg->tgargs[8]);
 		char	   *tok;
@@ -271,12 +276,20 @@ build_attached(TriggerData *td, AttachedEntry *e)
 				a->rules |= R_ASSIGNEE;
 			else if (strcmp(tok, "delete") == 0)
 				a->rules |= R_DELETE;
+			else if (strcmp(tok, "feedback_window") == 0)
+				a->rules |= R_FEEDBACK;
 		}
 		if (tg->tgargs[9][0] != '\0')
 			a->filter = pstrdup(tg->tgargs[9]);
 		a->actor = find_col(RelationGetDescr(rel), tg->tgargs[10], InvalidOid, true, table);
 		if (tg->tgargs[11][0] != '\0')
 			a->nobody = pstrdup(tg->tgargs[11]);
+	}
+	if (tg->tgnargs == 13 && tg->tgargs[12][0] != '\0')
+	{
+		a->has_window = true;
+		a->window = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(tg->tgargs[12]),
+														   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 	}
 
 	/* The table's labels: from the map (every one of them), else ours as they are. */
@@ -841,6 +854,43 @@ row_wait(Attached *a, TupleDesc d, HeapTuple t, Label *l)
 	return l != NULL ? l->wait_type : -1;
 }
 
+/*
+ * A reopen (resolved -> an open status) after the table's feedback window:
+ * refused, WI007 as for items, or a violation when observed. When the row
+ * was resolved is read from its log (attached_sla.c), on this move only.
+ * The engine never closes a host's row when the window is over: the host
+ * does, or leaves it resolved.
+ */
+static void
+check_feedback_window(Move *m)
+{
+	Attached   *a = m->a;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz resolved_at;
+	TimestampTz until;
+
+	/* Citus: the log of an attached table is not readable there (README) */
+	if (wi_citus())
+		return;
+	if (!wi_attached_resolved_at(a->relid, move_key(m), &resolved_at))
+		return;
+	until = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													TimestampTzGetDatum(resolved_at),
+													PointerGetDatum(&a->window)));
+	if (now <= until)
+		return;
+	breach(m, R_FEEDBACK, "feedback_window", ERRCODE_WI_FEEDBACK_WINDOW_OVER,
+		   enforced(a, R_FEEDBACK) || (a->mode == 'p' && a->moves[m->from][m->to]),
+		   psprintf("\"%s\" -> \"%s\": the feedback window of this %s closed at %s (resolved at %s, window %s)",
+					m->old_label ? m->old_label : status_text(m->from),
+					m->new_label ? m->new_label : status_text(m->to),
+					wi_enum_label(WI_ENUM_KIND, a->kind),
+					/* a static buffer: copied, since it is called twice */
+					pstrdup(timestamptz_to_str(until)), pstrdup(timestamptz_to_str(resolved_at)),
+					DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(&a->window)))),
+		   "Leave it resolved or close it; a request that comes back is a new row.");
+}
+
 PG_FUNCTION_INFO_V1(workitem_enforce_attached);
 Datum
 workitem_enforce_attached(PG_FUNCTION_ARGS)
@@ -1014,6 +1064,11 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 			vals[ncols++] = (Datum) 0;
 		}
 	}
+
+	/* only a reopen reads when the row was resolved */
+	if (oldt != NULL && a->has_window && m.from == WI_RESOLVED && (int) m.to >= 0 &&
+		m.to != WI_RESOLVED && m.to != WI_CLOSED)
+		check_feedback_window(&m);
 
 	keep_clocks(&m, oldt, m.from, m.to,
 				oldt != NULL && m.from == WI_WAITING ? row_wait(a, m.d, oldt, m.old_l) : -1,

@@ -18,7 +18,10 @@
  * - a DELETE, and an UPDATE that takes the row out of the filter, stop its
  *   clocks (met or missed as a resolve would); a key used again, or a row
  *   back in the filter, starts clocks in a new cycle;
- * - no feedback window: the engine never writes a host row from a timer.
+ * - the feedback window (attach()'s feedback_window) is checked by the
+ *   trigger on a reopen, from when the log says the row was resolved
+ *   (wi_attached_resolved_at); the engine never closes a host row from a
+ *   timer when it is over.
  *
  * Every statement is planned once per backend (plans.c). A table whose
  * kind no policy matches costs one lookup in the policy cache per row
@@ -302,4 +305,40 @@ wi_attached_sla_move(const WiAttachedMove *m)
 	on_move(m, &r);
 	wi_restore_user(&user);
 	SPI_finish();
+}
+
+/*
+ * When the row entered resolved, if its last status event says it is
+ * resolved: the reopen check of the feedback window (attach.c), run only
+ * on a reopen. Walks the row's log backwards through event_row_idx to its
+ * last created or status event. False when the log does not say (no
+ * events, or the last one is not a move to resolved).
+ */
+bool
+wi_attached_resolved_at(Oid source, const char *row_key, TimestampTz *at)
+{
+	Oid			types[2] = {REGCLASSOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(row_key)};
+	WiSavedUser user;
+	bool		found = false;
+	bool		isnull;
+
+	SPI_connect();
+	/* nobody but the owner reads the log table */
+	wi_become_owner(&user);
+	if (wi_execute("SELECT l.at FROM (SELECT e.at, e.new_value FROM workitem.event e"
+				   " WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2"
+				   " AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}'::pg_catalog.text[])"
+				   " ORDER BY e.source DESC, e.row_key DESC, e.id DESC LIMIT 1) l"
+				   " WHERE l.new_value OPERATOR(pg_catalog.=) 'resolved'",
+				   2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading the log of an attached row failed");
+	if (SPI_processed == 1)
+	{
+		*at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		found = !isnull;
+	}
+	wi_restore_user(&user);
+	SPI_finish();
+	return found;
 }

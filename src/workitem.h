@@ -201,6 +201,7 @@ typedef struct WiAttachedMove
 	bool		assigned;
 } WiAttachedMove;
 extern void wi_attached_sla_move(const WiAttachedMove *m);
+extern bool wi_attached_resolved_at(Oid source, const char *row_key, TimestampTz *at);
 
 /* sla_alarm.c: the clocks' next alarm (trigger clock_alarm), fired by run_timers */
 extern int	wi_sla_run_alarms(TimestampTz at, int budget);

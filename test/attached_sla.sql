@@ -7,7 +7,7 @@
 -- No timed test: past times are set in the clocks by hand, future ones
 -- given to run_timers(at).
 BEGIN;
-SELECT plan(35);
+SELECT plan(55);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.sla_policy (name, kind) VALUES ('attached tickets', 'ticket');
 INSERT INTO workitem.sla_target (policy_id, target, working_time)
@@ -134,6 +134,118 @@ INSERT INTO pg_temp.jobs VALUES (1, 'to_do');
 UPDATE pg_temp.jobs SET status = 'in_progress';
 SELECT is((SELECT count(*) FROM workitem.sla_clock WHERE source = 'pg_temp.jobs'::regclass), 0::bigint,
           'no policy for the kind: no clock');
+
+-- The feedback window (attach()'s feedback_window): a reopen after
+-- resolved + window is refused (WI007) when enforced, a violation when
+-- observed, allowed within; when the row was resolved comes from its log
+-- (moved back by hand here).
+CREATE TABLE pg_temp.fb (id int PRIMARY KEY, status text NOT NULL);
+SELECT workitem.attach('pg_temp.fb', feedback_window => '2 days',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+INSERT INTO pg_temp.fb VALUES (1, 'new'), (2, 'new'), (3, 'new');
+UPDATE pg_temp.fb SET status = 'solved';
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event SET at = at - interval '1 day' WHERE source = 'pg_temp.fb'::regclass AND row_key = '1';
+UPDATE workitem.event SET at = at - interval '3 days' WHERE source = 'pg_temp.fb'::regclass AND row_key IN ('2', '3');
+RESET session_replication_role;
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'resolved a day ago, window 2 days: reopened');
+SELECT throws_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 2$$, 'WI007',
+                 format('%s.fb row 2: "solved" -> "open": the feedback window of this ticket closed at %s (resolved at %s, window 2 days)',
+                        pg_my_temp_schema()::regnamespace, now() - interval '1 day', now() - interval '3 days'),
+                 'resolved 3 days ago: the reopen is refused with WI007, naming the table, the row, the labels and the end');
+SELECT is((SELECT status FROM pg_temp.fb WHERE id = 2), 'solved', '... the row stays resolved');
+SELECT is((SELECT count(*) FROM workitem.history('pg_temp.fb', '2') WHERE what IN ('status', 'violation')), 1::bigint,
+          '... and nothing is logged but its resolve');
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'gone' WHERE id = 2$$, 'closing it is allowed');
+-- the same label, with its row resolved long ago: not a reopen, not read
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'solved' WHERE id = 3$$, 'an update that is no reopen is not checked');
+-- observed: a violation naming the rule, and the move goes through
+SELECT workitem.attach('pg_temp.fb', feedback_window => '2 days', mode => 'observe',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+UPDATE pg_temp.fb SET status = 'new' WHERE id = 3;
+SELECT is((SELECT status FROM pg_temp.fb WHERE id = 3), 'new', 'observed: the late reopen goes through');
+SELECT matches((SELECT reason FROM workitem.history('pg_temp.fb', '3') WHERE what = 'violation'),
+               '^feedback_window: "solved" -> "new": the feedback window of this ticket closed at ',
+               '... logged as a violation of the rule feedback_window');
+SELECT is((SELECT new_value FROM workitem.history('pg_temp.fb', '3') WHERE what = 'status' ORDER BY id DESC LIMIT 1),
+          'to_do', '... and as the move it is');
+-- enforce_only naming the rule enforces it alone
+SELECT workitem.attach('pg_temp.fb', feedback_window => '0', enforce_only => '{feedback_window}',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+UPDATE pg_temp.fb SET status = 'solved' WHERE id = 1;
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event SET at = at - interval '1 second' WHERE source = 'pg_temp.fb'::regclass AND row_key = '1';
+RESET session_replication_role;
+SELECT throws_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'WI007', NULL,
+                 'enforce_only => {feedback_window}, a window of 0: a reopen later is refused');
+-- no window: as before
+SELECT workitem.attach('pg_temp.fb',
+       label_map => '{"new": "to_do", "open": "in_progress", "solved": "resolved", "gone": "closed"}');
+SELECT lives_ok($$UPDATE pg_temp.fb SET status = 'open' WHERE id = 1$$, 'a table attached with no window reopens at any time');
+SELECT throws_ok($$SELECT workitem.attach('pg_temp.fb', feedback_window => '-1 day')$$, '22023', NULL,
+                 'a negative window is refused');
+SELECT throws_ok($$SELECT workitem.attach('pg_temp.fb', feedback_window => '1 day', log_events => false)$$, '22023', NULL,
+                 'a window without the log it is read from is refused');
+
+-- status_durations: an attached row's time in each status, from its log,
+-- in the calendar of its clocks' policy (24x7 without one); items' rows
+-- as before. Times of the log set by hand.
+INSERT INTO workitem.calendar (name, time_zone) VALUES ('desk-office', 'UTC');
+INSERT INTO workitem.calendar_hours (calendar, weekday, starts, ends)
+SELECT 'desk-office', d, '09:00', '17:00' FROM generate_series(1, 5) d;
+INSERT INTO workitem.sla_policy (name, kind, calendar) VALUES ('attached cases', 'case', 'desk-office');
+INSERT INTO workitem.sla_target (policy_id, target, working_time)
+SELECT id, 'resolution', interval '8 hours' FROM workitem.sla_policy WHERE name = 'attached cases';
+CREATE TABLE pg_temp.cases (id int PRIMARY KEY, status text NOT NULL);
+SELECT workitem.attach('pg_temp.cases', kind => 'case');
+INSERT INTO pg_temp.cases VALUES (1, 'to_do'), (2, 'to_do');
+UPDATE pg_temp.cases SET status = 'in_progress';
+UPDATE pg_temp.cases SET status = 'resolved' WHERE id = 1;
+DELETE FROM pg_temp.cases WHERE id = 2;
+-- Monday 2026-11-23 08:00 created, 12:00 in progress, Tuesday 10:00 resolved (row 2: deleted then)
+SET LOCAL session_replication_role = replica;
+UPDATE workitem.event e SET at = v.at
+  FROM (VALUES ('created', timestamptz '2026-11-23 08:00Z'), ('status:in_progress', '2026-11-23 12:00Z'),
+               ('status:resolved', '2026-11-24 10:00Z'), ('deleted', '2026-11-24 10:00Z')) v(w, at)
+ WHERE e.source = 'pg_temp.cases'::regclass AND v.w = CASE WHEN e.what = 'status' THEN 'status:' || e.new_value ELSE e.what END;
+RESET session_replication_role;
+SELECT results_eq($$SELECT row_key COLLATE "default", status, times_entered, wall_clock, working_time, source_name = 'pg_temp.cases'::regclass::text
+                    FROM workitem.status_durations WHERE source = 'pg_temp.cases'::regclass AND status <> 'resolved'
+                    ORDER BY row_key, status$$,
+                  $$VALUES ('1', 'in_progress', 1::bigint, interval '22 hours', interval '6 hours', true),
+                           ('1', 'to_do', 1, interval '4 hours', interval '3 hours', true),
+                           ('2', 'in_progress', 1, interval '22 hours', interval '6 hours', true),
+                           ('2', 'to_do', 1, interval '4 hours', interval '3 hours', true)$$,
+                  'status_durations: an attached row''s time per status, wall clock and in its policy''s calendar; a deletion ends it');
+SELECT is((SELECT count(*) FROM workitem.status_durations WHERE source = 'pg_temp.cases'::regclass AND row_key = '2'),
+          2::bigint, '... a deleted row has no time after its deletion');
+SELECT is((SELECT wall_clock FROM workitem.status_durations WHERE source = 'pg_temp.cases'::regclass AND row_key = '1'
+           AND status = 'resolved'), now() - timestamptz '2026-11-24 10:00Z', '... the current status up to now');
+SELECT is((SELECT count(*) FROM workitem.status_durations WHERE source = 'pg_temp.jobs'::regclass
+           AND working_time = wall_clock AND item_id IS NULL AND times_entered = 1), 2::bigint,
+          '... a row without clocks counts in 24x7');
+-- items: as before, and a filter on one item reads its log through its index alone
+SELECT id AS it FROM workitem.create_ticket('T', 'd', 'c', 'p', 'r', NULL, true) \gset
+SELECT 1 FROM workitem.start(:it);
+SELECT results_eq(format('SELECT status, times_entered, source, row_key COLLATE "default" FROM workitem.status_durations WHERE item_id = %s ORDER BY status', :it),
+                  $$VALUES ('in_progress', 1::bigint, NULL::regclass, NULL::text), ('to_do', 1, NULL, NULL)$$,
+                  'status_durations: an item''s rows as before (source and row_key NULL)');
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE l text; r text := '';
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP r := r || l || E'\n'; END LOOP;
+  RETURN r;
+END $$;
+SET LOCAL enable_seqscan = off;
+SELECT ok(pg_temp.plan_of(format('SELECT * FROM workitem.status_durations WHERE item_id = %s', :it))
+          ~ 'event_item_idx[^\n]*\n\s+Index Cond: \(item_id = '
+          AND pg_temp.plan_of(format('SELECT * FROM workitem.status_durations WHERE item_id = %s', :it)) !~ 'event_row_idx|sla_clock',
+          'one item: its log through event_item_idx, nothing of attached rows');
+SELECT ok(pg_temp.plan_of($$SELECT * FROM workitem.status_durations WHERE source = 'pg_temp.cases'::regclass$$)
+          ~ 'event_row_idx[^\n]*\n\s+Index Cond: \(\(source\)::oid = '
+          AND pg_temp.plan_of($$SELECT * FROM workitem.status_durations WHERE source = 'pg_temp.cases'::regclass$$) !~ 'event_item_idx',
+          'one table: its rows'' log through event_row_idx, no item');
+RESET enable_seqscan;
 
 SELECT * FROM finish();
 ROLLBACK;

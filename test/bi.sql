@@ -39,6 +39,7 @@ SELECT is((SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attr
           'no view for BI tools has a column of an enum type');
 SELECT is((SELECT array_agg(c.relname || '.' || a.attname ORDER BY 1) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
            WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
+             AND c.relname <> 'attached'  -- settings (feedback_window), not a view for BI tools
              AND a.atttypid = 'interval'::regtype
              AND NOT EXISTS (SELECT FROM pg_attribute h WHERE h.attrelid = c.oid AND h.atttypid = 'float8'::regtype
                              AND h.attname IN (a.attname || '_hours', replace(a.attname, 'time', 'hours'),

@@ -37,7 +37,8 @@ KNOWN = {
 # columns of a type the driver does not know, kept on purpose: the index
 # path of a filter on the attached table; each has a text twin
 TWINS = {("transitions", "source"): "source_name", ("activity_log", "source"): "source_name",
-         ("item_sla", "source"): "source_name", ("attached_sla", "source"): "source_name"}
+         ("item_sla", "source"): "source_name", ("attached_sla", "source"): "source_name",
+         ("status_durations", "source"): "source_name"}
 
 
 def ensure_driver():

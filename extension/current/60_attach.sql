@@ -22,7 +22,9 @@ CREATE TABLE workitem.attached_table (
     enforce_only      text[],
     filter            text,
     actor_column      name,
-    assignee_nobody   text
+    assignee_nobody   text,
+    -- a reopen after resolved + this is refused (NULL: no window)
+    feedback_window   interval
 );
 SELECT pg_catalog.pg_extension_config_dump('workitem.attached_table', '');
 
@@ -32,9 +34,11 @@ CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status
                                 resolution_column name DEFAULT NULL, assignee_column name DEFAULT NULL,
                                 mode text DEFAULT 'enforce', enforce_only text[] DEFAULT NULL,
                                 filter text DEFAULT NULL, actor_column name DEFAULT NULL,
-                                assignee_nobody text DEFAULT NULL)
+                                assignee_nobody text DEFAULT NULL, feedback_window interval DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- the window goes to the trigger as text: one style, which interval_in reads in any
+    SET IntervalStyle = postgres
 AS $$
 DECLARE
     -- values, not calls, in DO UPDATE SET: Citus refuses non-IMMUTABLE
@@ -83,6 +87,16 @@ BEGIN
     END IF;
     IF enforce_only IS NOT NULL AND mode <> 'enforce' THEN
         RAISE EXCEPTION 'enforce_only goes with mode enforce, not %', mode USING ERRCODE = '22023';
+    END IF;
+    -- the feedback window: when the row was resolved is read from its log
+    IF feedback_window IS NOT NULL AND (feedback_window < interval '0' OR NOT isfinite(feedback_window)) THEN
+        RAISE EXCEPTION 'feedback_window of % must be a finite interval of 0 or more, not %', tbl, feedback_window
+            USING ERRCODE = '22023';
+    END IF;
+    IF feedback_window IS NOT NULL AND NOT log_events THEN
+        RAISE EXCEPTION 'feedback_window % of % needs log_events => true', feedback_window, tbl
+            USING ERRCODE = '22023',
+                  DETAIL = 'When a row was resolved is read from its log.';
     END IF;
     -- every mapped column exists; the status, wait type and resolution
     -- columns have a type the trigger reads and writes, the assignee and
@@ -189,7 +203,7 @@ BEGIN
     -- enforce_only: rule names, or moves "from->to" in our statuses or the table's labels
     IF enforce_only IS NOT NULL THEN
         FOREACH entry IN ARRAY enforce_only LOOP
-            IF entry IN ('transition', 'wait_type', 'resolution', 'label', 'assignee', 'delete') THEN
+            IF entry IN ('transition', 'wait_type', 'resolution', 'label', 'assignee', 'delete', 'feedback_window') THEN
                 rules := rules || entry;
                 CONTINUE;
             END IF;
@@ -197,7 +211,7 @@ BEGIN
             IF array_length(sides, 1) <> 2 THEN
                 RAISE EXCEPTION 'enforce_only: "%" is neither a rule nor a move from->to', entry
                     USING ERRCODE = '22023',
-                          HINT = 'Rules: transition, wait_type, resolution, label, assignee, delete; moves: closed->in_progress or the table''s labels, deleted->open.';
+                          HINT = 'Rules: transition, wait_type, resolution, label, assignee, delete, feedback_window; moves: closed->in_progress or the table''s labels, deleted->open.';
             END IF;
             pair := '{}';
             FOREACH lbl IN ARRAY sides LOOP
@@ -221,7 +235,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
     EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR DELETE OR UPDATE OF %s ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(ARRAY[status_column, wait_type_column,
                         resolution_column, assignee_column]) c WHERE c IS NOT NULL),
                    tbl, status_column, kind, CASE WHEN label_map IS NULL THEN '' ELSE m::text END,
@@ -230,23 +244,26 @@ BEGIN
                    COALESCE(assignee_column, ''),
                    CASE WHEN mode = 'observe' THEN 'o' WHEN enforce_only IS NOT NULL THEN 'p' ELSE 'e' END,
                    array_to_string(rules, ','), COALESCE(filter, ''), COALESCE(actor_column, ''),
-                   COALESCE(assignee_nobody, ''));
+                   COALESCE(assignee_nobody, ''), COALESCE(feedback_window::text, ''));
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
-                                              mode, enforce_only, filter, actor_column, assignee_nobody)
+                                              mode, enforce_only, filter, actor_column, assignee_nobody,
+                                              feedback_window)
     VALUES (attach.tbl, attach.status_column, attach.kind, attach.label_map, attach.log_events,
             attach.wait_type_column, attach.resolution_column, attach.assignee_column,
-            attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody)
+            attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody,
+            attach.feedback_window)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO UPDATE
        SET status_column = EXCLUDED.status_column, kind = EXCLUDED.kind, label_map = EXCLUDED.label_map,
            log_events = EXCLUDED.log_events, wait_type_column = EXCLUDED.wait_type_column,
            resolution_column = EXCLUDED.resolution_column, assignee_column = EXCLUDED.assignee_column,
            mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
+           feedback_window = EXCLUDED.feedback_window,
            attached_at = attached_now, attached_by = attached_who;
 END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
-                                    text, text[], text, name, text) IS
+                                    text, text[], text, name, text, interval) IS
     'The lifecycle on a table of your own, enforced or observed: installs the C trigger zz_workitem_attached.';
 
 CREATE FUNCTION workitem.detach(tbl regclass) RETURNS void LANGUAGE plpgsql
@@ -280,6 +297,6 @@ $$;
 CREATE VIEW workitem.attached AS
     SELECT tbl, status_column, kind, label_map, log_events, wait_type_column,
            resolution_column, assignee_column, attached_at, attached_by,
-           mode, enforce_only, filter, actor_column, assignee_nobody
+           mode, enforce_only, filter, actor_column, assignee_nobody, feedback_window
     FROM workitem.attached_table;
 COMMENT ON VIEW workitem.attached IS 'The tables the lifecycle is attached to.';

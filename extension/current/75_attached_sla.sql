@@ -72,3 +72,7 @@ COMMENT ON COLUMN workitem.attached_sla.source_name IS 'text: source as text, fo
 COMMENT ON COLUMN workitem.item_sla.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
 COMMENT ON COLUMN workitem.item_sla.row_key IS 'text: the attached row''s primary key; else NULL';
 COMMENT ON COLUMN workitem.item_sla.source_name IS 'text: source as text, for drivers that know no regclass';
+-- status_durations has attached rows too (its other columns: 75_bi.sql)
+COMMENT ON COLUMN workitem.status_durations.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
+COMMENT ON COLUMN workitem.status_durations.row_key IS 'text: the attached row''s primary key; else NULL';
+COMMENT ON COLUMN workitem.status_durations.source_name IS 'text: source as text, for drivers that know no regclass';

@@ -305,12 +305,12 @@ BEGIN
     ['sla_breaches', 'met', 'bigint: clocks stopped in time'],
     ['sla_breaches', 'missed', 'bigint: clocks stopped late'],
     -- status_durations
-    ['status_durations', 'item_id', 'bigint: the item'],
-    ['status_durations', 'status', 'text: a status the item has been in'],
+    ['status_durations', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],
+    ['status_durations', 'status', 'text: a status the item (or row) has been in'],
     ['status_durations', 'times_entered', 'bigint: how often it entered it'],
     ['status_durations', 'wall_clock', 'interval: total time in it (to now for the current status)'],
     ['status_durations', 'wall_clock_hours', 'double precision, hours: wall_clock'],
-    ['status_durations', 'working_time', 'interval: the same in the calendar of the item''s SLA policy (24x7 without one)'],
+    ['status_durations', 'working_time', 'interval: the same in the calendar of the item''s SLA policy (a row''s: of its latest clock''s policy; 24x7 without one)'],
     ['status_durations', 'working_hours', 'double precision, working hours: working_time'],
     -- time_per_item, time_per_resource
     ['time_per_item', 'item_id', 'bigint: the item'],

@@ -150,7 +150,7 @@ GRANT INSERT, UPDATE, DELETE ON workitem.calendar, workitem.calendar_hours, work
 GRANT USAGE ON SEQUENCE workitem.sla_policy_id_seq TO workitem_admin;
 GRANT EXECUTE ON FUNCTION
     workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
-                    text, text[], text, name, text),
+                    text, text[], text, name, text, interval),
     workitem.detach(regclass),
     workitem.enforce_attached()     -- attach() creates a trigger that calls it
     TO workitem_admin;

@@ -436,21 +436,45 @@ WITH changes AS (
            lead(e.at) OVER (PARTITION BY e.tenant, e.item_id ORDER BY e.id) AS until
     FROM workitem.event e
     WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+), row_changes AS (
+    -- a row's time in a status ends at its next status, its deletion or its leaving the filter
+    SELECT e.source, e.row_key, e.tenant, e.what, e.at, e.new_value AS status,
+           lead(e.at) OVER (PARTITION BY e.tenant, e.source, e.row_key ORDER BY e.id) AS until
+    FROM workitem.event e
+    WHERE e.source IS NOT NULL AND e.what IN ('created', 'status', 'deleted', 'filtered_out')
 )
 SELECT s.item_id, s.status, s.times_entered,
        s.wall_clock, date_part('epoch', s.wall_clock) / 3600 AS wall_clock_hours,
-       s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours
+       s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours,
+       s.source, s.row_key, s.source::text AS source_name
 FROM (
     SELECT c.item_id, c.status::workitem.status::text AS status, count(*) AS times_entered,
            sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
-           sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time
+           sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time,
+           NULL::regclass AS source, NULL::text COLLATE "C" AS row_key  -- the log's collation
     FROM changes c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
     GROUP BY c.item_id, c.status
+    UNION ALL
+    SELECT NULL::bigint, r.status::workitem.status::text, count(*),
+           sum(COALESCE(r.until, now()) - r.at),
+           sum(workitem.business_time(COALESCE(k.calendar, '24x7'), r.at, COALESCE(r.until, now()))),
+           r.source, r.row_key
+    FROM row_changes r
+    LEFT JOIN (SELECT c.tenant, c.source, c.row_key,
+                      (array_agg(p.calendar ORDER BY c.cycle DESC, c.id DESC))[1] AS calendar
+               FROM workitem.sla_clock c
+               LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
+               WHERE c.source IS NOT NULL
+               GROUP BY c.tenant, c.source, c.row_key) k
+      ON k.source = r.source AND k.row_key = r.row_key AND k.tenant = r.tenant
+    -- (a move to a label the map lacks, observed, is no status event: its time counts in the status before)
+    WHERE r.what IN ('created', 'status') AND r.status IS NOT NULL
+    GROUP BY r.source, r.row_key, r.status
 ) s;
 COMMENT ON VIEW workitem.status_durations IS
-    'Per item and status: how often it was entered, and the wall-clock and working time spent in it (up to now for the current status).';
+    'Per item, and per row of an attached table, and status: how often it was entered, and the wall-clock and working time spent in it (up to now for the current status).';
 
 CREATE VIEW workitem.time_per_item AS
     SELECT item_id, count(*) AS entries, sum(duration) AS total_duration,
@@ -1060,12 +1084,12 @@ BEGIN
     ['sla_breaches', 'met', 'bigint: clocks stopped in time'],
     ['sla_breaches', 'missed', 'bigint: clocks stopped late'],
     -- status_durations
-    ['status_durations', 'item_id', 'bigint: the item'],
-    ['status_durations', 'status', 'text: a status the item has been in'],
+    ['status_durations', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],
+    ['status_durations', 'status', 'text: a status the item (or row) has been in'],
     ['status_durations', 'times_entered', 'bigint: how often it entered it'],
     ['status_durations', 'wall_clock', 'interval: total time in it (to now for the current status)'],
     ['status_durations', 'wall_clock_hours', 'double precision, hours: wall_clock'],
-    ['status_durations', 'working_time', 'interval: the same in the calendar of the item''s SLA policy (24x7 without one)'],
+    ['status_durations', 'working_time', 'interval: the same in the calendar of the item''s SLA policy (a row''s: of its latest clock''s policy; 24x7 without one)'],
     ['status_durations', 'working_hours', 'double precision, working hours: working_time'],
     -- time_per_item, time_per_resource
     ['time_per_item', 'item_id', 'bigint: the item'],
@@ -1308,7 +1332,8 @@ ALTER TABLE workitem.attached_table
     ADD COLUMN enforce_only text[],
     ADD COLUMN filter text,
     ADD COLUMN actor_column name,
-    ADD COLUMN assignee_nobody text;
+    ADD COLUMN assignee_nobody text,
+    ADD COLUMN feedback_window interval;
 DROP FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name);
 CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status',
                                 kind workitem.kind DEFAULT 'ticket', label_map jsonb DEFAULT NULL,
@@ -1316,9 +1341,11 @@ CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status
                                 resolution_column name DEFAULT NULL, assignee_column name DEFAULT NULL,
                                 mode text DEFAULT 'enforce', enforce_only text[] DEFAULT NULL,
                                 filter text DEFAULT NULL, actor_column name DEFAULT NULL,
-                                assignee_nobody text DEFAULT NULL)
+                                assignee_nobody text DEFAULT NULL, feedback_window interval DEFAULT NULL)
     RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- the window goes to the trigger as text: one style, which interval_in reads in any
+    SET IntervalStyle = postgres
 AS $$
 DECLARE
     -- values, not calls, in DO UPDATE SET: Citus refuses non-IMMUTABLE
@@ -1367,6 +1394,16 @@ BEGIN
     END IF;
     IF enforce_only IS NOT NULL AND mode <> 'enforce' THEN
         RAISE EXCEPTION 'enforce_only goes with mode enforce, not %', mode USING ERRCODE = '22023';
+    END IF;
+    -- the feedback window: when the row was resolved is read from its log
+    IF feedback_window IS NOT NULL AND (feedback_window < interval '0' OR NOT isfinite(feedback_window)) THEN
+        RAISE EXCEPTION 'feedback_window of % must be a finite interval of 0 or more, not %', tbl, feedback_window
+            USING ERRCODE = '22023';
+    END IF;
+    IF feedback_window IS NOT NULL AND NOT log_events THEN
+        RAISE EXCEPTION 'feedback_window % of % needs log_events => true', feedback_window, tbl
+            USING ERRCODE = '22023',
+                  DETAIL = 'When a row was resolved is read from its log.';
     END IF;
     -- every mapped column exists; the status, wait type and resolution
     -- columns have a type the trigger reads and writes, the assignee and
@@ -1473,7 +1510,7 @@ BEGIN
     -- enforce_only: rule names, or moves "from->to" in our statuses or the table's labels
     IF enforce_only IS NOT NULL THEN
         FOREACH entry IN ARRAY enforce_only LOOP
-            IF entry IN ('transition', 'wait_type', 'resolution', 'label', 'assignee', 'delete') THEN
+            IF entry IN ('transition', 'wait_type', 'resolution', 'label', 'assignee', 'delete', 'feedback_window') THEN
                 rules := rules || entry;
                 CONTINUE;
             END IF;
@@ -1481,7 +1518,7 @@ BEGIN
             IF array_length(sides, 1) <> 2 THEN
                 RAISE EXCEPTION 'enforce_only: "%" is neither a rule nor a move from->to', entry
                     USING ERRCODE = '22023',
-                          HINT = 'Rules: transition, wait_type, resolution, label, assignee, delete; moves: closed->in_progress or the table''s labels, deleted->open.';
+                          HINT = 'Rules: transition, wait_type, resolution, label, assignee, delete, feedback_window; moves: closed->in_progress or the table''s labels, deleted->open.';
             END IF;
             pair := '{}';
             FOREACH lbl IN ARRAY sides LOOP
@@ -1505,7 +1542,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
     EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR DELETE OR UPDATE OF %s ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(ARRAY[status_column, wait_type_column,
                         resolution_column, assignee_column]) c WHERE c IS NOT NULL),
                    tbl, status_column, kind, CASE WHEN label_map IS NULL THEN '' ELSE m::text END,
@@ -1514,32 +1551,35 @@ BEGIN
                    COALESCE(assignee_column, ''),
                    CASE WHEN mode = 'observe' THEN 'o' WHEN enforce_only IS NOT NULL THEN 'p' ELSE 'e' END,
                    array_to_string(rules, ','), COALESCE(filter, ''), COALESCE(actor_column, ''),
-                   COALESCE(assignee_nobody, ''));
+                   COALESCE(assignee_nobody, ''), COALESCE(feedback_window::text, ''));
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
-                                              mode, enforce_only, filter, actor_column, assignee_nobody)
+                                              mode, enforce_only, filter, actor_column, assignee_nobody,
+                                              feedback_window)
     VALUES (attach.tbl, attach.status_column, attach.kind, attach.label_map, attach.log_events,
             attach.wait_type_column, attach.resolution_column, attach.assignee_column,
-            attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody)
+            attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody,
+            attach.feedback_window)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO UPDATE
        SET status_column = EXCLUDED.status_column, kind = EXCLUDED.kind, label_map = EXCLUDED.label_map,
            log_events = EXCLUDED.log_events, wait_type_column = EXCLUDED.wait_type_column,
            resolution_column = EXCLUDED.resolution_column, assignee_column = EXCLUDED.assignee_column,
            mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
+           feedback_window = EXCLUDED.feedback_window,
            attached_at = attached_now, attached_by = attached_who;
 END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
-                                    text, text[], text, name, text) IS
+                                    text, text[], text, name, text, interval) IS
     'The lifecycle on a table of your own, enforced or observed: installs the C trigger zz_workitem_attached.';
 REVOKE ALL ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
-                                     text, text[], text, name, text) FROM PUBLIC;
+                                     text, text[], text, name, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
-                                          text, text[], text, name, text) TO workitem_admin;
+                                          text, text[], text, name, text, interval) TO workitem_admin;
 CREATE OR REPLACE VIEW workitem.attached AS
     SELECT tbl, status_column, kind, label_map, log_events, wait_type_column,
            resolution_column, assignee_column, attached_at, attached_by,
-           mode, enforce_only, filter, actor_column, assignee_nobody
+           mode, enforce_only, filter, actor_column, assignee_nobody, feedback_window
     FROM workitem.attached_table;
 
 -- The history of one row of an attached table (issue 15), as history(id)
@@ -1636,6 +1676,10 @@ COMMENT ON COLUMN workitem.attached_sla.source_name IS 'text: source as text, fo
 COMMENT ON COLUMN workitem.item_sla.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
 COMMENT ON COLUMN workitem.item_sla.row_key IS 'text: the attached row''s primary key; else NULL';
 COMMENT ON COLUMN workitem.item_sla.source_name IS 'text: source as text, for drivers that know no regclass';
+-- status_durations has attached rows too (its other columns: 75_bi.sql)
+COMMENT ON COLUMN workitem.status_durations.source IS 'regclass: the attached table, for a row of one (item_id NULL); else NULL';
+COMMENT ON COLUMN workitem.status_durations.row_key IS 'text: the attached row''s primary key; else NULL';
+COMMENT ON COLUMN workitem.status_durations.source_name IS 'text: source as text, for drivers that know no regclass';
 REVOKE ALL ON workitem.attached_sla FROM PUBLIC;
 GRANT SELECT ON workitem.attached_sla TO workitem_reader;
 
