@@ -437,7 +437,7 @@ require_id(FunctionCallInfo fcinfo, int n, const char *name)
  * tenant, looked up first (WI404 when there is none).
  */
 static void
-lock_ticket(int64 id, const char *route, const char *what)
+lock_ticket(int64 id, const char *route, const char *what, WiKind *kind_out, WiStatus *status_out)
 {
 	WiKind		kind;
 	WiStatus	status;
@@ -467,12 +467,18 @@ lock_ticket(int64 id, const char *route, const char *what)
 				 errhint(wait_type == WI_SPLIT
 						 ? "A split ticket waits until all its children are done."
 						 : "A ticket that launched a case waits until the case is done.")));
+	*kind_out = kind;
+	*status_out = status;
+}
 
-	/*
-	 * Citus makes the children before the wait (wait_on): a ticket that may
-	 * not wait is refused first, as the trigger refuses it on one node.
-	 */
-	if (route && status != WI_WAITING && !wi_transition_allowed(kind, status, WI_WAITING))
+/*
+ * Citus makes the children before the wait (wait_on): a ticket that may not
+ * wait is refused first, where the trigger refuses the wait on one node.
+ */
+static void
+may_wait(int64 id, WiKind kind, WiStatus status)
+{
+	if (status != WI_WAITING && !wi_transition_allowed(kind, status, WI_WAITING))
 		wi_refuse_move(id, kind, status, WI_WAITING, NULL);
 }
 
@@ -593,6 +599,8 @@ workitem_split(PG_FUNCTION_ARGS)
 	Datum		result;
 	int			ret;
 	const char *route;
+	WiKind		kind;
+	WiStatus	status;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -603,7 +611,7 @@ workitem_split(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	route = tenant_of(id);
-	lock_ticket(id, route, "be split");
+	lock_ticket(id, route, "be split", &kind, &status);
 	ret = wi_execute("SELECT pg_catalog.count(*), "
 								" pg_catalog.count(*) FILTER (WHERE pg_catalog.btrim(COALESCE(t, '')) OPERATOR(pg_catalog.=) '') "
 								"FROM pg_catalog.unnest($2) t",
@@ -622,10 +630,13 @@ workitem_split(PG_FUNCTION_ARGS)
 		/* Citus: the children first, one routed INSERT each, then the wait */
 		TupleDesc	pd;
 		bool		complete;
-		HeapTuple	parent = parent_columns(id, route, &pd, &complete);
+		HeapTuple	parent;
 		Datum	   *titles;
 		int			ntitles;
 		Datum	   *ids;
+
+		may_wait(id, kind, status);
+		parent = parent_columns(id, route, &pd, &complete);
 
 		deconstruct_array(DatumGetArrayTypeP(values[1]), TEXTOID, -1, false, TYPALIGN_INT,
 						  &titles, NULL, &ntitles);
@@ -669,18 +680,23 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		case_id;
 	const char *route;
+	WiKind		kind;
+	WiStatus	status;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	SPI_connect();
 	route = tenant_of(id);
-	lock_ticket(id, route, "launch a case");
+	lock_ticket(id, route, "launch a case", &kind, &status);
 	if (route)
 	{
 		/* Citus: the case first, then the wait (see wait_on) */
 		TupleDesc	pd;
 		bool		complete;
-		HeapTuple	parent = parent_columns(id, route, &pd, &complete);
+		HeapTuple	parent;
+
+		may_wait(id, kind, status);
+		parent = parent_columns(id, route, &pd, &complete);
 
 		case_id = insert_child(id, route, "case", values[1], PG_ARGISNULL(1), true, parent, pd);
 		wait_on(id, route, "case_launched", "case launched");
