@@ -158,12 +158,31 @@ CREATE FUNCTION workitem.clock_label(state text, calendar text, target_time inte
     LANGUAGE C STABLE PARALLEL SAFE;
 
 -- The current clock of an item for a target.
+-- plpgsql: Citus plans no parameterized SQL function over a distributed
+-- (or reference) table; on Citus the session's tenant is tried first.
 CREATE FUNCTION workitem.current_clock(item bigint, target text)
-    RETURNS workitem.sla_clock LANGUAGE sql STABLE
+    RETURNS workitem.sla_clock LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT c.* FROM workitem.sla_clock c
-          WHERE c.item_id OPERATOR(pg_catalog.=) $1 AND c.target OPERATOR(pg_catalog.=) $2
-          ORDER BY c.cycle DESC LIMIT 1 $$;
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+    c workitem.sla_clock;
+BEGIN
+    IF t IS NOT NULL THEN
+        SELECT s.* INTO c FROM workitem.sla_clock s
+        WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.tenant OPERATOR(pg_catalog.=) t
+          AND s.target OPERATOR(pg_catalog.=) current_clock.target
+        ORDER BY s.cycle DESC LIMIT 1;
+        IF FOUND THEN
+            RETURN c;
+        END IF;
+    END IF;
+    SELECT s.* INTO c FROM workitem.sla_clock s
+    WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.target OPERATOR(pg_catalog.=) current_clock.target
+    ORDER BY s.cycle DESC LIMIT 1;
+    RETURN c;
+END
+$$;
 
 CREATE FUNCTION workitem.sla_remaining(item bigint, target text DEFAULT 'resolution',
                                        at timestamptz DEFAULT now())
@@ -185,13 +204,21 @@ COMMENT ON FUNCTION workitem.sla_due_at(bigint, text, timestamptz) IS
 
 CREATE FUNCTION workitem.sla_state(item bigint, target text DEFAULT 'resolution',
                                    at timestamptz DEFAULT now())
-    RETURNS text LANGUAGE sql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT COALESCE((SELECT workitem.clock_state(c.state, c.calendar, c.target_time, c.used,
-                                                       c.since, p.warn_at, $3)
-                           FROM workitem.current_clock($1, $2) c
-                           LEFT JOIN workitem.sla_policy p ON p.id OPERATOR(pg_catalog.=) c.policy_id
-                           WHERE c.id IS NOT NULL), 'none') $$;
+    -- plpgsql, the clock first and its policy's thresholds apart: see current_clock()
+    AS $$
+DECLARE
+    c workitem.sla_clock := workitem.current_clock(sla_state.item, sla_state.target);
+    w numeric[];
+BEGIN
+    IF c.id IS NULL THEN
+        RETURN 'none';
+    END IF;
+    SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
+END
+$$;
 COMMENT ON FUNCTION workitem.sla_state(bigint, text, timestamptz) IS
     'running | paused | warning | breached | met | missed | none';
 

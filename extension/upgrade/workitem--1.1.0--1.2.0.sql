@@ -1814,6 +1814,51 @@ $$;
 ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
 ALTER TABLE workitem.expense ADD COLUMN change_actor text;
 
+-- current_clock() and sla_state() in plpgsql (issue 14: Citus)
+-- plpgsql: Citus plans no parameterized SQL function over a distributed
+-- (or reference) table; on Citus the session's tenant is tried first.
+CREATE OR REPLACE FUNCTION workitem.current_clock(item bigint, target text)
+    RETURNS workitem.sla_clock LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+    c workitem.sla_clock;
+BEGIN
+    IF t IS NOT NULL THEN
+        SELECT s.* INTO c FROM workitem.sla_clock s
+        WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.tenant OPERATOR(pg_catalog.=) t
+          AND s.target OPERATOR(pg_catalog.=) current_clock.target
+        ORDER BY s.cycle DESC LIMIT 1;
+        IF FOUND THEN
+            RETURN c;
+        END IF;
+    END IF;
+    SELECT s.* INTO c FROM workitem.sla_clock s
+    WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.target OPERATOR(pg_catalog.=) current_clock.target
+    ORDER BY s.cycle DESC LIMIT 1;
+    RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION workitem.sla_state(item bigint, target text DEFAULT 'resolution',
+                                   at timestamptz DEFAULT now())
+    RETURNS text LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, the clock first and its policy's thresholds apart: see current_clock()
+    AS $$
+DECLARE
+    c workitem.sla_clock := workitem.current_clock(sla_state.item, sla_state.target);
+    w numeric[];
+BEGIN
+    IF c.id IS NULL THEN
+        RETURN 'none';
+    END IF;
+    SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
+END
+$$;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.
