@@ -1,10 +1,10 @@
--- The flow views for rows of attached tables (issue 15): daily_flow,
--- daily_flow_between() and flow_per_day count a row's creation and status
--- events (item_id NULL, labels mapped to ours) under the table's kind,
--- category NULL and source_name the table, next to the items' counts.
+-- The flow views for rows of attached tables (issue 15): daily_flow and
+-- daily_flow_between() count a row's creation and status events (item_id
+-- NULL, labels mapped to ours) under the table's kind, category NULL and
+-- source_name the table, next to the items' counts.
 -- Days differ: the log's times are moved back by hand.
 BEGIN;
-SELECT plan(9);
+SELECT plan(6);
 SET LOCAL workitem.actor = 'ann';
 SET LOCAL TimeZone = 'UTC';
 -- a schema off the search_path: the table's name is schema-qualified in every reader
@@ -50,26 +50,15 @@ SELECT set_eq($$SELECT * FROM workitem.daily_flow_between(current_date - 2, curr
 SELECT results_eq($$SELECT day, kind, category, resolved, source_name FROM workitem.daily_flow_between(current_date - 1, current_date - 1)$$,
                   $$VALUES (current_date - 1, 'ticket', NULL::text, 2::bigint, 'av.desk')$$,
                   'daily_flow_between(): one day, the attached rows of that day');
+-- flow_per_day stays the items' (Citus cannot run its per-day read with the tables beside it)
 SELECT results_eq($$SELECT day, kind, created, submitted, resolved, closed, reopened, backlog_change
-                    FROM workitem.flow_per_day WHERE source_name = 'av.desk' ORDER BY day$$,
-                  $$VALUES (current_date - 2, 'ticket', 3::bigint, 3::bigint, 0::bigint, 0::bigint, 0::bigint, 3::bigint),
-                           (current_date - 1, 'ticket', 0, 0, 2, 0, 0, 0),
-                           (current_date, 'ticket', 0, 0, 2, 2, 1, -2)$$,
-                  'flow_per_day: the attached table every day, its kind and backlog change');
-SELECT results_eq($$SELECT day, kind, created, submitted, resolved, closed, reopened, backlog_change
-                    FROM workitem.flow_per_day WHERE source_name IS NULL AND created + submitted + resolved > 0$$,
+                    FROM workitem.flow_per_day WHERE created + submitted + resolved + closed + reopened > 0$$,
                   $$VALUES (current_date, 'ticket', 1::bigint, 1::bigint, 1::bigint, 1::bigint, 0::bigint, 0::bigint)$$,
-                  'flow_per_day: the item counts as before');
-SELECT is((SELECT count(*) FROM workitem.flow_per_day), 3::bigint * (3 + 1),
-          'flow_per_day: every day, every kind and every attached table, zeros included');
-SELECT is((SELECT sum(backlog_change)::bigint FROM workitem.flow_per_day WHERE source_name = 'av.desk'),
-          (SELECT count(*) FROM av.desk WHERE status <> 'gone'),
-          'the running sum of the table''s backlog_change is its open rows');
+                  'flow_per_day: the items only, as before');
 -- the column contract: source_name appended, last
-SELECT is((SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           WHERE c.relnamespace = 'workitem'::regnamespace AND c.relname IN ('daily_flow', 'flow_per_day')
-             AND a.attname = 'source_name' AND a.atttypid = 'text'::regtype
-             AND a.attnum = (SELECT max(attnum) FROM pg_attribute WHERE attrelid = c.oid)),
-          ARRAY['daily_flow', 'flow_per_day'], 'source_name is the last column of daily_flow and flow_per_day');
+SELECT is((SELECT a.attnum FROM pg_attribute a
+           WHERE a.attrelid = 'workitem.daily_flow'::regclass AND a.attname = 'source_name' AND a.atttypid = 'text'::regtype),
+          (SELECT max(attnum) FROM pg_attribute WHERE attrelid = 'workitem.daily_flow'::regclass),
+          'source_name is the last column of daily_flow');
 SELECT * FROM finish();
 ROLLBACK;

@@ -843,21 +843,19 @@ COMMENT ON VIEW workitem.days IS
 -- Flow per day and kind, every day from the first to today and every
 -- kind (zeros included): one look at the log per day, through its time index.
 CREATE VIEW workitem.flow_per_day AS
-SELECT d.day, x.kind, x.created, x.submitted, x.resolved, x.closed, x.reopened, x.backlog_change, x.source_name
+SELECT d.day, x.kind, x.created, x.submitted, x.resolved, x.closed, x.reopened, x.backlog_change
 FROM (SELECT f.first + g AS day
       FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                             current_date) AS first) f,
            generate_series(0, current_date - f.first) g) d
 CROSS JOIN LATERAL (
-    SELECT k.kind, k.source::text AS source_name,
+    SELECT k.kind,
            COALESCE(a.created, 0) AS created, COALESCE(a.submitted, 0) AS submitted,
            COALESCE(a.resolved, 0) AS resolved, COALESCE(a.closed, 0) AS closed,
            COALESCE(a.reopened, 0) AS reopened, COALESCE(a.backlog_change, 0) AS backlog_change
-    FROM (SELECT u.kind, NULL::regclass AS source FROM unnest(enum_range(NULL::workitem.kind)::text[]) u(kind)
-          UNION ALL
-          SELECT t.kind::text, t.tbl FROM workitem.attached_table t) k
+    FROM unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
     LEFT JOIN (
-        SELECT COALESCE(i.kind, t.kind)::text AS kind, e.source,
+        SELECT i.kind::text AS kind,
                count(*) FILTER (WHERE m.is_creation) AS created,
                count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
                                    OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
@@ -873,18 +871,13 @@ CROSS JOIN LATERAL (
             SELECT e.what = 'created' AS is_creation,
                    CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                    CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
-        LEFT JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
-        LEFT JOIN workitem.attached_table t ON t.tbl = e.source AND e.item_id IS NULL
+        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
-          AND e.what IN ('created', 'status')
-          AND (i.id IS NOT NULL OR t.tbl IS NOT NULL)
-          -- attached tables log their own labels mapped to ours; anything else is skipped
-          AND m.to_status = ANY (enum_range(NULL::workitem.status)::text[])
-          AND (m.from_status IS NULL OR m.from_status = ANY (enum_range(NULL::workitem.status)::text[]))
-        GROUP BY 1, 2) a ON a.kind = k.kind AND a.source IS NOT DISTINCT FROM k.source
+          AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+        GROUP BY 1) a ON a.kind = k.kind
 ) x;
 COMMENT ON VIEW workitem.flow_per_day IS
-    'Per day (from the first log row to today, days without moves included), kind and attached table (source_name; NULL for items): created, submitted, resolved, closed, reopened, and the change of the open backlog.';
+    'Per day (from the first log row to today, days without moves included) and kind: items created, submitted, resolved, closed, reopened, and the change of the open backlog.';
 
 -- Time in each status, counted on the day the status was left.
 CREATE VIEW workitem.status_time_per_day AS
@@ -1143,14 +1136,13 @@ BEGIN
     ['days', 'holiday', 'text: the names of the calendar''s holidays that day, else NULL'],
     -- flow_per_day
     ['flow_per_day', 'day', 'date: the day, in the session TimeZone (every day from the first log row to today)'],
-    ['flow_per_day', 'kind', 'text: ticket, case or action (every kind every day; for an attached table the kind it is attached as)'],
+    ['flow_per_day', 'kind', 'text: ticket, case or action (every kind every day)'],
     ['flow_per_day', 'created', 'bigint: items created'],
     ['flow_per_day', 'submitted', 'bigint: items that left draft for work (created submitted, or submitted later)'],
     ['flow_per_day', 'resolved', 'bigint: times an item was given a resolution'],
     ['flow_per_day', 'closed', 'bigint: moves to closed'],
     ['flow_per_day', 'reopened', 'bigint: moves from resolved back to work'],
     ['flow_per_day', 'backlog_change', 'bigint: submitted minus moves to closed from an open status; its running sum from the first day is the open backlog (not draft, not closed)'],
-    ['flow_per_day', 'source_name', 'text: the attached table (every attached table every day), NULL for items'],
     -- status_time_per_day
     ['status_time_per_day', 'day', 'date: the day the status was left, in the session TimeZone (every day from the first log row to today)'],
     ['status_time_per_day', 'status', 'text: the status left (draft, to_do, in_progress, waiting, resolved; each every day)'],
