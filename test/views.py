@@ -60,6 +60,7 @@ EXPECTED = {
     "daily_flow": [
         ("day", "date"), ("kind", "text"), ("category", "text"), ("created", "bigint"),
         ("submitted", "bigint"), ("resolved", "bigint"), ("closed", "bigint"), ("reopened", "bigint"),
+        ("source_name", "text"),
     ],
 }
 
@@ -240,11 +241,12 @@ def story(conn, db):
         cur.execute("DROP ROLE %s" % bi_role)
 
     # workitem.daily_flow
-    cur.execute("""SELECT kind, category, created, submitted, resolved, closed, reopened
-                   FROM workitem.daily_flow WHERE day = current_date ORDER BY kind, category""")
+    cur.execute("""SELECT kind, category, created, submitted, resolved, closed, reopened, source_name
+                   FROM workitem.daily_flow WHERE day = current_date ORDER BY kind, category NULLS LAST""")
     got = cur.fetchall()
-    want = [("ticket", "bi", 4, 4, 2, 1, 1), ("ticket", "other", 1, 1, 0, 0, 0), ("case", "bi", 1, 1, 0, 0, 0)]
-    want.sort()  # kind is text: in the order of its letters
+    # the attached table's row counts under the table's kind, category NULL, source_name the table
+    want = [("case", "bi", 1, 1, 0, 0, 0, None), ("case", None, 1, 1, 0, 0, 0, "jobs"),
+            ("ticket", "bi", 4, 4, 2, 1, 1, None), ("ticket", "other", 1, 1, 0, 0, 0, None)]
     check(got == want, "daily_flow: today's counts per kind and category (got %s)" % got)
     # a direct close (spam) counts as resolved and closed, not submitted
     step("SELECT workitem.resolve(id, 'spam') FROM workitem.create_ticket('G', 'spam', 'bi') AS t")

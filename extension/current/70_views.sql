@@ -117,28 +117,36 @@ COMMENT ON VIEW workitem.transitions IS
     'One row per status change (and per creation, with from_status NULL) of items and attached rows, with the time spent in the status left.';
 
 -- Flow per day (in the session time zone), kind and category; it reads
--- the log itself (no time in the status left is needed).
+-- the log itself (no time in the status left is needed). Rows of attached
+-- tables count under the table's kind, category NULL, source_name set.
 CREATE VIEW workitem.daily_flow AS
 WITH moves AS (
-    SELECT e.at, e.item_id, e.tenant, e.what = 'created' AS is_creation,
-           (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
+    SELECT e.at, e.item_id, e.tenant, e.source, e.what = 'created' AS is_creation,
+           CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
+           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
+           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
     FROM workitem.event e
-    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+    WHERE e.what IN ('created', 'status')
 )
-SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
+SELECT (m.at)::date AS day, COALESCE(i.kind, a.kind)::text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
                            OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
        count(*) FILTER (WHERE m.to_status = 'resolved'
                            OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
-       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
+       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
+       m.source::text AS source_name
 FROM moves m
-JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
-GROUP BY 1, 2, 3;
+LEFT JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
+LEFT JOIN workitem.attached_table a ON a.tbl = m.source AND m.item_id IS NULL
+WHERE (i.id IS NOT NULL OR a.tbl IS NOT NULL)
+  -- attached tables log their own labels mapped to ours; anything else is skipped
+  AND m.to_status = ANY (enum_range(NULL::workitem.status)::text[])
+  AND (m.from_status IS NULL OR m.from_status = ANY (enum_range(NULL::workitem.status)::text[]))
+GROUP BY 1, 2, 3, 9;
 COMMENT ON VIEW workitem.daily_flow IS
-    'Per day, kind and category: items created, submitted, resolved (given a resolution), closed and reopened.';
+    'Per day, kind and category: items (and rows of attached tables, by source_name) created, submitted, resolved (given a resolution), closed and reopened.';
 
 ------------------------------------------------------------------------
 -- Readers for the shapes a view cannot serve fast (issue 13): each reads
@@ -147,7 +155,8 @@ COMMENT ON VIEW workitem.daily_flow IS
 -- daily_flow for the days from_day to to_day (in the session time zone):
 -- a filter on day cannot reach the log's time index, this range does. The
 -- query is planned for the days given (EXECUTE): a plan for any range
--- would join every item.
+-- would join every item. (source_name: schema-qualified, in the search_path
+-- of the function.)
 CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
     RETURNS SETOF workitem.daily_flow
     LANGUAGE plpgsql STABLE
@@ -157,29 +166,35 @@ CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
     AS $f$
 BEGIN
     RETURN QUERY EXECUTE $q$
-SELECT (e.at)::date AS day, i.kind::pg_catalog.text AS kind, i.category,
+SELECT (e.at)::date AS day, COALESCE(i.kind, a.kind)::pg_catalog.text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
                            OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
                                AND m.to_status OPERATOR(pg_catalog.<>) 'closed')) AS submitted,
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'resolved'
                            OR (m.to_status OPERATOR(pg_catalog.=) 'closed'
-                               AND m.from_status IS DISTINCT FROM 'resolved'::workitem.status)) AS resolved,
+                               AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
-                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened
+                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened,
+       e.source::pg_catalog.text AS source_name
 FROM workitem.event e
 CROSS JOIN LATERAL (
     SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
-                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
-JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
+           CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END AS from_status,
+           CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
+                THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
+LEFT JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
+LEFT JOIN workitem.attached_table a ON a.tbl OPERATOR(pg_catalog.=) e.source AND e.item_id IS NULL
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
-  AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3 $q$ USING from_day, to_day;
+  AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
+  AND (i.id IS NOT NULL OR a.tbl IS NOT NULL)
+  AND m.to_status OPERATOR(pg_catalog.=) ANY (pg_catalog.enum_range(NULL::workitem.status)::pg_catalog.text[])
+  AND (m.from_status IS NULL
+       OR m.from_status OPERATOR(pg_catalog.=) ANY (pg_catalog.enum_range(NULL::workitem.status)::pg_catalog.text[]))
+GROUP BY 1, 2, 3, 9
+ORDER BY 1, 2, 3, 9 $q$ USING from_day, to_day;
 END $f$;
 COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
     'The rows of workitem.daily_flow for the days from_day to to_day, read through the log''s time index.';

@@ -258,13 +258,14 @@ BEGIN
     ['transitions', 'working_hours_in_previous', 'double precision, working hours: working_time_in_previous'],
     -- daily_flow
     ['daily_flow', 'day', 'date: the day of the moves, in the session TimeZone'],
-    ['daily_flow', 'kind', 'text: the item''s kind'],
-    ['daily_flow', 'category', 'text: the item''s current category'],
+    ['daily_flow', 'kind', 'text: the item''s kind, or the kind the table is attached as'],
+    ['daily_flow', 'category', 'text: the item''s current category (NULL for rows of attached tables)'],
     ['daily_flow', 'created', 'bigint: items created'],
     ['daily_flow', 'submitted', 'bigint: items that left draft for work'],
     ['daily_flow', 'resolved', 'bigint: times an item was given a resolution'],
     ['daily_flow', 'closed', 'bigint: moves to closed'],
     ['daily_flow', 'reopened', 'bigint: moves from resolved back to work'],
+    ['daily_flow', 'source_name', 'text: the attached table of the rows counted (as in activity_log; schema-qualified from daily_flow_between()), NULL for items'],
     -- activity_log
     ['activity_log', 'id', 'bigint: the log row; orders the log'],
     ['activity_log', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],

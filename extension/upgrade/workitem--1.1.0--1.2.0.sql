@@ -590,25 +590,32 @@ COMMENT ON VIEW workitem.transitions IS
 
 CREATE VIEW workitem.daily_flow AS
 WITH moves AS (
-    SELECT e.at, e.item_id, e.tenant, e.what = 'created' AS is_creation,
-           (CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status
+    SELECT e.at, e.item_id, e.tenant, e.source, e.what = 'created' AS is_creation,
+           CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
+           -- created: 'ticket to_do' for an item, 'to_do' for a row of an attached table
+           CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
     FROM workitem.event e
-    WHERE e.item_id IS NOT NULL AND e.what IN ('created', 'status')
+    WHERE e.what IN ('created', 'status')
 )
-SELECT (m.at)::date AS day, i.kind::text AS kind, i.category,
+SELECT (m.at)::date AS day, COALESCE(i.kind, a.kind)::text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
                            OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
        count(*) FILTER (WHERE m.to_status = 'resolved'
                            OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
-       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened
+       count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
+       m.source::text AS source_name
 FROM moves m
-JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
-GROUP BY 1, 2, 3;
+LEFT JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
+LEFT JOIN workitem.attached_table a ON a.tbl = m.source AND m.item_id IS NULL
+WHERE (i.id IS NOT NULL OR a.tbl IS NOT NULL)
+  -- attached tables log their own labels mapped to ours; anything else is skipped
+  AND m.to_status = ANY (enum_range(NULL::workitem.status)::text[])
+  AND (m.from_status IS NULL OR m.from_status = ANY (enum_range(NULL::workitem.status)::text[]))
+GROUP BY 1, 2, 3, 9;
 COMMENT ON VIEW workitem.daily_flow IS
-    'Per day, kind and category: items created, submitted, resolved (given a resolution), closed and reopened.';
+    'Per day, kind and category: items (and rows of attached tables, by source_name) created, submitted, resolved (given a resolution), closed and reopened.';
 
 CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
     RETURNS SETOF workitem.daily_flow
@@ -619,29 +626,35 @@ CREATE FUNCTION workitem.daily_flow_between(from_day date, to_day date)
     AS $f$
 BEGIN
     RETURN QUERY EXECUTE $q$
-SELECT (e.at)::date AS day, i.kind::pg_catalog.text AS kind, i.category,
+SELECT (e.at)::date AS day, COALESCE(i.kind, a.kind)::pg_catalog.text AS kind, i.category,
        count(*) FILTER (WHERE m.is_creation) AS created,
        count(*) FILTER (WHERE (m.is_creation AND m.to_status OPERATOR(pg_catalog.<>) ALL ('{draft,closed}'))
                            OR (m.from_status OPERATOR(pg_catalog.=) 'draft'
                                AND m.to_status OPERATOR(pg_catalog.<>) 'closed')) AS submitted,
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'resolved'
                            OR (m.to_status OPERATOR(pg_catalog.=) 'closed'
-                               AND m.from_status IS DISTINCT FROM 'resolved'::workitem.status)) AS resolved,
+                               AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
-                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened
+                           AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened,
+       e.source::pg_catalog.text AS source_name
 FROM workitem.event e
 CROSS JOIN LATERAL (
     SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END)::workitem.status AS from_status,
-           (CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
-                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END)::workitem.status AS to_status) m
-JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
+           CASE WHEN e.what OPERATOR(pg_catalog.=) 'created' THEN NULL ELSE e.old_value END AS from_status,
+           CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
+                THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
+LEFT JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
+LEFT JOIN workitem.attached_table a ON a.tbl OPERATOR(pg_catalog.=) e.source AND e.item_id IS NULL
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
-  AND e.item_id IS NOT NULL AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3 $q$ USING from_day, to_day;
+  AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
+  AND (i.id IS NOT NULL OR a.tbl IS NOT NULL)
+  AND m.to_status OPERATOR(pg_catalog.=) ANY (pg_catalog.enum_range(NULL::workitem.status)::pg_catalog.text[])
+  AND (m.from_status IS NULL
+       OR m.from_status OPERATOR(pg_catalog.=) ANY (pg_catalog.enum_range(NULL::workitem.status)::pg_catalog.text[]))
+GROUP BY 1, 2, 3, 9
+ORDER BY 1, 2, 3, 9 $q$ USING from_day, to_day;
 END $f$;
 COMMENT ON FUNCTION workitem.daily_flow_between(date, date) IS
     'The rows of workitem.daily_flow for the days from_day to to_day, read through the log''s time index.';
@@ -1037,13 +1050,14 @@ BEGIN
     ['transitions', 'working_hours_in_previous', 'double precision, working hours: working_time_in_previous'],
     -- daily_flow
     ['daily_flow', 'day', 'date: the day of the moves, in the session TimeZone'],
-    ['daily_flow', 'kind', 'text: the item''s kind'],
-    ['daily_flow', 'category', 'text: the item''s current category'],
+    ['daily_flow', 'kind', 'text: the item''s kind, or the kind the table is attached as'],
+    ['daily_flow', 'category', 'text: the item''s current category (NULL for rows of attached tables)'],
     ['daily_flow', 'created', 'bigint: items created'],
     ['daily_flow', 'submitted', 'bigint: items that left draft for work'],
     ['daily_flow', 'resolved', 'bigint: times an item was given a resolution'],
     ['daily_flow', 'closed', 'bigint: moves to closed'],
     ['daily_flow', 'reopened', 'bigint: moves from resolved back to work'],
+    ['daily_flow', 'source_name', 'text: the attached table of the rows counted (as in activity_log; schema-qualified from daily_flow_between()), NULL for items'],
     -- activity_log
     ['activity_log', 'id', 'bigint: the log row; orders the log'],
     ['activity_log', 'item_id', 'bigint: the item (NULL for a row of an attached table)'],
