@@ -439,6 +439,10 @@ created_actor() {
            AND e.what IN ('created', 'time_entry', 'expense')" 2>&1 | tail -n 1)
     check "create_ticket, create_case, create_action, split's and launch_case's new items, log_time, add_expense: their log rows name the session's actor" \
         same "$got" "created:alice expense:alice time_entry:alice"
+    check "... a created row for each of the six new items, every one alice's" \
+        same "$(cq 0 "$db" "SELECT count(DISTINCT i.id) FROM workitem.event e JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
+                WHERE e.tenant = '$b' AND i.title IN ('Made', 'Made case', 'act', 'k1', 'Launcher', 'launched')
+                  AND e.what = 'created' AND e.actor = 'alice'" 2>&1)" 6
     check "... and add_expense()'s author is the session's actor; change_actor is not kept" \
         same "$(cq 0 "$db" "SELECT string_agg(DISTINCT author || ':' || (x.change_actor IS NULL), ',') FROM workitem.expense x
                             WHERE tenant = '$b' AND description = 'taxi'")$(cq 0 "$db" "SELECT ',' || count(*) FROM workitem.time_entry
@@ -524,8 +528,8 @@ actor() {
 copy_rules() {
     local db=$1
     check "INSERT ... SELECT through the coordinator is held to the rules (a new item waiting on a split is refused)" \
-        test -n "$(code "$db" "INSERT INTO workitem.item (tenant, kind, status, wait_type, title)
-                               SELECT 'cp', 'ticket', 'waiting', 'split', 'x' || g FROM generate_series(1, 2) g")"
+        same "$(code "$db" "INSERT INTO workitem.item (tenant, kind, status, wait_type, title)
+                               SELECT 'cp', 'ticket', 'waiting', 'split', 'x' || g FROM generate_series(1, 2) g")" WI001
     check "... and stored nothing" same "$(cq 0 "$db" "SELECT count(*) FROM workitem.item WHERE tenant = 'cp'")" 0
     # (the triggers on Citus's connections send no NOTIFY: nothing to turn off)
     cq 0 "$db" "INSERT INTO workitem.item (tenant, kind, title) SELECT 'cp', 'ticket', 'x' || g FROM generate_series(1, 3) g" >/dev/null 2>&1
