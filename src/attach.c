@@ -810,27 +810,27 @@ row_assigned(Attached *a, TupleDesc d, HeapTuple t, WiStatus s)
 }
 
 /*
- * The row's SLA clocks (attached_sla.c), when an enabled policy matches
- * the table's kind: one lookup in the policy cache otherwise.
+ * The enabled SLA policy matching the table's kind (one lookup in the
+ * policy cache), 0 when none. Citus: an attached table's trigger fires on
+ * every placement of a reference table and logs in no tenant's shard
+ * (README), so its rows get no clocks there.
  */
+static int64
+clock_policy(Move *m)
+{
+	return wi_citus() ? 0 : wi_config_match_policy(m->a->kind, NULL, NULL);
+}
+
+/* The row's SLA clocks under policy (attached_sla.c); nothing when it is 0. */
 static void
-keep_clocks(Move *m, HeapTuple oldt, WiStatus from, WiStatus to, int old_wait, int new_wait,
-			bool was_assigned, bool assigned, const char *gone)
+keep_clocks(Move *m, int64 policy, HeapTuple oldt, WiStatus from, WiStatus to, int old_wait,
+			int new_wait, bool was_assigned, bool assigned, const char *gone)
 {
 	WiAttachedMove am = {0};
 
-	if ((int) to < 0 && gone == NULL)
+	if (policy == 0 || ((int) to < 0 && gone == NULL))
 		return;
-	/*
-	 * Citus: an attached table's trigger fires on every placement of a
-	 * reference table and logs in no tenant's shard (README), so its rows
-	 * get no clocks there.
-	 */
-	if (wi_citus())
-		return;
-	am.policy = wi_config_match_policy(m->a->kind, NULL, NULL);
-	if (am.policy == 0)
-		return;
+	am.policy = policy;
 	am.source = m->a->relid;
 	am.row_key = move_key(m);
 	am.now = GetCurrentTransactionStartTimestamp();
@@ -904,6 +904,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	bool		writes;			/* the trigger may change the row: only when enforcing */
 	int			ncols = 0;
 	int			cols[4];
+	int64		policy;			/* the SLA policy of the table's kind, 0: none */
 	Datum		vals[4];
 	bool		nulls[4] = {false, false, false, false};
 	int			w = -1,
@@ -944,7 +945,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 							wi_a_kind(a->kind), status_text(m.from)),
 					 errdetail("Only drafts can be deleted: enforce_only names \"delete\"."),
 					 errhint("Move it to a closed label instead.")));
-		keep_clocks(&m, oldt, m.from, m.from, -1, -1, false, false, "row deleted");
+		keep_clocks(&m, clock_policy(&m), oldt, m.from, m.from, -1, -1, false, false, "row deleted");
 		log_attached(&m, "deleted", status_text(m.from), NULL, NULL);
 		if (a->has_map)
 			log_attached(&m, "label", m.old_label, NULL, NULL);
@@ -971,7 +972,8 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 			m.actor = col_text(&a->actor, m.d, newt);
 			if (m.actor == NULL)
 				m.actor = wi_actor();
-			keep_clocks(&m, td->tg_trigtuple, -1, -1, -1, -1, false, false, "out of the filter");
+			keep_clocks(&m, clock_policy(&m), td->tg_trigtuple, -1, -1, -1, -1, false, false,
+						"out of the filter");
 			log_attached(&m, "filtered_out", NULL, NULL, a->filter);
 			return PointerGetDatum(newt);
 		}
@@ -1070,11 +1072,13 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		m.to != WI_RESOLVED && m.to != WI_CLOSED)
 		check_feedback_window(&m);
 
-	keep_clocks(&m, oldt, m.from, m.to,
-				oldt != NULL && m.from == WI_WAITING ? row_wait(a, m.d, oldt, m.old_l) : -1,
-				m.to == WI_WAITING ? w : -1,
-				oldt != NULL && row_assigned(a, m.d, oldt, m.from),
-				assigns || row_assigned(a, m.d, newt, m.to), NULL);
+	/* the clocks' arguments are read only for a table under a policy */
+	if ((int) m.to >= 0 && (policy = clock_policy(&m)) != 0)
+		keep_clocks(&m, policy, oldt, m.from, m.to,
+					oldt != NULL && m.from == WI_WAITING ? row_wait(a, m.d, oldt, m.old_l) : -1,
+					m.to == WI_WAITING ? w : -1,
+					oldt != NULL && row_assigned(a, m.d, oldt, m.from),
+					assigns || row_assigned(a, m.d, newt, m.to), NULL);
 
 	if (oldt == NULL)
 	{
