@@ -22,13 +22,16 @@
 /* Citus: the tenant a statement is routed by ($n, {{...}} in the SQL) */
 #define TENANT_ARG(t) ((t) ? CStringGetTextDatum(t) : (Datum) 0)
 
-/* Column col of the first row of SPI's result, copied out of SPI's memory. */
+/* Column col of the first row of SPI's result, copied out of SPI's memory; NULL for NULL. */
 static char *
 spi_string(int col)
 {
 	char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
-	char	   *r = SPI_palloc(strlen(v) + 1);
+	char	   *r;
 
+	if (v == NULL)
+		return NULL;
+	r = SPI_palloc(strlen(v) + 1);
 	strcpy(r, v);
 	return r;
 }
@@ -104,10 +107,10 @@ wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 						 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	status = wi_enum_index(WI_ENUM_STATUS,
 						   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	case_tenant = tenant ? spi_string(3) : NULL;
+	case_tenant = tenant && SPI_tuptable->tupdesc->natts >= 3 ? spi_string(3) : NULL;
 	SPI_finish();
 
-	if (tenant && strcmp(case_tenant, tenant) != 0)
+	if (tenant && case_tenant && strcmp(case_tenant, tenant) != 0)
 		wi_refuse_cross_tenant(action_id, tenant, case_id, case_tenant, "an action of case");
 
 	if (kind != WI_CASE)

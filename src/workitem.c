@@ -242,28 +242,48 @@ workitem_current_tenant(PG_FUNCTION_ARGS)
 /*
  * Whether workitem runs distributed by Citus (workitem.distribute()): its
  * item table is in Citus's metadata, which every node has. Known once true;
- * a database without Citus costs one catalog cache lookup.
+ * a "no" is kept until a relcache invalidation of workitem.item (Citus's
+ * trigger on pg_dist_partition sends one when the table is distributed,
+ * on every node), so that plain PostgreSQL, and a node with Citus before
+ * distribute(), pay no catalog lookup or query per statement.
  */
+static bool citus_known = false;
+static bool citus_distributed = false;
+static Oid	citus_item = InvalidOid;
+
+static void
+citus_forget(Datum arg, Oid relid)
+{
+	if (!citus_distributed && (relid == InvalidOid || relid == citus_item))
+		citus_known = false;
+}
+
 bool
 wi_citus(void)
 {
-	static bool distributed = false;
-	bool		found;
+	static bool registered = false;
 
-	if (distributed)
-		return true;
-	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)) ||
-		!OidIsValid(get_relname_relid("item", wi_namespace())))
-		return false;
-	SPI_connect();
-	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_dist_partition "
-					"WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::pg_catalog.regclass",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading pg_dist_partition failed");
-	found = SPI_processed > 0;
-	SPI_finish();
-	distributed = found;
-	return found;
+	if (citus_known)
+		return citus_distributed;
+	if (!registered)
+	{
+		wi_on_relcache(citus_forget);
+		registered = true;
+	}
+	citus_item = get_relname_relid("item", wi_namespace());
+	if (OidIsValid(citus_item) && OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+	{
+		SPI_connect();
+		if (SPI_execute("SELECT 1 FROM pg_catalog.pg_dist_partition "
+						"WHERE logicalrelid OPERATOR(pg_catalog.=) 'workitem.item'::pg_catalog.regclass",
+						true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: reading pg_dist_partition failed");
+		citus_distributed = SPI_processed > 0;
+		SPI_finish();
+	}
+	/* no item table yet (CREATE EXTENSION running): asked again next time */
+	citus_known = OidIsValid(citus_item);
+	return citus_distributed;
 }
 
 /*
