@@ -527,9 +527,11 @@ actor() {
 # INSERT ... SELECT through the coordinator reaches the shards as COPY
 copy_rules() {
     local db=$1
+    # (Citus reports a shard's error in its COPY as XX000: the rule's message is checked)
     check "INSERT ... SELECT through the coordinator is held to the rules (a new item waiting on a split is refused)" \
-        same "$(code "$db" "INSERT INTO workitem.item (tenant, kind, status, wait_type, title)
-                               SELECT 'cp', 'ticket', 'waiting', 'split', 'x' || g FROM generate_series(1, 2) g")" WI001
+        test -n "$(cq 0 "$db" "INSERT INTO workitem.item (tenant, kind, status, wait_type, title)
+                               SELECT 'cp', 'ticket', 'waiting', 'split', 'x' || g FROM generate_series(1, 2) g" 2>&1 |
+                   grep 'a ticket cannot move from draft to waiting')"
     check "... and stored nothing" same "$(cq 0 "$db" "SELECT count(*) FROM workitem.item WHERE tenant = 'cp'")" 0
     # (the triggers on Citus's connections send no NOTIFY: nothing to turn off)
     cq 0 "$db" "INSERT INTO workitem.item (tenant, kind, title) SELECT 'cp', 'ticket', 'x' || g FROM generate_series(1, 3) g" >/dev/null 2>&1
