@@ -26,8 +26,11 @@ SELECT 1 FROM workitem.resolve(:a, 'customer_response');
 SELECT 1 FROM workitem.start(:b);
 SELECT 1 FROM workitem.resolve(:b, 'customer_response');
 SET LOCAL session_replication_role = replica;
-UPDATE workitem.event SET at = at - interval '5 days' WHERE item_id = :a;
-UPDATE workitem.sla_clock SET started_at = started_at - interval '5 days', stopped_at = stopped_at - interval '5 days',
+-- (timestamptz - interval is STABLE, which Citus refuses on a column in an
+-- UPDATE: the same five days of the session's time zone, by IMMUTABLE steps)
+UPDATE workitem.event SET at = ((at AT TIME ZONE 'Europe/Paris') - interval '5 days') AT TIME ZONE 'Europe/Paris' WHERE item_id = :a;
+UPDATE workitem.sla_clock SET started_at = ((started_at AT TIME ZONE 'Europe/Paris') - interval '5 days') AT TIME ZONE 'Europe/Paris',
+       stopped_at = ((stopped_at AT TIME ZONE 'Europe/Paris') - interval '5 days') AT TIME ZONE 'Europe/Paris',
        state = 'missed', used = interval '90 minutes' WHERE item_id = :a;
 UPDATE workitem.sla_clock SET state = 'met', used = interval '30 minutes' WHERE item_id = :b;
 RESET session_replication_role;
