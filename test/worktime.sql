@@ -8,24 +8,36 @@
 --
 -- Everything runs in one transaction, where now() stands still: a timer's
 -- time is made by moving its start back (as the table's owner).
+-- The agent's role is made before the test's transaction (and dropped after
+-- it): on Citus, CREATE ROLE reaches the workers only outside a transaction.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS wi_wt_agent;
+CREATE ROLE wi_wt_agent LOGIN IN ROLE workitem_agent;
+-- citus: the agent's tests are skipped there (Citus refuses a second user on
+-- the shards a transaction has written: they need a transaction of their own)
+SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS citus \gset
 BEGIN;
 SELECT plan(76);
-SET LOCAL client_min_messages = warning;
+-- Citus: the engine reads workitem.actor and workitem.timer_max_running on
+-- the workers, which get the transaction's SET LOCAL only when asked to
+-- (README "Scale out with Citus"); a placeholder, without effect, elsewhere
+SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL workitem.actor = 'alice';
-
-CREATE ROLE wi_wt_agent LOGIN IN ROLE workitem_agent;
 INSERT INTO workitem.category_config (kind, category, auto_timer) VALUES ('ticket', 'wt-auto', true);
 INSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'wt', '7 days');
 CREATE FUNCTION pg_temp.ticket(cat text DEFAULT 'wt') RETURNS bigint LANGUAGE sql AS
 $$ SELECT id FROM workitem.create_ticket('Work', 'time', cat, 'c@x', 'c@x', submit => true) $$;
+-- (the helpers that read or write the tables are plpgsql: Citus plans their
+-- queries with the arguments as values, and cannot plan an inlined SQL
+-- function's parameters)
 -- move the start of a running timer back, as if it had run that long
-CREATE FUNCTION pg_temp.ran(item bigint, who text, how_long interval) RETURNS void LANGUAGE sql AS
-$$ UPDATE workitem.timer SET started_at = now() - how_long WHERE item_id = item AND resource = who $$;
-CREATE FUNCTION pg_temp.running(item bigint) RETURNS text LANGUAGE sql AS
-$$ SELECT coalesce(string_agg(resource, ',' ORDER BY resource), '') FROM workitem.timer WHERE item_id = item $$;
-CREATE FUNCTION pg_temp.tracked(item bigint) RETURNS text LANGUAGE sql AS
-$$ SELECT coalesce(string_agg(resource || ' ' || duration || ' ' || note, '; ' ORDER BY id), '')
-   FROM workitem.time_entry WHERE item_id = item AND tracked $$;
+CREATE FUNCTION pg_temp.ran(item bigint, who text, how_long interval) RETURNS void LANGUAGE plpgsql AS
+$$ BEGIN UPDATE workitem.timer SET started_at = now() - how_long WHERE item_id = item AND resource = who; END $$;
+CREATE FUNCTION pg_temp.running(item bigint) RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN RETURN (SELECT coalesce(string_agg(resource, ',' ORDER BY resource), '') FROM workitem.timer WHERE item_id = item); END $$;
+CREATE FUNCTION pg_temp.tracked(item bigint) RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN RETURN (SELECT coalesce(string_agg(resource || ' ' || duration || ' ' || note, '; ' ORDER BY id), '')
+   FROM workitem.time_entry WHERE item_id = item AND tracked); END $$;
 
 ------------------------------------------------------------------------
 -- start_timer / stop_timer
@@ -167,6 +179,9 @@ SELECT throws_ok(format('UPDATE workitem.time_entry SET duration = ''1 month'' W
                  'a changed duration follows the rules of a new one (22023)');
 SELECT throws_ok(format('UPDATE workitem.time_entry SET item_id = %s WHERE id = %s', :t1, :te1), 'WI011', NULL,
                  'an entry does not move to another item (WI011)');
+\if :citus
+SELECT skip('Citus: a second user in a transaction that wrote these shards (cannot perform query on placements that were modified in this transaction by a different user)', 6);
+\else
 SET ROLE wi_wt_agent;
 SELECT throws_ok(format('INSERT INTO workitem.time_entry (item_id, resource, duration, tracked) VALUES (%s, ''x'', ''1 hour'', true)', :e1),
                  '42501', NULL, 'agent: an entry typed as tracked is refused');
@@ -179,6 +194,7 @@ SELECT lives_ok(format('UPDATE workitem.time_entry SET duration = ''50 minutes''
 SELECT lives_ok(format('SELECT workitem.start_timer(%s)', :e1), 'agent: starts a timer');
 SELECT lives_ok(format('SELECT workitem.stop_timer(%s)', :e1), 'agent: stops it');
 RESET ROLE;
+\endif
 SELECT workitem.resolve(:e1, 'customer_response', 'ok') \g /dev/null
 SELECT workitem.close(:e1) \g /dev/null
 SELECT throws_ok(format('UPDATE workitem.time_entry SET duration = ''2 hours'' WHERE id = %s', :te1), 'WI009',
@@ -215,6 +231,9 @@ SELECT is((SELECT old_value || ' -> ' || new_value FROM workitem.history(:x1) WH
 UPDATE workitem.expense SET description = description, currency = lower(currency) WHERE id = :ex2;
 SELECT is((SELECT count(*) FROM workitem.history(:x1) WHERE what = 'expense' AND reason = 'changed'), 1::bigint,
           'an UPDATE that changes no value is not logged');
+\if :citus
+SELECT skip('Citus: a second user in a transaction that wrote these shards (cannot perform query on placements that were modified in this transaction by a different user)', 4);
+\else
 SET ROLE wi_wt_agent;
 SELECT lives_ok(format('INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency) VALUES (%s, ''product'', ''Mouse'', 1, 20, ''EUR'')', :x1),
                 'agent: a plain INSERT of a product');
@@ -223,6 +242,7 @@ SELECT throws_ok(format('INSERT INTO workitem.expense (id, item_id, description,
 SELECT lives_ok(format('DELETE FROM workitem.expense WHERE item_id = %s AND description = ''Mouse''', :x1), 'agent: deletes it');
 RESET ROLE;
 SELECT is((SELECT reason FROM workitem.history(:x1) WHERE what = 'expense' ORDER BY id DESC LIMIT 1), 'deleted', '... logged');
+\endif
 
 ------------------------------------------------------------------------
 -- The view per item and day
@@ -249,3 +269,4 @@ SELECT ok((SELECT extconfig @> ARRAY['workitem.timer'::regclass, 'workitem.expen
 
 SELECT * FROM finish();
 ROLLBACK;
+DROP ROLE wi_wt_agent;
