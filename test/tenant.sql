@@ -3,6 +3,8 @@
 -- item take the item's tenant, not the setting; items of two tenants never
 -- relate (WI023); an item's tenant never changes (WI011); distribute()
 -- without Citus says so, and is nobody's but the owner's.
+-- citus: a database distributed by Citus, where some tests are Citus's own
+SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS citus \gset
 BEGIN;
 SELECT plan(45);
 SET LOCAL workitem.actor = 'tess';
@@ -81,12 +83,21 @@ SELECT throws_ok(format($$INSERT INTO workitem.item (kind, title, case_id, tenan
 SELECT lives_ok(format($$INSERT INTO workitem.item (kind, case_id, title, tenant) VALUES ('action', %s, 'x', 'acme')$$,
                        (SELECT id FROM ac)), 'the same action in the case''s tenant is taken');
 
--- an item's tenant never changes
+-- an item's tenant never changes (on Citus the tenant is the distribution
+-- column, which Citus itself refuses to change, before any trigger)
+\if :citus
+SELECT throws_ok(format($$UPDATE workitem.item SET tenant = 'other' WHERE id = %s$$, (SELECT id FROM a2)),
+                 '0A000', 'modifying the partition value of rows is not allowed',
+                 'changing an item''s tenant is refused (by Citus)');
+SELECT throws_ok(format($$UPDATE workitem.item SET tenant = NULL WHERE id = %s$$, (SELECT id FROM a2)),
+                 '0A000', NULL, 'a NULL tenant is refused (by Citus)');
+\else
 SELECT throws_ok(format($$UPDATE workitem.item SET tenant = 'other' WHERE id = %s$$, (SELECT id FROM a2)),
                  'WI011', format('item %s: tenant cannot be changed', (SELECT id FROM a2)),
                  'changing an item''s tenant is refused');
 SELECT throws_ok(format($$UPDATE workitem.item SET tenant = NULL WHERE id = %s$$, (SELECT id FROM a2)),
                  '23502', NULL, 'a NULL tenant is refused');
+\endif
 
 -- keys: (id, tenant), id first; foreign keys with the tenant
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'item_pkey'),
@@ -107,13 +118,18 @@ SELECT is((SELECT tenant FROM workitem.add_expense((SELECT id FROM a2), 'expense
           'acme', 'an expense takes its item''s tenant');
 SELECT is((SELECT tenant FROM workitem.start_timer((SELECT id FROM a2), 'tim')), 'acme',
           'a timer takes its item''s tenant');
-UPDATE workitem.timer SET started_at = started_at - interval '10 minutes' WHERE resource = 'tim';
+-- (by IMMUTABLE steps: Citus refuses a STABLE timestamptz - interval on a column)
+UPDATE workitem.timer SET started_at = ((started_at AT TIME ZONE 'UTC') - interval '10 minutes') AT TIME ZONE 'UTC'
+ WHERE resource = 'tim';
 SELECT is((SELECT tenant FROM workitem.stop_timer((SELECT id FROM a2), 'tim')), 'acme',
           'the tracked time entry of a stopped timer too');
 RESET workitem.tenant;
 
 -- a host application's role, with no grant of ours, writes its attached
 -- table: the log takes the setting's tenant without calling current_tenant()
+\if :citus
+SELECT skip('Citus: the table made here is the coordinator''s alone (attach() fails on the workers), and a second user in a transaction that wrote these shards is refused', 2);
+\else
 CREATE ROLE wi_tenant_host;
 CREATE TABLE public.wi_tenant_jobs (id int PRIMARY KEY, status text NOT NULL DEFAULT 'draft');
 ALTER TABLE public.wi_tenant_jobs OWNER TO wi_tenant_host;
@@ -126,24 +142,37 @@ RESET ROLE;
 SELECT is((SELECT array_agg(DISTINCT tenant) FROM workitem.event WHERE source = 'public.wi_tenant_jobs'::regclass),
           '{hosted}', 'its log rows take the setting''s tenant');
 RESET workitem.tenant;
+\endif
 
 -- an agent's insert evaluates the tenant default
+\if :citus
+SELECT skip('Citus: a second user in a transaction that wrote these shards (cannot perform query on placements that were modified in this transaction by a different user)', 1);
+\else
 CREATE ROLE wi_tenant_agent IN ROLE workitem_agent;
 SET LOCAL ROLE wi_tenant_agent;
 SELECT is((SELECT tenant FROM workitem.create_ticket('By an agent')), 'default', 'an agent creates items (the default runs)');
 RESET ROLE;
+\endif
 
 -- distribute(): without Citus a clear error; nobody but the owner may call it
+\if :citus
+SELECT skip('Citus is installed here', 1);
+\else
 SELECT throws_ok('SELECT workitem.distribute()', '0A000',
                  'workitem.distribute() needs Citus, which is not installed in this database',
                  'distribute() without Citus says so');
+\endif
 SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute(integer)', 'EXECUTE'),
           'workitem_admin may not call distribute()');
 SELECT ok(NOT has_function_privilege('public', 'workitem.distribute(integer)', 'EXECUTE'),
           'nor may PUBLIC');
+\if :citus
+SELECT skip('Citus is installed here', 1);
+\else
 SELECT throws_ok('SELECT workitem.distribute_nodes()', '0A000',
                  'workitem.distribute_nodes() needs Citus, which is not installed in this database',
                  'distribute_nodes() without Citus says so');
+\endif
 SELECT ok(NOT has_function_privilege('workitem_admin', 'workitem.distribute_nodes()', 'EXECUTE')
           AND NOT has_function_privilege('public', 'workitem.distribute_nodes()', 'EXECUTE'),
           'nobody but the owner may call distribute_nodes()');
@@ -152,6 +181,9 @@ SELECT is(current_setting('workitem.restoring'), 'off', 'workitem.restoring is o
 
 -- The Citus helpers that run_timers(), start_timer() and stop_timer() call
 -- on the node of a tenant's shards: refused on plain PostgreSQL.
+\if :citus
+SELECT skip('Citus is installed here', 3);
+\else
 SELECT throws_ok($$SELECT workitem.run_timers_tenant('default', now(), 10)$$, '0A000',
                  'workitem.run_timers_tenant() is for a database distributed by Citus',
                  'run_timers_tenant() is refused without Citus (0A000)');
@@ -161,6 +193,7 @@ SELECT throws_ok($$SELECT workitem.start_timer_on('default', 1, 'bob', 'bob')$$,
 SELECT throws_ok($$SELECT workitem.stop_timer_on('default', 1, 'bob', 'bob')$$, '0A000',
                  'workitem.stop_timer_on() is for a database distributed by Citus',
                  'stop_timer_on() too');
+\endif
 
 SELECT * FROM finish();
 ROLLBACK;
