@@ -1,14 +1,29 @@
 -- Roles and privileges: what workitem_reader, workitem_agent and
 -- workitem_admin can and cannot do, through login roles that are members
 -- (SET ROLE), and that PUBLIC gets nothing.
-BEGIN;
-SELECT plan(65);
-SET LOCAL client_min_messages = warning;
-
+-- The roles are made before the test's transaction and dropped after it:
+-- on Citus, CREATE ROLE reaches the workers only outside a transaction.
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS public.roles_tickets;
+DROP ROLE IF EXISTS wi_t_reader, wi_t_agent, wi_t_admin, wi_t_nobody;
 CREATE ROLE wi_t_reader LOGIN IN ROLE workitem_reader;
 CREATE ROLE wi_t_agent LOGIN IN ROLE workitem_agent;
 CREATE ROLE wi_t_admin LOGIN IN ROLE workitem_admin;
 CREATE ROLE wi_t_nobody LOGIN;
+-- On Citus a transaction cannot change users once it wrote the shards (each
+-- user has its own connections to the workers: "cannot perform query on
+-- placements that were modified in this transaction by a different user"):
+-- there every statement commits by itself, the items in a tenant of the
+-- test's own, and the end removes what the test made.
+SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS citus \gset
+\if :citus
+SET workitem.tenant = 'wi_roles_test';
+-- (each test reports, and the end always runs: nothing is left behind)
+\set ON_ERROR_STOP 0
+\else
+BEGIN;
+\endif
+SELECT plan(65);
 
 -- Set-up as the owner: a calendar and an SLA policy for the category, so
 -- the agent's moves start, pause and stop clocks (SPI in the trigger).
@@ -82,7 +97,7 @@ RESET ROLE;
 -- workitem_agent: a whole story, and what stays out of reach
 ------------------------------------------------------------------------
 SET ROLE wi_t_agent;
-SET LOCAL workitem.actor = 'agent_anna';
+SET workitem.actor = 'agent_anna';
 SELECT lives_ok($$INSERT INTO ids SELECT 't1', id FROM workitem.create_ticket('Agent ticket', 'from the agent', 'roles', 'c@x', 'c@x')$$,
                 'agent: create_ticket');
 SELECT is((SELECT status FROM workitem.submit((SELECT id FROM ids WHERE name = 't1'))), 'to_do', 'agent: submit');
@@ -150,10 +165,14 @@ SELECT lives_ok($$INSERT INTO workitem.sla_policy (name, category, calendar) VAL
                   SELECT id, 'resolution', 2 FROM workitem.sla_policy WHERE name = 'admin_policy'$$,
                 'admin: adds an SLA policy and a target');
 SELECT lives_ok($$UPDATE workitem.category_config SET days_to_wait = 5 WHERE category = 'roles'$$, 'admin: changes category_config');
+\if :citus
+SELECT skip('Citus: public.roles_tickets is the coordinator''s alone (attach() fails on the workers)', 3);
+\else
 SELECT lives_ok($$SELECT workitem.attach('public.roles_tickets')$$, 'admin: attaches a table it owns');
 SELECT throws_ok($$INSERT INTO public.roles_tickets (id, status) VALUES (1, 'waiting')$$, 'WI001', NULL,
                  '... and the attached trigger enforces the graph');
 SELECT lives_ok($$SELECT workitem.detach('public.roles_tickets')$$, 'admin: detaches it');
+\endif
 SELECT is((SELECT status FROM workitem.resolve((SELECT id FROM ids WHERE name = 'owned'), 'customer_response', 'Done')),
           'resolved', 'admin: is an agent too (resolve)');
 SELECT throws_ok('DELETE FROM workitem.event', '42501', NULL, 'admin: cannot DELETE events either');
@@ -168,4 +187,31 @@ SELECT is(workitem.import_holidays('admin_cal', E'BEGIN:VCALENDAR\r\nVERSION:2.0
 RESET ROLE;
 
 SELECT * FROM finish();
+\if :citus
+-- what the test made, as the owner, with the triggers out of the way (an
+-- item's log, clocks and closed items are never deleted otherwise)
+RESET workitem.actor;
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL session_replication_role = replica;
+DELETE FROM workitem.sla_clock_event WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.sla_clock WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.timer WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.expense WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.time_entry WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.message WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.event WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.item WHERE tenant = 'wi_roles_test';
+DELETE FROM workitem.sla_target WHERE policy_id IN (SELECT id FROM workitem.sla_policy WHERE name IN ('roles_policy', 'admin_policy'));
+DELETE FROM workitem.sla_policy WHERE name IN ('roles_policy', 'admin_policy');
+DELETE FROM workitem.category_config WHERE category = 'roles';
+DELETE FROM workitem.calendar_holiday WHERE calendar IN ('roles_cal', 'admin_cal');
+DELETE FROM workitem.calendar_hours WHERE calendar IN ('roles_cal', 'admin_cal');
+DELETE FROM workitem.calendar WHERE name IN ('roles_cal', 'admin_cal');
+COMMIT;
+DROP TABLE public.roles_tickets;
+RESET workitem.tenant;
+\else
 ROLLBACK;
+\endif
+DROP ROLE wi_t_reader, wi_t_agent, wi_t_admin, wi_t_nobody;
