@@ -3,12 +3,26 @@
 -- workitem_agent before; each is now refused with 42501 and changes
 -- nothing, while the engine itself, workitem_admin (logged) and the
 -- tables' owner (restores, migrations) keep the way they need.
-BEGIN;
-SELECT plan(51);
-SET LOCAL client_min_messages = warning;
-
+-- The roles are made before the test's transaction and dropped after it:
+-- on Citus, CREATE ROLE reaches the workers only outside a transaction.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS wi_eo_agent, wi_eo_admin;
 CREATE ROLE wi_eo_agent LOGIN IN ROLE workitem_agent;
 CREATE ROLE wi_eo_admin LOGIN IN ROLE workitem_admin;
+-- On Citus a transaction cannot change users once it wrote the shards (each
+-- user has its own connections to the workers: "cannot perform query on
+-- placements that were modified in this transaction by a different user"):
+-- there every statement commits by itself, the items in a tenant of the
+-- test's own, and the end removes what the test made.
+SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS citus \gset
+\if :citus
+SET workitem.tenant = 'wi_eo_test';
+-- (each test reports, and the end always runs: nothing is left behind)
+\set ON_ERROR_STOP 0
+\else
+BEGIN;
+\endif
+SELECT plan(51);
 INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
 VALUES ('ticket', 'eo', '7 days', true, 3);
 CREATE TEMP TABLE ids (name text PRIMARY KEY, id bigint);
@@ -47,8 +61,11 @@ SELECT lives_ok($$INSERT INTO workitem.item (id, kind, title) VALUES (900000002,
 ------------------------------------------------------------------------
 -- Rule columns copied from category_config at submission
 ------------------------------------------------------------------------
+-- the ids as psql variables too, for the queries over the tables (on Citus
+-- the coordinator pushes those to the workers, where pg_temp.id() does not exist)
+SELECT pg_temp.id('t1') AS t1 \gset
 SET ROLE wi_eo_agent;
-SELECT is((SELECT (feedback_window, require_resolution_note, days_to_wait)::text FROM workitem.item WHERE id = pg_temp.id('t1')),
+SELECT is((SELECT (feedback_window, require_resolution_note, days_to_wait)::text FROM workitem.item WHERE id = :t1),
           ROW('7 days'::interval, true, 3)::text, 'the submission copied the category''s rules onto the agent''s ticket');
 SELECT is((SELECT status::text FROM workitem.start(pg_temp.id('t1'))), 'in_progress', 'agent: starts it');
 SELECT throws_ok(format($$UPDATE workitem.item SET status = 'resolved', resolution = 'completed', require_resolution_note = false
@@ -67,7 +84,7 @@ SELECT throws_ok($$INSERT INTO workitem.item (kind, title, description, category
 SELECT throws_ok($$INSERT INTO workitem.item (kind, status, title, description, category, primary_contact, requester, days_to_wait)
                    VALUES ('ticket', 'to_do', 'd', 'd', 'eo', 'c', 'c', 1)$$, '42501', NULL,
                  'agent: nor a ticket inserted as submitted');
-SELECT is((SELECT (status, feedback_window, require_resolution_note, days_to_wait)::text FROM workitem.item WHERE id = pg_temp.id('t1')),
+SELECT is((SELECT (status, feedback_window, require_resolution_note, days_to_wait)::text FROM workitem.item WHERE id = :t1),
           ROW('in_progress'::workitem.status, '7 days'::interval, true, 3)::text, 'after the refusals the ticket is as it was');
 SELECT throws_ok(format($$SELECT workitem.resolve(%s, 'completed')$$, pg_temp.id('t1')), 'WI005', NULL,
                  'agent: the note is still required');
@@ -76,9 +93,18 @@ SELECT lives_ok(format($$UPDATE workitem.item SET title = 'Agent ticket (renamed
 RESET ROLE;
 
 SET ROLE wi_eo_admin;
+-- (Citus: a transaction of the admin's own, which sends its SET LOCAL to the
+-- workers where the trigger logs the actor of this plain UPDATE)
+\if :citus
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+\endif
 SET LOCAL workitem.actor = 'admin_ada';
 SELECT lives_ok(format($$UPDATE workitem.item SET require_resolution_note = false, days_to_wait = 5, change_reason = 'waived'
                          WHERE id = %s$$, pg_temp.id('t1')), 'admin: sets the rule columns of a submitted item');
+\if :citus
+COMMIT;
+\endif
 RESET ROLE;
 SELECT results_eq(format($$SELECT what, old_value, new_value, actor, reason FROM workitem.event
                            WHERE item_id = %s AND what IN ('require_resolution_note', 'days_to_wait', 'feedback_window')
@@ -99,8 +125,9 @@ SELECT lives_ok($$WITH i AS (INSERT INTO workitem.item (kind, title, description
 SELECT is((SELECT (status, require_resolution_note, days_to_wait)::text FROM workitem.submit(pg_temp.id('a1'))),
           ROW('to_do'::workitem.status, false, 3)::text, '... which the submission keeps (the other defaults copied)');
 RESET ROLE;
+SELECT pg_temp.id('a1') AS a1 \gset
 SELECT is((SELECT array_agg(concat(what, ':', old_value, '>', new_value) ORDER BY id) FROM workitem.event
-           WHERE item_id = pg_temp.id('a1') AND what IN ('created', 'require_resolution_note')),
+           WHERE item_id = :a1 AND what IN ('created', 'require_resolution_note')),
           ARRAY['created:>ticket draft', 'require_resolution_note:>f'], 'admin: a rule given at creation is logged too');
 SELECT lives_ok(format($$UPDATE workitem.item SET days_to_wait = 9 WHERE id = %s$$, pg_temp.id('a1')),
                 'the owner may set them too');
@@ -110,6 +137,7 @@ SELECT lives_ok(format($$UPDATE workitem.item SET days_to_wait = 9 WHERE id = %s
 ------------------------------------------------------------------------
 SET ROLE wi_eo_agent;
 INSERT INTO ids SELECT 't2', id FROM workitem.create_ticket('Second', 'another', 'eo', 'c@x', 'c@x', submit => true);
+SELECT pg_temp.id('t2') AS t2 \gset
 SELECT is((SELECT status::text FROM workitem.start(pg_temp.id('t2'))), 'in_progress', 'agent: starts a second ticket');
 SELECT throws_ok(format($$INSERT INTO workitem.message (item_id, direction, channel, body, is_resolution)
                           VALUES (%s, 'internal', 'note', 'forged', true)$$, pg_temp.id('t2')), '42501',
@@ -129,7 +157,7 @@ SELECT throws_ok(format($$INSERT INTO workitem.message (item_id, direction, chan
 SELECT throws_ok(format($$INSERT INTO workitem.message (item_id, direction, channel, body, at)
                           VALUES (%s, 'outbound', 'email', 'clock', clock_timestamp() + interval '1 hour')$$, pg_temp.id('t2')), '42501', NULL,
                  'agent: any time but the transaction''s is refused');
-SELECT is((SELECT count(*)::int FROM workitem.message WHERE item_id = pg_temp.id('t2') AND NOT is_description), 0,
+SELECT is((SELECT count(*)::int FROM workitem.message WHERE item_id = :t2 AND NOT is_description), 0,
           'no forged message was stored');
 SELECT throws_ok(format($$SELECT workitem.resolve(%s, 'completed')$$, pg_temp.id('t2')), 'WI005', NULL,
                  'agent: so the note is still missing');
@@ -138,7 +166,7 @@ SELECT lives_ok(format($$INSERT INTO workitem.message (item_id, direction, chann
                 'agent: the defaults written out are taken');
 SELECT is((SELECT status::text FROM workitem.resolve(pg_temp.id('t2'), 'completed')), 'resolved',
           'agent: resolves with the message it sent');
-SELECT is((SELECT array_agg(body ORDER BY id) FROM workitem.message WHERE item_id = pg_temp.id('t2') AND is_resolution),
+SELECT is((SELECT array_agg(body ORDER BY id) FROM workitem.message WHERE item_id = :t2 AND is_resolution),
           ARRAY['the answer'], '... which the engine marked is_resolution');
 SELECT throws_ok(format($$INSERT INTO workitem.time_entry (item_id, resource, duration, created_at)
                           VALUES (%s, 'anna', '1 hour', '2099-01-01')$$, pg_temp.id('t2')), '42501', NULL,
@@ -182,4 +210,25 @@ SELECT throws_ok(format($$UPDATE workitem.item SET status = 'resolved', resoluti
                  'WI004', NULL, '... and merged given by hand is refused');
 
 SELECT * FROM finish();
+\if :citus
+-- what the test made, as the owner, with the triggers out of the way (an
+-- item's log and submitted items are never deleted otherwise)
+RESET workitem.actor;
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL session_replication_role = replica;
+DELETE FROM workitem.sla_clock_event WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.sla_clock WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.timer WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.expense WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.time_entry WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.message WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.event WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.item WHERE tenant = 'wi_eo_test';
+DELETE FROM workitem.category_config WHERE category = 'eo';
+COMMIT;
+RESET workitem.tenant;
+\else
 ROLLBACK;
+\endif
+DROP ROLE wi_eo_agent, wi_eo_admin;
