@@ -419,6 +419,20 @@ routed() {
         same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT cardinality(workitem.split($y, ARRAY['p1', 'p2']))" | tr '\n' ' ')" "2 1 "
     check "a wrong tenant named: create_action() still puts the action in its case's tenant" \
         same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($c, 'step 2')).tenant" 2>&1)" "$a"
+    # resolve() with no tenant named: the read of every shard that finds an
+    # action's case also finds the item's tenant, where it is then locked
+    n=$(cq 0 "$db" "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'workitem.item'::regclass")
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Unnamed', 'd', 'c', 'p', 'r', NULL, true)")
+    act=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT (workitem.create_action($c, 'step 3')).id")
+    check "resolve(ticket) and resolve(action) with no tenant named: one read of every shard each, then routed reads only ($n shards)" \
+        same "$(for i in "$x" "$act"; do item_reads "$db" "SELECT (workitem.resolve($i, 'completed')).resolution"; done | tr '\n' ' ')" \
+             "completed $((n + 1)) completed $((n + 2)) "
+}
+# item_reads <db> <sql>: its result, then how many SELECTs of workitem.item's shards it sent
+item_reads() {
+    "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$1" \
+        -c "SET citus.log_remote_commands = on" -c "SET client_min_messages = notice" -c "$2" 2>"$dir/reads.err" | tail -n 1
+    grep -c 'issuing SELECT .* FROM workitem\.item_[0-9]' "$dir/reads.err"
 }
 # The rows the trigger writes for what the operations make name the
 # session's actor (carried in the row: the node does not see the setting).
