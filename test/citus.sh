@@ -605,6 +605,32 @@ node_added() {
         same "$(cq 0 "$db" "SELECT string_agg(result, ' ' ORDER BY nodeport) FROM run_command_on_workers(
                 \$\$SELECT min(seqmin >> 48) || '-' || max(seqmin >> 48) FROM pg_sequence
                    WHERE seqrelid::regclass::text LIKE 'workitem.%'\$\$)")" "1-1 2-2 3-3"
+    # The new worker holds no placement of the reference tables until
+    # replicate_reference_tables(): a session there reads the calendars
+    # through Citus, and asks where this node's placement is once, not at
+    # each load (the scans of pg_dist_shard a load makes); the placements
+    # copied there, the same session asks again, once.
+    cq 0 "$db" "INSERT INTO workitem.calendar SELECT 'placed ' || g, 'UTC' FROM generate_series(1, 4) g;
+                INSERT INTO workitem.calendar_hours SELECT 'placed ' || g, d, '09:00', '17:00' FROM generate_series(1, 4) g, generate_series(1, 5) d"
+    got=$("$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[3]}" -p "${CITUS_PORTS[3]}" -U postgres -d "$db" 2>&1 <<EOF
+SET citus.enable_ddl_propagation = off;
+CREATE FUNCTION pg_temp.load(c text) RETURNS text LANGUAGE sql AS \$\$
+    WITH s0 AS (SELECT coalesce(sum(seq_scan + idx_scan), 0) AS n FROM pg_stat_xact_sys_tables WHERE relname = 'pg_dist_shard'),
+         b AS (SELECT workitem.business_time(c, '2026-01-05 08:00+00', '2026-01-05 12:00+00') AS t FROM s0)
+    SELECT b.t || ' ' || ((SELECT coalesce(sum(seq_scan + idx_scan), 0) FROM pg_stat_xact_sys_tables WHERE relname = 'pg_dist_shard') > s0.n)
+    FROM b, s0
+\$\$;
+SELECT count(*) FROM pg_dist_placement WHERE groupid = (SELECT groupid FROM pg_dist_local_group);
+SELECT pg_temp.load('placed 1');
+SELECT pg_temp.load('placed 2');
+\! "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" -c "SELECT replicate_reference_tables('block_writes')"
+SELECT pg_temp.load('placed 3');
+SELECT pg_temp.load('placed 4');
+SELECT count(*) > 0 FROM pg_dist_placement WHERE groupid = (SELECT groupid FROM pg_dist_local_group);
+EOF
+)
+    check "a session on the new worker: its placements of the calendars looked up once while there are none, once more after replicate_reference_tables()" \
+        same "$(echo "$got" | tr '\n' ' ')" "0 03:00:00 true 03:00:00 false  03:00:00 true 03:00:00 false t "
     t=$(tenant_on "$db" 1)
     id=$(cq 0 "$db" "SET workitem.tenant = '$t'; SELECT id FROM workitem.create_ticket('Moved', 'd', 'c', 'p', 'r', NULL, true)")
     cq 0 "$db" "SELECT replicate_reference_tables('block_writes');
