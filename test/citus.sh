@@ -497,6 +497,18 @@ agent_citus() {
             same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
                     -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($w::bigint << 48) + 999999, 'case', 'squat', '$t')" 2>&1 |
                     sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" 42501
+        check "an id forged in the other worker's range, sent to worker $w by the coordinator: refused (42501)" \
+            same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
+                    -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($((3 - w))::bigint << 48) + 999999, 'case', 'squat', '$t')" 2>&1 |
+                    sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" 42501
+        check "an explicit nextval() through the coordinator: taken (drawn there, in the coordinator's range)" \
+            cqu wi_citus_agent 0 "$db" "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (nextval('workitem.item_id_seq'), 'case', 'drawn', '$t')"
+        check "an agent's INSERT sent by the other worker (its session there, the id drawn by the default in that worker's range): taken" \
+            same "$(cqu wi_citus_agent $((3 - w)) "$db" "INSERT INTO workitem.item (kind, title, tenant) VALUES ('case', 'from a worker', '$t') RETURNING id >> 48" 2>&1)" "$((3 - w))"
+        check "... refused naming the distributed table, not its shard (pg_dist_shard)" \
+            same "$("$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
+                    -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($w::bigint << 48) + 999998, 'case', 'squat', '$t')" 2>&1 |
+                    grep -o 'only the owner of [a-z_0-9.]*')" "only the owner of workitem.item"
         check "an id forged on worker $w itself, for its own shard: refused (42501)" \
             same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[$w]}" -p "${CITUS_PORTS[$w]}" -U wi_citus_agent -d "$db" \
                     -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (900000001, 'case', 'squat', '$t')" 2>&1 |
