@@ -31,31 +31,99 @@ static const char *const tables[] = {
 	"item", "message", "event", "time_entry", "timer", "expense", NULL
 };
 
+#define NTABLES (lengthof(tables) - 1)
+
+/*
+ * Per table of tables[], per backend: whether Citus made it a reference
+ * table (pg_dist_partition: partmethod 'n', repmodel 't'), so read by its
+ * placement, else by the shard of a tenant.
+ */
+typedef struct TableKind
+{
+	Oid			relid;			/* workitem.<table> */
+	bool		known;			/* false: cleared by an invalidation */
+	bool		reference;
+} TableKind;
+
+static TableKind kinds[NTABLES];
+
+/* This node's shard of a table for a tenant (NULL: a reference table), or none. */
 typedef struct LocalShard
 {
 	struct LocalShard *next;
 	char	   *relname;
 	char	   *tenant;			/* NULL: a reference table */
-	Oid			relid;			/* InvalidOid: cleared by an invalidation */
-	char	   *name;			/* qualified, quoted */
+	Oid			logical;		/* workitem.<relname> */
+	Oid			relid;			/* the shard; InvalidOid: this node holds none */
+	bool		valid;			/* false: cleared by an invalidation */
+	char	   *name;			/* qualified, quoted; NULL: none here */
 } LocalShard;
 
 static LocalShard *shards = NULL;
 static bool callback_set = false;
 
+/*
+ * Citus sends a relcache invalidation of the distributed table whenever a
+ * placement of one of its shards is added, moved or removed (on every node
+ * whose metadata has it: a node added, replicate_reference_tables(),
+ * citus_move_shard_placement(), the rebalancer), and of the table itself
+ * when pg_dist_partition changes; a dropped shard sends its own. An
+ * answer, "none here" included, is kept until one of these.
+ */
 static void
 shards_invalidate(Datum arg, Oid relid)
 {
 	for (LocalShard *s = shards; s != NULL; s = s->next)
-		if (relid == InvalidOid || relid == s->relid)
-			s->relid = InvalidOid;
+		if (relid == InvalidOid || relid == s->logical || (OidIsValid(s->relid) && relid == s->relid))
+			s->valid = false;
+	for (int i = 0; i < (int) NTABLES; i++)
+		if (relid == InvalidOid || relid == kinds[i].relid)
+			kinds[i].known = false;
+}
+
+static void
+set_callback(void)
+{
+	if (!callback_set)
+	{
+		wi_on_relcache(shards_invalidate);
+		callback_set = true;
+	}
+}
+
+/* Whether tables[i] is a reference table (Citus's catalog, cached). */
+static bool
+is_reference(int i)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+	Oid			relid;
+
+	set_callback();
+	if (kinds[i].known)
+		return kinds[i].reference;
+	relid = get_relname_relid(tables[i], wi_namespace());
+	values[0] = ObjectIdGetDatum(relid);
+	SPI_connect();
+	if (wi_execute("SELECT partmethod OPERATOR(pg_catalog.=) 'n' AND repmodel OPERATOR(pg_catalog.=) 't' "
+				   "FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1",
+				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading pg_dist_partition for workitem.%s failed", tables[i]);
+	kinds[i].reference = SPI_processed > 0 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	kinds[i].relid = relid;
+	kinds[i].known = OidIsValid(relid);
+	return kinds[i].reference;
 }
 
 /*
  * The qualified name of this node's shard of workitem.relname holding
  * tenant (NULL: the placement of a reference table), or NULL when this
- * node holds none. Cached per backend; a split or move of the shard
- * (its relation dropped) looks it up again.
+ * node holds no placement of it (pg_dist_placement: a shard moved away and
+ * not dropped yet is not this node's). Cached per backend, the "none"
+ * too, until Citus's invalidations say the placements changed (above).
  */
 const char *
 wi_local_table(const char *relname, const char *tenant)
@@ -66,21 +134,19 @@ wi_local_table(const char *relname, const char *tenant)
 	char		nulls[2] = {' ', ' '};
 	bool		isnull;
 	Datum		d;
+	Oid			logical;
 	MemoryContext old;
 	WiSavedUser user;
 
-	if (!callback_set)
-	{
-		wi_on_relcache(shards_invalidate);
-		callback_set = true;
-	}
+	set_callback();
 	for (s = shards; s != NULL; s = s->next)
 		if (strcmp(s->relname, relname) == 0 &&
 			(tenant == NULL ? s->tenant == NULL : s->tenant != NULL && strcmp(s->tenant, tenant) == 0))
 			break;
-	if (s != NULL && OidIsValid(s->relid))
+	if (s != NULL && s->valid)
 		return s->name;
 
+	logical = get_relname_relid(relname, wi_namespace());
 	values[0] = CStringGetTextDatum(psprintf("workitem.%s", relname));
 	values[1] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 	nulls[1] = tenant ? ' ' : 'n';
@@ -90,18 +156,19 @@ wi_local_table(const char *relname, const char *tenant)
 	 */
 	wi_become_owner(&user);
 	SPI_connect();
-	if (wi_execute("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($1::pg_catalog.regclass, "
-				   " CASE WHEN $2 IS NULL THEN (SELECT pg_catalog.min(shardid) FROM pg_catalog.pg_dist_shard"
+	if (wi_execute("SELECT pg_catalog.to_regclass(pg_catalog.shard_name($1::pg_catalog.regclass, s.shardid))::pg_catalog.oid "
+				   "FROM (SELECT CASE WHEN $2 IS NULL THEN (SELECT pg_catalog.min(shardid) FROM pg_catalog.pg_dist_shard"
 				   "  WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass)"
-				   " ELSE pg_catalog.get_shard_id_for_distribution_column($1::pg_catalog.regclass, $2) END))"
-				   "::pg_catalog.oid",
-				   2, types, values, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+				   " ELSE pg_catalog.get_shard_id_for_distribution_column($1::pg_catalog.regclass, $2) END AS shardid) s "
+				   "WHERE EXISTS (SELECT FROM pg_catalog.pg_dist_placement p WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid "
+				   " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group))",
+				   2, types, values, nulls, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: finding this node's shard of workitem.%s failed", relname);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	d = SPI_processed > 0 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum) 0;
+	if (SPI_processed == 0)
+		isnull = true;
 	SPI_finish();
 	wi_restore_user(&user);
-	if (isnull)
-		return NULL;
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	if (s == NULL)
@@ -114,8 +181,10 @@ wi_local_table(const char *relname, const char *tenant)
 	}
 	else if (s->name)
 		pfree(s->name);
-	s->name = quote_qualified_identifier("workitem", get_rel_name(DatumGetObjectId(d)));
-	s->relid = DatumGetObjectId(d);
+	s->logical = logical;
+	s->relid = isnull ? InvalidOid : DatumGetObjectId(d);
+	s->name = isnull ? NULL : quote_qualified_identifier("workitem", get_rel_name(s->relid));
+	s->valid = true;
 	MemoryContextSwitchTo(old);
 	return s->name;
 }
@@ -160,10 +229,7 @@ wi_local_sql(const char *sql, const char *tenant)
 		}
 		if (tables[i] != NULL)
 		{
-			bool		reference = strncmp(tables[i], "sla_policy", 10) == 0 ||
-				strncmp(tables[i], "sla_target", 10) == 0 ||
-				strncmp(tables[i], "calendar", 8) == 0 ||
-				strcmp(tables[i], "category_config") == 0;
+			bool		reference = is_reference(i);
 			const char *local = reference || tenant != NULL
 				? wi_local_table(tables[i], reference ? NULL : tenant) : NULL;
 

@@ -108,6 +108,24 @@ wi_citus_internal(void)
 		strncmp(application_name, CITUS_INTERNAL_PREFIX, strlen(CITUS_INTERNAL_PREFIX)) == 0;
 }
 
+/*
+ * On one of Citus's connections, the id in Citus's metadata (pg_dist_node)
+ * of the node whose session started the distributed transaction: its
+ * global pid, "<node id> * 10^10 + <pid>" (Citus's backend_data.c), is
+ * in application_name, and connections opened from there on carry it on.
+ * -1 on any other session.
+ */
+int
+wi_citus_sender_node(void)
+{
+	uint64		gpid;
+
+	if (!wi_citus_internal())
+		return -1;
+	gpid = strtou64(application_name + strlen(CITUS_INTERNAL_PREFIX), NULL, 10);
+	return gpid == 0 ? -1 : (int) (gpid / UINT64CONST(10000000000));
+}
+
 bool
 wi_restoring_dump(struct TriggerData *td)
 {

@@ -10,8 +10,10 @@
  *   sequence is the distributed table's (each node's copy has its own
  *   range, workitem.distribute_nodes()). An id of another node's range
  *   arriving on Citus's own connection was drawn in the session that sent
- *   the statement (the coordinator's), whose currval this node cannot see:
- *   that one is not checked here (README, "Scale out with Citus").
+ *   the statement, whose currval this node cannot see: it must be of the
+ *   sending node's range (the node in the global pid Citus puts in
+ *   application_name), and within it is not checked further (README,
+ *   "Scale out with Citus").
  * - The administrator: a member of workitem_admin, or the table's owner.
  *
  * Everything here runs in the BEFORE ROW triggers: no SQL, only caches.
@@ -19,13 +21,18 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -46,9 +53,20 @@ typedef struct SeqCache
 static SeqCache seq_cache[NSEQ_CACHE];
 static bool seq_callback_set = false;
 
+/*
+ * Citus: the group (pg_dist_node) of the node that sent this session's
+ * statements, per backend; Citus invalidates pg_dist_node's relcache entry
+ * when the nodes change.
+ */
+static int	sender_node = -1;
+static int	sender_group_of = -1;
+static Oid	dist_node = InvalidOid;
+
 static void
 seq_invalidate(Datum arg, Oid relid)
 {
+	if (relid == InvalidOid || relid == dist_node)
+		sender_node = -1;
 	/* the sequence's too: distribute_nodes() gives it its node's range */
 	for (int i = 0; i < NSEQ_CACHE; i++)
 		if (relid == InvalidOid || seq_cache[i].relid == relid || seq_cache[i].seqid == relid)
@@ -56,15 +74,65 @@ seq_invalidate(Datum arg, Oid relid)
 }
 
 /*
+ * On Citus, the distributed table of which rel is a shard: its shard id
+ * is the number after the name's last '_' (Citus names a shard
+ * "<name>_<shardid>", hashing a long name), and pg_dist_shard says whose
+ * shard that is; InvalidOid when rel is none (no such shard, or of a table
+ * in another schema). Read here, not by SQL: a BEFORE ROW trigger runs
+ * this (once per shard and backend: the caller caches the answer).
+ */
+static Oid
+distributed_table_of(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *p = strrchr(name, '_');
+	Oid			dist_shard;
+	Oid			index;
+	Relation	r;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			logical = InvalidOid;
+	int64		shardid;
+	char	   *end;
+
+	if (p == NULL || p[1] == '\0' || strspn(p + 1, "0123456789") != strlen(p + 1))
+		return InvalidOid;
+	errno = 0;
+	shardid = strtoi64(p + 1, &end, 10);
+	if (errno != 0)
+		return InvalidOid;
+	dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	index = get_relname_relid("pg_dist_shard_shardid_index", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist_shard) || !OidIsValid(index))
+		return InvalidOid;
+	r = table_open(dist_shard, AccessShareLock);
+	ScanKeyInit(&key, 2 /* shardid */, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(r, index, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 1 /* logicalrelid */, RelationGetDescr(r), &isnull);
+
+		if (!isnull)
+			logical = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(r, AccessShareLock);
+	if (OidIsValid(logical) && get_rel_namespace(logical) != RelationGetNamespace(rel))
+		return InvalidOid;
+	return logical;
+}
+
+/*
  * The table whose identity rel's id column draws from: rel itself, or on
- * Citus the distributed table of which rel is a shard ("<name>_<shardid>",
- * no identity of its own).
+ * Citus the distributed table of which rel is a shard (no identity of its
+ * own).
  */
 static Oid
 identity_table(Relation rel, AttrNumber *attnum, int idcol)
 {
-	char	   *name;
-	char	   *p;
+	Oid			logical;
 
 	*attnum = idcol + 1;
 	if (!wi_citus())
@@ -76,19 +144,11 @@ identity_table(Relation rel, AttrNumber *attnum, int idcol)
 	if (OidIsValid(getIdentitySequence(RelationGetRelid(rel), idcol + 1, true)))
 		return RelationGetRelid(rel);
 #endif
-	name = pstrdup(RelationGetRelationName(rel));
-	p = strrchr(name, '_');
-	if (p != NULL && p[1] != '\0' && strspn(p + 1, "0123456789") == strlen(p + 1))
+	logical = distributed_table_of(rel);
+	if (OidIsValid(logical))
 	{
-		Oid			logical;
-
-		*p = '\0';
-		logical = get_relname_relid(name, RelationGetNamespace(rel));
-		if (OidIsValid(logical))
-		{
-			*attnum = get_attnum(logical, NameStr(TupleDescAttr(RelationGetDescr(rel), idcol)->attname));
-			return logical;
-		}
+		*attnum = get_attnum(logical, NameStr(TupleDescAttr(RelationGetDescr(rel), idcol)->attname));
+		return logical;
 	}
 	return RelationGetRelid(rel);	/* getIdentitySequence() then says what is wrong */
 }
@@ -140,6 +200,43 @@ identity_sequence(Relation rel, int idcol)
 	return &seq_cache[free_slot];
 }
 
+/*
+ * The group of node id node in pg_dist_node, -1 when it is not there
+ * (Citus gives a node missing from its metadata 99999999). No SQL: the
+ * BEFORE ROW trigger runs this; cached.
+ */
+static int
+group_of_node(int node)
+{
+	Relation	r;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	int			group = -1;
+
+	if (node == sender_node)
+		return sender_group_of;
+	dist_node = get_relname_relid("pg_dist_node", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist_node))
+		return -1;
+	r = table_open(dist_node, AccessShareLock);
+	ScanKeyInit(&key, 1 /* nodeid */, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(node));
+	scan = systable_beginscan(r, InvalidOid, false, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 2 /* groupid */, RelationGetDescr(r), &isnull);
+
+		if (!isnull)
+			group = DatumGetInt32(d);
+	}
+	systable_endscan(scan);
+	table_close(r, AccessShareLock);
+	sender_node = node;
+	sender_group_of = group;
+	return group;
+}
+
 /* The current user owns the table (or is a member of its owner, or superuser). */
 bool
 wi_owns_table(Relation rel)
@@ -162,12 +259,17 @@ wi_is_admin(Relation rel)
 static void
 refuse_id(Relation rel, Oid seqid, int64 id, const char *what)
 {
+	/* a shard named by its distributed table, which its owner owns */
+	Oid			table = wi_citus() ? distributed_table_of(rel) : InvalidOid;
+
+	if (!OidIsValid(table))
+		table = RelationGetRelid(rel);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("%s %lld: the id of a new %s is drawn from %s.%s; only the owner of %s.%s gives one",
 					what, (long long) id, what,
 					get_namespace_name(get_rel_namespace(seqid)), get_rel_name(seqid),
-					get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel)),
+					get_namespace_name(get_rel_namespace(table)), get_rel_name(table)),
 			 errdetail("An id ahead of the sequence would make every later insert fail once the sequence reaches it."),
 			 errhint("Leave the id column out: its default draws the next id.")));
 }
@@ -219,9 +321,33 @@ wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *wh
 	if (isnull || wi_owns_table(rel))
 		return;					/* NULL: the NOT NULL constraint refuses it */
 	seq = identity_sequence(rel, idcol);
-	/* Citus: drawn by the node that sent it, not checkable here (see above) */
 	if ((v < seq->seqmin || v > seq->seqmax) && wi_citus_internal() && wi_citus())
-		return;
+	{
+		/*
+		 * Citus: drawn in the session of the node that sent it, whose
+		 * currval this node cannot see; but from that node's range, which
+		 * distribute_nodes() gives by group: g << 48 + 1 to (g + 1) << 48,
+		 * the coordinator (group 0) below. A node missing from the
+		 * metadata: not known, not checked.
+		 */
+		int			group = group_of_node(wi_citus_sender_node());
+		Oid			table;
+
+		if (group < 0 || (v > ((int64) group << 48) && v <= ((int64) (group + 1) << 48)))
+			return;
+		table = distributed_table_of(rel);
+		if (!OidIsValid(table))
+			table = RelationGetRelid(rel);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s %lld: the id of a new %s is drawn from %s.%s; only the owner of %s.%s gives one",
+						what, (long long) v, what,
+						get_namespace_name(get_rel_namespace(seq->seqid)), get_rel_name(seq->seqid),
+						get_namespace_name(get_rel_namespace(table)), get_rel_name(table)),
+				 errdetail("It came from the node of group %d, which draws ids from %lld to %lld.",
+						   group, (long long) (((int64) group << 48) + 1), (long long) ((int64) (group + 1) << 48)),
+				 errhint("Leave the id column out: its default draws the next id.")));
+	}
 	if (session_currval(rel, seq->seqid, v, what) != v)
 		refuse_id(rel, seq->seqid, v, what);
 }

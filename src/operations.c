@@ -44,109 +44,115 @@ require_arg(FunctionCallInfo fcinfo, int n, const char *name)
 }
 
 /*
- * On Citus: the tenant of item id, read without a lock (a query of every
- * shard), so that the statements that lock and change it can be routed to
- * its shard (Citus refuses FOR UPDATE without the distribution column).
- * (Datum) 0 when the item does not exist. SPI must be connected; the text
- * lives in its memory.
+ * Finding item id, the one place the operations do it: on Citus a
+ * statement is routed to one shard by the tenant, which the caller does
+ * not know (and FOR UPDATE is refused without it).
+ *
+ * read: a statement on workitem.item by "id OPERATOR(pg_catalog.=) $1{{ AND
+ * tenant OPERATOR(pg_catalog.=) $2}}" (locking or not), its row left in
+ * SPI_tuptable; NULL to find the tenant alone. anywhere, for a read that
+ * locks nothing: the same read by id alone, with the tenant as its last
+ * column, so that one query of every shard both finds and reads the item.
+ *
+ * Plain PostgreSQL: read, once, by id (no query when read is NULL, which
+ * then finds nothing). Citus: in tenant first when the caller gives one
+ * (already found in this transaction), else in the session's when it named
+ * one (one statement, one shard); an item not there, or none named:
+ * anywhere in every shard, or for a locking read the tenant from every
+ * shard (unlocked), then read in it. A session whose setting is wrong
+ * still reaches the item (the same result, more statements).
+ *
+ * *tenant: the item's tenant on Citus, (Datum) 0 on plain PostgreSQL or
+ * when not found. SPI must be connected; what is read lives in its memory.
  */
-static Datum
-tenant_from_every_shard(int64 id)
+static bool
+find_item(int64 id, const char *read, const char *anywhere, Datum tenant_first, Datum *tenant)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2] = {Int64GetDatum(id), (Datum) 0};
+	char		nulls[2] = {' ', 'n'};
+	bool		lock = read != NULL && anywhere == NULL;
+	const char *mine;
 	bool		isnull;
 
-	if (wi_execute("SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
-				   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	*tenant = (Datum) 0;
+	if (!wi_citus())
+	{
+		if (read == NULL)
+			return false;
+		if (wi_execute(read, 1, types, args, NULL, !lock, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: reading item %lld failed", (long long) id);
+		return SPI_processed > 0;
+	}
+	if (tenant_first != (Datum) 0 || (mine = wi_routed_tenant()) != NULL)
+	{
+		args[1] = tenant_first ? tenant_first : CStringGetTextDatum(mine);
+		nulls[1] = ' ';
+		if (wi_execute(read ? read : "SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "AND tenant OPERATOR(pg_catalog.=) $2",
+					   2, types, args, nulls, !lock, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: reading item %lld failed", (long long) id);
+		if (SPI_processed > 0)
+		{
+			*tenant = args[1];
+			return true;
+		}
+	}
+	/* every shard, unlocked */
+	if (wi_execute(anywhere ? anywhere : "SELECT tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+				   1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading the tenant of item %lld failed", (long long) id);
 	if (SPI_processed == 0)
-		return (Datum) 0;
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		return false;
+	args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							SPI_tuptable->tupdesc->natts, &isnull);
+	if (!lock)
+	{
+		*tenant = args[1];
+		return true;
+	}
+	nulls[1] = ' ';
+	if (wi_execute(read, 2, types, args, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
+	if (SPI_processed == 0)
+		return false;			/* moved to another tenant since: not the caller's item any more */
+	*tenant = args[1];
+	return true;
 }
 
 /*
  * On Citus: the tenant of item id, (Datum) 0 when the item does not exist;
- * (Datum) 0 on plain PostgreSQL, with no query. The session's tenant, when
- * it named one, is tried first by a query routed to its one shard; only an
- * item not there is looked for in every shard, so a session whose setting
- * is wrong still reaches it (the same result, more statements). SPI must
+ * (Datum) 0 on plain PostgreSQL, with no query (see find_item). SPI must
  * be connected; the text lives in its memory.
  */
 Datum
 wi_item_tenant(int64 id)
 {
-	const char *mine;
+	Datum		tenant;
 
-	if (!wi_citus())
-		return (Datum) 0;
-	mine = wi_routed_tenant();
-	if (mine != NULL)
-	{
-		Oid			types[2] = {INT8OID, TEXTOID};
-		Datum		args[2] = {Int64GetDatum(id), CStringGetTextDatum(mine)};
-
-		if (wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
-					   "AND tenant OPERATOR(pg_catalog.=) $2",
-					   2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "workitem: reading item %lld failed", (long long) id);
-		if (SPI_processed > 0)
-			return args[1];
-	}
-	return tenant_from_every_shard(id);
+	(void) find_item(id, NULL, NULL, (Datum) 0, &tenant);
+	return tenant;
 }
 
-/* Lock item op->id (Citus: in tenant op->tenant); whether it is there. */
-static bool
-lock_item(OpCall *op)
-{
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		args[2] = {Int64GetDatum(op->id), op->tenant};
-	char		nulls[2] = {' ', op->tenant ? ' ' : 'n'};
-	int			ret;
-
-	ret = wi_execute("SELECT kind, status, assignee IS NOT NULL "
-					 "FROM workitem.item "
-					 "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
-					 2, argtypes, args, nulls, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "workitem: locking item failed: %s", SPI_result_code_string(ret));
-	return SPI_processed > 0;
-}
-
-/* Connect to SPI and lock the item; $1 of the UPDATE is its id. */
+/*
+ * Connect to SPI and lock the item; $1 of the UPDATE is its id. Citus:
+ * tenant_first, when not 0, is where to look first (see find_item).
+ */
 static void
-op_begin(OpCall *op, FunctionCallInfo fcinfo)
+op_begin_in(OpCall *op, FunctionCallInfo fcinfo, Datum tenant_first)
 {
 	HeapTuple	t;
 	TupleDesc	d;
 	bool		isnull;
-	bool		found = false;
-	const char *mine;
 
 	require_arg(fcinfo, 0, "item id");
 	op->id = PG_GETARG_INT64(0);
-	op->tenant = (Datum) 0;
 
 	SPI_connect();
-	if (!wi_citus())
-		found = lock_item(op);
-	else
-	{
-		/*
-		 * Citus: locked at once in the tenant the session named (one shard,
-		 * one statement); an item not there, or no tenant named, is looked
-		 * up in every shard first, then locked in its own.
-		 */
-		if ((mine = wi_routed_tenant()) != NULL)
-		{
-			op->tenant = CStringGetTextDatum(mine);
-			found = lock_item(op);
-		}
-		if (!found && (op->tenant = tenant_from_every_shard(op->id)) != (Datum) 0)
-			found = lock_item(op);
-	}
-	if (!found)
+	if (!find_item(op->id,
+				   "SELECT kind, status, assignee IS NOT NULL FROM workitem.item "
+				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
+				   NULL, tenant_first, &op->tenant))
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
 				 errmsg("item %lld does not exist", (long long) op->id)));
@@ -162,72 +168,60 @@ op_begin(OpCall *op, FunctionCallInfo fcinfo)
 	op->nulls[0] = ' ';
 }
 
+static void
+op_begin(OpCall *op, FunctionCallInfo fcinfo)
+{
+	op_begin_in(op, fcinfo, (Datum) 0);
+}
+
 /*
  * Resolving an action may move its case (unable_to_complete puts the case
  * back to to_do), while cancelling a case closes its actions: the case row
  * is locked before the action's, in the order cancel() takes them, or the
  * two would deadlock. An action's case_id never changes, so reading it
- * without a lock first is safe. Leaves SPI as it found it.
+ * without a lock first is safe. Leaves SPI as it found it. Citus: returns
+ * the item's tenant (in the caller's memory), for op_begin_in() to lock
+ * it in at once; (Datum) 0 otherwise.
  */
-static void
+static Datum
 lock_case_of_action(FunctionCallInfo fcinfo)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+	Datum		tenant = (Datum) 0;
+	bool		isnull;
 
 	if (PG_ARGISNULL(0))
-		return;
+		return (Datum) 0;
 	args[0] = PG_GETARG_DATUM(0);
 	SPI_connect();
-	if (wi_citus())
+	if (!wi_citus())
 	{
-		/*
-		 * routed: the action's case and tenant first (in the session's
-		 * tenant when it named one, else or when not there in every
-		 * shard), then the case's lock
-		 */
-		Oid			types[2] = {INT8OID, TEXTOID};
-		Datum		v[2];
-		bool		isnull;
-		const char *mine = wi_routed_tenant();
-
-		SPI_processed = 0;
-		if (mine != NULL)
-		{
-			v[0] = args[0];
-			v[1] = CStringGetTextDatum(mine);
-			if (wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
-						   "AND tenant OPERATOR(pg_catalog.=) $2",
-						   2, types, v, NULL, true, 1) != SPI_OK_SELECT)
-				elog(ERROR, "workitem: reading item %lld failed", (long long) DatumGetInt64(args[0]));
-		}
-		if (SPI_processed == 0 &&
-			wi_execute("SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
-					   1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "workitem: reading item %lld failed", (long long) DatumGetInt64(args[0]));
-		if (SPI_processed == 0 ||
-			(v[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), isnull))
-		{
-			SPI_finish();
-			return;
-		}
-		v[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		if (wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
-					   "AND tenant OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE",
-					   2, types, v, NULL, false, 1) != SPI_OK_SELECT)
+		/* one statement: the case found and locked by the action's id */
+		if (wi_execute("SELECT 1 FROM workitem.item c "
+					   "WHERE c.id OPERATOR(pg_catalog.=) (SELECT a.case_id FROM workitem.item a "
+					   " WHERE a.id OPERATOR(pg_catalog.=) $1) "
+					   "FOR NO KEY UPDATE OF c",
+					   1, types, args, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "workitem: locking the case of item %lld failed",
 				 (long long) DatumGetInt64(args[0]));
-		SPI_finish();
-		return;
 	}
-	if (wi_execute("SELECT 1 FROM workitem.item c "
-							  "WHERE c.id OPERATOR(pg_catalog.=) (SELECT a.case_id FROM workitem.item a "
-							  " WHERE a.id OPERATOR(pg_catalog.=) $1) "
-							  "FOR NO KEY UPDATE OF c",
-							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: locking the case of item %lld failed",
-			 (long long) DatumGetInt64(args[0]));
+	else if (find_item(DatumGetInt64(args[0]),
+					   "SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "AND tenant OPERATOR(pg_catalog.=) $2",
+					   "SELECT case_id, tenant FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1",
+					   (Datum) 0, &args[1]))
+	{
+		tenant = SPI_datumTransfer(args[1], false, -1);
+		args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		/* Citus: the case (none for a ticket) is in the action's tenant (WI023 otherwise) */
+		if (!isnull && wi_execute("SELECT 1 FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1 "
+					   "AND tenant OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE",
+					   2, types, args, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "workitem: locking case %lld failed", (long long) DatumGetInt64(args[0]));
+	}
 	SPI_finish();
+	return tenant;
 }
 
 /* Add $n to the UPDATE from argument argno of the call (NULL allowed). */
@@ -276,10 +270,14 @@ op_update(OpCall *op, const char *set)
 	/*
 	 * Citus: routed by the tenant, and the actor carried in the row (the
 	 * worker's trigger cannot see this session's workitem.actor); the two
-	 * last arguments, unused on plain PostgreSQL.
+	 * last arguments, bound only there (plain PostgreSQL's statement drops
+	 * the {{...}} that name them).
 	 */
-	op_value(op, TEXTOID, op->tenant, op->tenant == (Datum) 0);
-	op_value(op, TEXTOID, op->tenant ? CStringGetTextDatum(wi_actor()) : (Datum) 0, op->tenant == (Datum) 0);
+	if (op->tenant)
+	{
+		op_value(op, TEXTOID, op->tenant, false);
+		op_value(op, TEXTOID, CStringGetTextDatum(wi_actor()), false);
+	}
 	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d}} "
 				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}} RETURNING *",
 				   set, op->nargs, op->nargs - 1);
@@ -434,8 +432,7 @@ workitem_resolve(PG_FUNCTION_ARGS)
 	OpCall			op;
 
 	require_arg(fcinfo, 1, "resolution");
-	lock_case_of_action(fcinfo);
-	op_begin(&op, fcinfo);
+	op_begin_in(&op, fcinfo, lock_case_of_action(fcinfo));
 	if (op.status == WI_RESOLVED || op.status == WI_CLOSED)
 		wi_refuse_move(op.id, op.kind, op.status, WI_RESOLVED,
 					   "The item is already resolved.");
@@ -572,6 +569,19 @@ workitem_create_case(PG_FUNCTION_ARGS)
 }
 
 /*
+ * create_action()'s INSERT, one text: the tenant its case's ($6 on Citus,
+ * read first; a subquery on plain PostgreSQL), the actor in the row on
+ * Citus only.
+ */
+#define ACTION_INSERT(tenant) \
+	"INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority" \
+	"[[, tenant]]{{, change_actor}}) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5" \
+	"[[, " tenant "]]{{, $7}}) RETURNING *"
+#define ACTION_TENANT \
+	"COALESCE((SELECT c.tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) $1), " \
+	"workitem.current_tenant())"
+
+/*
  * workitem.create_action(case_id, title, description, assignee, priority):
  * a convenience over a plain INSERT. The rules (created in to_do, refused
  * while the case waits, is resolved or closed, unknown case) live in the
@@ -602,26 +612,17 @@ workitem_create_action(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * The case's tenant read first (Citus refuses a subquery in VALUES;
-		 * the session's tenant tried first, see wi_item_tenant), and the
-		 * actor carried in the row. An unknown case: the trigger's WI404.
+		 * the session's tenant tried first, see find_item), and the actor
+		 * carried in the row. An unknown case: the trigger's WI404.
 		 */
 		Datum		t = wi_item_tenant(DatumGetInt64(values[0]));
 
 		values[5] = t ? t : CStringGetTextDatum(wi_current_tenant());
 		values[6] = CStringGetTextDatum(wi_actor());
 		nulls[5] = nulls[6] = ' ';
-		if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, "
-					   "tenant, change_actor) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5, $6, $7) "
-					   "RETURNING *",
-					   7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "workitem: creating an action of case %lld failed",
-				 (long long) DatumGetInt64(values[0]));
 	}
-	else if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority"
-						"[[, tenant]]) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5"
-						"[[, COALESCE((SELECT c.tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) $1), "
-						"workitem.current_tenant())]]) RETURNING *",
-						5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+	if (wi_execute(wi_citus() ? ACTION_INSERT("$6") : ACTION_INSERT(ACTION_TENANT),
+				   wi_citus() ? 7 : 5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: creating an action of case %lld failed",
 			 (long long) DatumGetInt64(values[0]));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

@@ -128,6 +128,7 @@ extern void wi_restore_user(const WiSavedUser *save);
 struct TriggerData;
 extern bool wi_restoring_dump(struct TriggerData *td);
 extern bool wi_citus_internal(void);
+extern int	wi_citus_sender_node(void);
 extern bool wi_restoring;
 
 /* transition.c: the trigger on workitem.item */

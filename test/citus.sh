@@ -419,6 +419,20 @@ routed() {
         same "$(shards "$db" "SET workitem.tenant = '$a'; SELECT cardinality(workitem.split($y, ARRAY['p1', 'p2']))" | tr '\n' ' ')" "2 1 "
     check "a wrong tenant named: create_action() still puts the action in its case's tenant" \
         same "$(cq 0 "$db" "SET workitem.tenant = '$b'; SELECT (workitem.create_action($c, 'step 2')).tenant" 2>&1)" "$a"
+    # resolve() with no tenant named: the read of every shard that finds an
+    # action's case also finds the item's tenant, where it is then locked
+    n=$(cq 0 "$db" "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'workitem.item'::regclass")
+    x=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT id FROM workitem.create_ticket('Unnamed', 'd', 'c', 'p', 'r', NULL, true)")
+    act=$(cq 0 "$db" "SET workitem.tenant = '$a'; SELECT (workitem.create_action($c, 'step 3')).id")
+    check "resolve(ticket) and resolve(action) with no tenant named: one read of every shard each, then routed reads only ($n shards)" \
+        same "$(for i in "$x" "$act"; do item_reads "$db" "SELECT (workitem.resolve($i, 'completed')).resolution"; done | tr '\n' ' ')" \
+             "completed $((n + 1)) completed $((n + 2)) "
+}
+# item_reads <db> <sql>: its result, then how many SELECTs of workitem.item's shards it sent
+item_reads() {
+    "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$1" \
+        -c "SET citus.log_remote_commands = on" -c "SET client_min_messages = notice" -c "$2" 2>"$dir/reads.err" | tail -n 1
+    grep -c 'issuing SELECT .* FROM workitem\.item_[0-9]' "$dir/reads.err"
 }
 # The rows the trigger writes for what the operations make name the
 # session's actor (carried in the row: the node does not see the setting).
@@ -483,6 +497,18 @@ agent_citus() {
             same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
                     -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($w::bigint << 48) + 999999, 'case', 'squat', '$t')" 2>&1 |
                     sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" 42501
+        check "an id forged in the other worker's range, sent to worker $w by the coordinator: refused (42501)" \
+            same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
+                    -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($((3 - w))::bigint << 48) + 999999, 'case', 'squat', '$t')" 2>&1 |
+                    sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" 42501
+        check "an explicit nextval() through the coordinator: taken (drawn there, in the coordinator's range)" \
+            cqu wi_citus_agent 0 "$db" "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (nextval('workitem.item_id_seq'), 'case', 'drawn', '$t')"
+        check "an agent's INSERT sent by the other worker (its session there, the id drawn by the default in that worker's range): taken" \
+            same "$(cqu wi_citus_agent $((3 - w)) "$db" "INSERT INTO workitem.item (kind, title, tenant) VALUES ('case', 'from a worker', '$t') RETURNING id >> 48" 2>&1)" "$((3 - w))"
+        check "... refused naming the distributed table, not its shard (pg_dist_shard)" \
+            same "$("$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U wi_citus_agent -d "$db" \
+                    -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (($w::bigint << 48) + 999998, 'case', 'squat', '$t')" 2>&1 |
+                    grep -o 'only the owner of [a-z_0-9.]*')" "only the owner of workitem.item"
         check "an id forged on worker $w itself, for its own shard: refused (42501)" \
             same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[$w]}" -p "${CITUS_PORTS[$w]}" -U wi_citus_agent -d "$db" \
                     -c "INSERT INTO workitem.item (id, kind, title, tenant) VALUES (900000001, 'case', 'squat', '$t')" 2>&1 |
@@ -591,6 +617,32 @@ node_added() {
         same "$(cq 0 "$db" "SELECT string_agg(result, ' ' ORDER BY nodeport) FROM run_command_on_workers(
                 \$\$SELECT min(seqmin >> 48) || '-' || max(seqmin >> 48) FROM pg_sequence
                    WHERE seqrelid::regclass::text LIKE 'workitem.%'\$\$)")" "1-1 2-2 3-3"
+    # The new worker holds no placement of the reference tables until
+    # replicate_reference_tables(): a session there reads the calendars
+    # through Citus, and asks where this node's placement is once, not at
+    # each load (the scans of pg_dist_shard a load makes); the placements
+    # copied there, the same session asks again, once.
+    cq 0 "$db" "INSERT INTO workitem.calendar SELECT 'placed ' || g, 'UTC' FROM generate_series(1, 4) g;
+                INSERT INTO workitem.calendar_hours SELECT 'placed ' || g, d, '09:00', '17:00' FROM generate_series(1, 4) g, generate_series(1, 5) d"
+    got=$("$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[3]}" -p "${CITUS_PORTS[3]}" -U postgres -d "$db" 2>&1 <<EOF
+SET citus.enable_ddl_propagation = off;
+CREATE FUNCTION pg_temp.load(c text) RETURNS text LANGUAGE sql AS \$\$
+    WITH s0 AS (SELECT coalesce(sum(seq_scan + idx_scan), 0) AS n FROM pg_stat_xact_sys_tables WHERE relname = 'pg_dist_shard'),
+         b AS (SELECT workitem.business_time(c, '2026-01-05 08:00+00', '2026-01-05 12:00+00') AS t FROM s0)
+    SELECT b.t || ' ' || ((SELECT coalesce(sum(seq_scan + idx_scan), 0) FROM pg_stat_xact_sys_tables WHERE relname = 'pg_dist_shard') > s0.n)
+    FROM b, s0
+\$\$;
+SELECT count(*) FROM pg_dist_placement WHERE groupid = (SELECT groupid FROM pg_dist_local_group);
+SELECT pg_temp.load('placed 1');
+SELECT pg_temp.load('placed 2');
+\! "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" -c "SELECT replicate_reference_tables('block_writes')"
+SELECT pg_temp.load('placed 3');
+SELECT pg_temp.load('placed 4');
+SELECT count(*) > 0 FROM pg_dist_placement WHERE groupid = (SELECT groupid FROM pg_dist_local_group);
+EOF
+)
+    check "a session on the new worker: its placements of the calendars looked up once while there are none, once more after replicate_reference_tables()" \
+        same "$(echo "$got" | tr '\n' ' ')" "0 03:00:00 true 03:00:00 false  03:00:00 true 03:00:00 false t "
     t=$(tenant_on "$db" 1)
     id=$(cq 0 "$db" "SET workitem.tenant = '$t'; SELECT id FROM workitem.create_ticket('Moved', 'd', 'c', 'p', 'r', NULL, true)")
     cq 0 "$db" "SELECT replicate_reference_tables('block_writes');
