@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -274,15 +275,18 @@ op_update(OpCall *op, const char *set)
 	Datum		result;
 
 	/*
-	 * Citus: routed by the tenant, and the actor carried in the row (the
-	 * worker's trigger cannot see this session's workitem.actor); the two
-	 * last arguments, unused on plain PostgreSQL.
+	 * Citus: routed by the tenant, and the actor and this transaction's
+	 * now() carried in the row (the worker's trigger sees neither this
+	 * session's workitem.actor nor its clock); the three last arguments,
+	 * unused on plain PostgreSQL.
 	 */
 	op_value(op, TEXTOID, op->tenant, op->tenant == (Datum) 0);
 	op_value(op, TEXTOID, op->tenant ? CStringGetTextDatum(wi_actor()) : (Datum) 0, op->tenant == (Datum) 0);
-	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d}} "
+	op_value(op, TIMESTAMPTZOID, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+			 op->tenant == (Datum) 0);
+	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d, change_at = $%d}} "
 				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}} RETURNING *",
-				   set, op->nargs, op->nargs - 1);
+				   set, op->nargs - 1, op->nargs, op->nargs - 2);
 
 	ret = wi_execute(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
@@ -524,21 +528,25 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
-	/* Citus: the actor in the row, for the worker's trigger (see op_update) */
+	/* Citus: the actor and now() in the row, for the worker's trigger (see op_update) */
 	types[ncols] = TEXTOID;
 	values[ncols] = (Datum) 0;
 	nulls[ncols] = 'n';
-	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor}}) "
-				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d}}) RETURNING *",
+	types[ncols + 1] = TIMESTAMPTZOID;
+	values[ncols + 1] = (Datum) 0;
+	nulls[ncols + 1] = 'n';
+	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor, change_at}}) "
+				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d, $%d}}) RETURNING *",
 				   columns, kind, submit ? "to_do" : "draft",
-				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1);
+				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1, ncols + 2);
 	SPI_connect();
 	if (wi_citus())
 	{
 		values[ncols] = CStringGetTextDatum(wi_actor());
-		nulls[ncols] = ' ';
+		values[ncols + 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[ncols] = nulls[ncols + 1] = ' ';
 	}
-	ret = wi_execute(sql, ncols + 1, types, values, nulls, false, 1);
+	ret = wi_execute(sql, ncols + 2, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
 	if (wi_citus())
@@ -582,9 +590,9 @@ PG_FUNCTION_INFO_V1(workitem_create_action);
 Datum
 workitem_create_action(PG_FUNCTION_ARGS)
 {
-	Oid			types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[7];
-	char		nulls[7];
+	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[8];
+	char		nulls[8];
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
@@ -609,11 +617,12 @@ workitem_create_action(PG_FUNCTION_ARGS)
 
 		values[5] = t ? t : CStringGetTextDatum(wi_current_tenant());
 		values[6] = CStringGetTextDatum(wi_actor());
-		nulls[5] = nulls[6] = ' ';
+		values[7] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[5] = nulls[6] = nulls[7] = ' ';
 		if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority, "
-					   "tenant, change_actor) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5, $6, $7) "
+					   "tenant, change_actor, change_at) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5, $6, $7, $8) "
 					   "RETURNING *",
-					   7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+					   8, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "workitem: creating an action of case %lld failed",
 				 (long long) DatumGetInt64(values[0]));
 	}

@@ -128,6 +128,8 @@ extern void wi_restore_user(const WiSavedUser *save);
 struct TriggerData;
 extern bool wi_restoring_dump(struct TriggerData *td);
 extern bool wi_citus_internal(void);
+extern TimestampTz wi_now(void);
+extern TimestampTz wi_carried_now(TimestampTz t);
 extern bool wi_restoring;
 
 /* transition.c: the trigger on workitem.item */

@@ -120,6 +120,15 @@ ALTER TABLE workitem.sla_clock_event ADD COLUMN tenant text COLLATE "C" NOT NULL
 ALTER TABLE workitem.item ADD COLUMN change_actor text;
 COMMENT ON COLUMN workitem.item.change_actor IS
     'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
+-- issue 14 (Citus): a plain INSERT of an item carries the coordinator's
+-- actor, and every change the coordinator's now(), for the worker's trigger
+-- (added before the views that read item.*, queue's CTE)
+ALTER TABLE workitem.item ALTER COLUMN change_actor SET DEFAULT workitem.actor();
+-- the default set apart: the rows already there keep NULL (it is never stored)
+ALTER TABLE workitem.item ADD COLUMN change_at timestamptz;
+ALTER TABLE workitem.item ALTER COLUMN change_at SET DEFAULT now();
+COMMENT ON COLUMN workitem.item.change_at IS
+    'Write-only time of the change in this statement on Citus (the coordinator''s now()): the trigger on the worker sets its times from it, then clears it.';
 
 ALTER TABLE workitem.item DROP CONSTRAINT item_pkey, ADD CONSTRAINT item_pkey PRIMARY KEY (id, tenant);
 ALTER TABLE workitem.message DROP CONSTRAINT message_pkey, ADD CONSTRAINT message_pkey PRIMARY KEY (id, tenant);
