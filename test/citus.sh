@@ -476,6 +476,13 @@ SELECT 'log:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM wor
 SELECT 'thread:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM workitem.thread(:i);
 SELECT 'action:' || string_agg(actor || ':' || (at = :'t0'), ',') FROM workitem.history(:a) WHERE what = 'created';
 SELECT 'created_at:' || (created_at = :'t0' AND submitted_at = :'t0') FROM workitem.item WHERE id = :a AND tenant = '$b';
+SELECT id AS m FROM workitem.create_ticket('Merged', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
+SELECT id AS mt FROM workitem.create_ticket('Target', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
+BEGIN;
+SELECT now() AS t1 \gset
+SELECT workitem.merge(:m, :mt) IS NOT NULL AS merged \gset
+COMMIT;
+SELECT 'merge:' || string_agg(DISTINCT actor || ':' || (at = :'t1'), ',') FROM workitem.history(:m) WHERE at >= :'t1';
 SQL
 )
     check "one transaction through the coordinator: wait_until (days to wait), the times resolve() sets and feedback_until are its now() (worker $b)" \
@@ -484,6 +491,8 @@ SQL
         same "$(echo "$got" | grep -o 'log:[0-9]*:[0-9]* thread:[0-9]*:[0-9]*' | sed 's/log:[0-9]*:/log:/; s/thread:[0-9]*:/thread:/')" "log:0 thread:0"
     check "... a plain INSERT of an action: its created row names the session's actor, at that now(), and created_at is it" \
         same "$(echo "$got" | grep -o 'action:[^ ]* created_at:[a-z]*')" "action:nina:true created_at:true"
+    check "... merge() in a transaction of its own: the merged item's log rows name the session's actor, at its now()" \
+        same "$(echo "$got" | grep -o 'merge:[^ ]*')" "merge:nina:true"
 }
 # An agent (workitem_agent, neither superuser nor owner) through the
 # coordinator: the role made first (Citus propagates CREATE ROLE and GRANT
