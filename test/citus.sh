@@ -476,6 +476,12 @@ SELECT 'log:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM wor
 SELECT 'thread:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM workitem.thread(:i);
 SELECT 'action:' || string_agg(actor || ':' || (at = :'t0'), ',') FROM workitem.history(:a) WHERE what = 'created';
 SELECT 'created_at:' || (created_at = :'t0' AND submitted_at = :'t0') FROM workitem.item WHERE id = :a AND tenant = '$b';
+INSERT INTO workitem.time_entry (item_id, duration, tenant) VALUES (:c, '1 hour', '$b');
+INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, tenant)
+VALUES (:c, 'expense', 'plain', 1, 2, 'EUR', '$b');
+SELECT 'worktime:' || string_agg(what || ':' || actor, ',' ORDER BY what) FROM workitem.history(:c) WHERE what IN ('time_entry', 'expense');
+SELECT 'resource:' || (SELECT resource FROM workitem.time_entry WHERE item_id = :c AND tenant = '$b')
+       || ':' || (SELECT author FROM workitem.expense WHERE item_id = :c AND tenant = '$b');
 SELECT id AS m FROM workitem.create_ticket('Merged', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
 SELECT id AS mt FROM workitem.create_ticket('Target', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
 BEGIN;
@@ -491,6 +497,8 @@ SQL
         same "$(echo "$got" | grep -o 'log:[0-9]*:[0-9]* thread:[0-9]*:[0-9]*' | sed 's/log:[0-9]*:/log:/; s/thread:[0-9]*:/thread:/')" "log:0 thread:0"
     check "... a plain INSERT of an action: its created row names the session's actor, at that now(), and created_at is it" \
         same "$(echo "$got" | grep -o 'action:[^ ]* created_at:[a-z]*')" "action:nina:true created_at:true"
+    check "... a plain INSERT of a time entry and of an expense: their log rows name the session's actor, who is the entry's resource and the expense's author" \
+        same "$(echo "$got" | grep -o 'worktime:[^ ]* resource:[^ ]*')" "worktime:expense:nina,time_entry:nina resource:nina:nina"
     check "... merge() in a transaction of its own: the merged item's log rows name the session's actor, at its now()" \
         same "$(echo "$got" | grep -o 'merge:[^ ]*')" "merge:nina:true"
 }

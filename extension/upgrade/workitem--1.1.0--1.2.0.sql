@@ -1836,6 +1836,10 @@ $$;
 -- (write-only, like item.change_actor; the trigger logs and clears it)
 ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
 ALTER TABLE workitem.expense ADD COLUMN change_actor text;
+-- issue 14 (Citus): a plain INSERT carries the session's actor (the default
+-- is evaluated on the coordinator); set apart: no stored value for old rows
+ALTER TABLE workitem.time_entry ALTER COLUMN change_actor SET DEFAULT workitem.actor();
+ALTER TABLE workitem.expense ALTER COLUMN change_actor SET DEFAULT workitem.actor();
 
 -- current_clock() and sla_state() in plpgsql (issue 14: Citus)
 -- plpgsql: Citus plans no parameterized SQL function over a distributed
