@@ -44,7 +44,7 @@ SELECT status FROM workitem.close(:t);
 -- An inbound message for a closed item starts a follow-up ticket
 SELECT workitem.record_message(:t, 'inbound', 'email', 'Re: Fixed', 'Thanks, and the toner?') AS m \gset
 SELECT i.status, i.follows_id = :t AS follows, i.category, i.primary_contact, i.highlighted
-  FROM workitem.message m JOIN workitem.item i ON i.id = m.item_id WHERE m.id = :m;
+  FROM workitem.message m JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant WHERE m.id = :m;
 -- other messages for a closed item are refused
 SELECT workitem.record_message(:t, 'outbound', 'email', 'x', 'y');
 SELECT workitem.record_message(NULL, 'inbound', 'email', 'x', 'y');

@@ -58,7 +58,7 @@ SELECT status, highlighted FROM workitem.item WHERE id = :lt2;
 SELECT id AS src FROM workitem.create_ticket('Noise again', 'Still loud', 'facilities', 'r@x', 'r@x', submit => true) \gset
 SELECT workitem.record_message(:src, 'inbound', 'email', 'Noise', 'It is 80 dB') > 0 AS recorded;
 SELECT status, resolution, merged_into = :lt2 AS into_target FROM workitem.merge(:src, :lt2);
-SELECT item_id = :src AS from_source, body FROM workitem.thread(:lt2) ORDER BY id;
+SELECT item_id = :src AS from_source, body FROM workitem.thread(:lt2);
 SELECT workitem.merge(:lt2, :lt2);
 SELECT workitem.merge(:lt2, :src);
 SELECT workitem.merge(:lt2, :a3);

@@ -15,6 +15,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "tcop/pquery.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
@@ -124,6 +125,52 @@ wi_citus_sender_node(void)
 		return -1;
 	gpid = strtou64(application_name + strlen(CITUS_INTERNAL_PREFIX), NULL, 10);
 	return gpid == 0 ? -1 : (int) (gpid / UINT64CONST(10000000000));
+}
+
+/*
+ * The time the engine records for this transaction: its now(), or on a
+ * Citus worker the coordinator's now(), which the rows sent through the
+ * coordinator carry (item.change_at, a message's at): on one node every
+ * time of a transaction is its now(), and so it is for a transaction made
+ * through the coordinator. Kept for the worker's transaction once a row
+ * brought it (the local transaction id says whether it is still this one).
+ */
+static TimestampTz carried_now;
+static LocalTransactionId carried_lxid = InvalidLocalTransactionId;
+
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+TimestampTz
+wi_now(void)
+{
+	if (carried_lxid != InvalidLocalTransactionId && carried_lxid == MY_LXID)
+		return carried_now;
+	return GetCurrentTransactionStartTimestamp();
+}
+
+/*
+ * A time a row carries: the transaction's time when it comes on Citus's
+ * connection from the coordinator (the first one this transaction got;
+ * the coordinator's now() is one per transaction), else this node's. Not
+ * later than this node's now(): the coordinator's transaction began before
+ * it reached this node, so a later time is a clock's skew or a forgery.
+ */
+TimestampTz
+wi_carried_now(TimestampTz t)
+{
+	TimestampTz mine = GetCurrentTransactionStartTimestamp();
+
+	if (!wi_citus_internal() || !wi_citus())
+		return wi_now();
+	if (carried_lxid != InvalidLocalTransactionId && carried_lxid == MY_LXID)
+		return carried_now;
+	carried_now = TIMESTAMP_NOT_FINITE(t) || t > mine ? mine : t;
+	carried_lxid = MY_LXID;
+	return carried_now;
 }
 
 bool

@@ -461,7 +461,7 @@ wi_log_event(const WiEvent *ev)
 	row_set(&rb, 1, "item_id", Int64GetDatum(ev->item_id), ev->item_id == 0);
 	row_set(&rb, 2, "source", ObjectIdGetDatum(ev->source), !OidIsValid(ev->source));
 	row_set_text(&rb, 3, "row_key", ev->row_key);
-	row_set(&rb, 4, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	row_set(&rb, 4, "at", TimestampTzGetDatum(wi_now()), false);
 	row_set_text(&rb, 5, "actor", ev->actor);
 	row_set_text(&rb, 6, "what", ev->what);
 	row_set_text(&rb, 7, "old_value", ev->old_value);
@@ -496,7 +496,7 @@ wi_insert_note(int64 item_id, const char *tenant, const char *subject, const cha
 	row_set_text(&rb, 4, "subject", subject);
 	row_set_text(&rb, 5, "body", body);
 	row_set_text(&rb, 6, "author", author);
-	row_set(&rb, 7, "at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	row_set(&rb, 7, "at", TimestampTzGetDatum(wi_now()), false);
 	row_set(&rb, 8, "is_resolution", BoolGetDatum(is_resolution), false);
 	row_set(&rb, 9, "is_description", BoolGetDatum(is_description), false);
 	if (tenant != NULL)			/* NULL: a schema before 1.2.0 */

@@ -40,9 +40,9 @@ typedef struct MsgItem
 static MsgItem
 lock_item(int64 id, Datum tenant)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(id), tenant};
-	char		nulls[2] = {' ', tenant ? ' ' : 'n'};
+	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3] = {Int64GetDatum(id), tenant, TimestampTzGetDatum(wi_now())};
+	char		nulls[3] = {' ', tenant ? ' ' : 'n', ' '};
 	MsgItem		it = {0};
 	HeapTuple	t;
 	TupleDesc	d;
@@ -50,13 +50,13 @@ lock_item(int64 id, Datum tenant)
 	Datum		v;
 
 	if (wi_execute("SELECT kind, status, wait_type, "
-							  " feedback_until OPERATOR(pg_catalog.<) pg_catalog.now(), "
+							  " feedback_until OPERATOR(pg_catalog.<) $3, "
 							  " pg_catalog.btrim(COALESCE(title, '')) OPERATOR(pg_catalog.=) '' "
 							  " AND pg_catalog.btrim(COALESCE(description, '')) OPERATOR(pg_catalog.=) '' "
 							  "[[, tenant]] "
 							  "FROM workitem.item WHERE id OPERATOR(pg_catalog.=) $1"
 							  "{{ AND tenant OPERATOR(pg_catalog.=) $2}} FOR UPDATE",
-							  2, types, values, nulls, false, 1) != SPI_OK_SELECT)
+							  3, types, values, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: locking item %lld failed", (long long) id);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -144,7 +144,8 @@ check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, bool *repl, int64
 {
 	static const char *const flags[2] = {"is_resolution", "is_description"};
 	int			c_at = wi_attno(d, "at", "workitem.on_message");
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	/* on Citus the coordinator's now(), the default evaluated there (src/engine.c) */
+	TimestampTz now = n[c_at] ? wi_now() : wi_carried_now(DatumGetTimestampTz(v[c_at]));
 	bool		forged_at = !n[c_at] && DatumGetTimestampTz(v[c_at]) != now;
 	int			forged_flag = -1;
 	char	   *recorded;
@@ -168,8 +169,8 @@ check_provenance(Relation rel, TupleDesc d, Datum *v, bool *n, bool *repl, int64
 						 ? "Resolving the item marks its resolution note: pass the note to workitem.resolve(), or record an outbound message or note first."
 						 : "Submitting the item makes its description the first note.")));
 	/*
-	 * Citus: the default now() was the coordinator's, evaluated there; this
-	 * node cannot tell it from a forged one, so the time is this node's.
+	 * Citus: a time after this node's now(), or other than the one this
+	 * transaction already got from the coordinator, is replaced by it.
 	 */
 	if (wi_citus_internal() && wi_citus())
 	{

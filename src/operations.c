@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -18,7 +19,7 @@
 #include "moves.h"
 #include "workitem.h"
 
-#define MAX_ARGS 10
+#define MAX_ARGS 12
 
 /* An operation in progress: its item as locked, and its UPDATE's arguments. */
 typedef struct OpCall
@@ -268,19 +269,21 @@ op_update(OpCall *op, const char *set)
 	Datum		result;
 
 	/*
-	 * Citus: routed by the tenant, and the actor carried in the row (the
-	 * worker's trigger cannot see this session's workitem.actor); the two
-	 * last arguments, bound only there (plain PostgreSQL's statement drops
-	 * the {{...}} that name them).
+	 * Citus: routed by the tenant, and the actor and this transaction's
+	 * now() carried in the row (the worker's trigger sees neither this
+	 * session's workitem.actor nor its clock); the three last arguments,
+	 * bound only there (plain PostgreSQL's statement drops the {{...}}
+	 * that name them).
 	 */
 	if (op->tenant)
 	{
 		op_value(op, TEXTOID, op->tenant, false);
 		op_value(op, TEXTOID, CStringGetTextDatum(wi_actor()), false);
+		op_value(op, TIMESTAMPTZOID, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	}
-	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d}} "
+	sql = psprintf("UPDATE workitem.item SET %s{{, change_actor = $%d, change_at = $%d}} "
 				   "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $%d}} RETURNING *",
-				   set, op->nargs, op->nargs - 1);
+				   set, op->nargs - 1, op->nargs, op->nargs - 2);
 
 	ret = wi_execute(sql, op->nargs, op->types, op->values, op->nulls, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
@@ -521,21 +524,25 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
-	/* Citus: the actor in the row, for the worker's trigger (see op_update) */
+	/* Citus: the actor and now() in the row, for the worker's trigger (see op_update) */
 	types[ncols] = TEXTOID;
 	values[ncols] = (Datum) 0;
 	nulls[ncols] = 'n';
-	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor}}) "
-				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d}}) RETURNING *",
+	types[ncols + 1] = TIMESTAMPTZOID;
+	values[ncols + 1] = (Datum) 0;
+	nulls[ncols + 1] = 'n';
+	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor, change_at}}) "
+				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d, $%d}}) RETURNING *",
 				   columns, kind, submit ? "to_do" : "draft",
-				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1);
+				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1, ncols + 2);
 	SPI_connect();
 	if (wi_citus())
 	{
 		values[ncols] = CStringGetTextDatum(wi_actor());
-		nulls[ncols] = ' ';
+		values[ncols + 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[ncols] = nulls[ncols + 1] = ' ';
 	}
-	ret = wi_execute(sql, ncols + 1, types, values, nulls, false, 1);
+	ret = wi_execute(sql, ncols + 2, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
 	if (wi_citus())
@@ -570,13 +577,13 @@ workitem_create_case(PG_FUNCTION_ARGS)
 
 /*
  * create_action()'s INSERT, one text: the tenant its case's ($6 on Citus,
- * read first; a subquery on plain PostgreSQL), the actor in the row on
- * Citus only.
+ * read first; a subquery on plain PostgreSQL), the actor and the
+ * transaction's now() in the row on Citus only.
  */
 #define ACTION_INSERT(tenant) \
 	"INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority" \
-	"[[, tenant]]{{, change_actor}}) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5" \
-	"[[, " tenant "]]{{, $7}}) RETURNING *"
+	"[[, tenant]]{{, change_actor, change_at}}) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5" \
+	"[[, " tenant "]]{{, $7, $8}}) RETURNING *"
 #define ACTION_TENANT \
 	"COALESCE((SELECT c.tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) $1), " \
 	"workitem.current_tenant())"
@@ -592,9 +599,9 @@ PG_FUNCTION_INFO_V1(workitem_create_action);
 Datum
 workitem_create_action(PG_FUNCTION_ARGS)
 {
-	Oid			types[7] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[7];
-	char		nulls[7];
+	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[8];
+	char		nulls[8];
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
@@ -619,10 +626,11 @@ workitem_create_action(PG_FUNCTION_ARGS)
 
 		values[5] = t ? t : CStringGetTextDatum(wi_current_tenant());
 		values[6] = CStringGetTextDatum(wi_actor());
-		nulls[5] = nulls[6] = ' ';
+		values[7] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[5] = nulls[6] = nulls[7] = ' ';
 	}
 	if (wi_execute(wi_citus() ? ACTION_INSERT("$6") : ACTION_INSERT(ACTION_TENANT),
-				   wi_citus() ? 7 : 5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+				   wi_citus() ? 8 : 5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: creating an action of case %lld failed",
 			 (long long) DatumGetInt64(values[0]));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -494,18 +495,19 @@ may_wait(int64 id, WiKind kind, WiStatus status)
 static void
 wait_on(int64 id, const char *route, const char *wait_type, const char *reason)
 {
-	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4] = {Int64GetDatum(id), CStringGetTextDatum(reason), TENANT_ARG(route),
-		route ? CStringGetTextDatum(wi_actor()) : (Datum) 0};
-	char		nulls[4] = {' ', ' ', route ? ' ' : 'n', route ? ' ' : 'n'};
+	Oid			types[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5] = {Int64GetDatum(id), CStringGetTextDatum(reason), TENANT_ARG(route),
+		route ? CStringGetTextDatum(wi_actor()) : (Datum) 0,
+		TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
+	char		nulls[5] = {' ', ' ', route ? ' ' : 'n', route ? ' ' : 'n', route ? ' ' : 'n'};
 
 	wi_engine_exec(psprintf("UPDATE workitem.item SET status = 'waiting'::workitem.status, "
 							  "wait_type = '%s'::workitem.wait_type, wait_until = NULL, "
 							  "close_if_no_reply = false, wait_reason = $2, change_reason = $2"
-							  "{{, change_actor = $4}} "
+							  "{{, change_actor = $4, change_at = $5}} "
 							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}}",
 							  wait_type),
-					 4, types, values, nulls);
+					 5, types, values, nulls);
 }
 
 /*
@@ -724,9 +726,9 @@ workitem_merge(PG_FUNCTION_ARGS)
 {
 	int64		id = require_id(fcinfo, 0, "item id");
 	int64		into = require_id(fcinfo, 1, "target item id");
-	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
-	Datum		values[3] = {Int64GetDatum(id), Int64GetDatum(into), (Datum) 0};
-	char		nulls[3] = {' ', ' ', 'n'};
+	Oid			types[5] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5] = {Int64GetDatum(id), Int64GetDatum(into), (Datum) 0, (Datum) 0, (Datum) 0};
+	char		nulls[5] = {' ', ' ', 'n', 'n', 'n'};
 	WiKind		kind;
 	WiStatus	status;
 	int			wait_type;
@@ -756,6 +758,10 @@ workitem_merge(PG_FUNCTION_ARGS)
 		route = t1;
 		values[2] = TENANT_ARG(route);
 		nulls[2] = route ? ' ' : 'n';
+		/* the actor and now() in the row, for the worker's trigger (operations.c) */
+		values[3] = CStringGetTextDatum(wi_actor());
+		values[4] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		nulls[3] = nulls[4] = ' ';
 	}
 
 	/*
@@ -772,9 +778,10 @@ workitem_merge(PG_FUNCTION_ARGS)
 				 errmsg("item %lld does not exist", (long long) id)));
 	if (wi_execute("UPDATE workitem.item SET status = 'closed'::workitem.status, "
 							  "resolution = 'merged'::workitem.resolution, merged_into = $2, "
-							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text "
+							  "change_reason = 'merged into ' OPERATOR(pg_catalog.||) $2::pg_catalog.text"
+							  "{{, change_actor = $4, change_at = $5}} "
 							  "WHERE id OPERATOR(pg_catalog.=) $1{{ AND tenant OPERATOR(pg_catalog.=) $3}} RETURNING *",
-							  3, types, values, nulls, false, 1) != SPI_OK_UPDATE_RETURNING)
+							  5, types, values, nulls, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "workitem: merging item %lld failed", (long long) id);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
 	SPI_finish();

@@ -57,7 +57,9 @@ workitem_on_time_entry(PG_FUNCTION_ARGS)
 	c_tenant = wi_attno_opt(d, "tenant");
 	wi_check_drawn_id(td->tg_relation, c_id, v[c_id], n[c_id], "time entry");
 	/* When the entry was recorded is the engine's (started_at is the caller's). */
-	if (!n[c_created] && DatumGetTimestampTz(v[c_created]) != GetCurrentTransactionStartTimestamp() &&
+	/* (on Citus the coordinator's now(), the default evaluated there: src/engine.c) */
+	if (!n[c_created] &&
+		DatumGetTimestampTz(v[c_created]) != wi_carried_now(DatumGetTimestampTz(v[c_created])) &&
 		!wi_owns_table(td->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

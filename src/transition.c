@@ -38,7 +38,7 @@ typedef struct ItemCols
 				require_resolution_note, days_to_wait, created_at,
 				submitted_at, status_changed_at, first_resolved_at,
 				first_resolved_by, resolved_at, resolved_by, closed_at,
-				change_reason, follows_id, tenant, change_actor;
+				change_reason, follows_id, tenant, change_actor, change_at;
 } ItemCols;
 
 /* Columns whose changes are logged, besides status (spec section 5). */
@@ -87,6 +87,7 @@ load_cols(Relation rel)
 	COL(closed_at); COL(change_reason); COL(follows_id);
 	cols.tenant = wi_attno_opt(d, "tenant");	/* -1: a schema before 1.2.0 */
 	cols.change_actor = wi_attno_opt(d, "change_actor");
+	cols.change_at = wi_attno_opt(d, "change_at");
 #undef COL
 	for (int i = 0; i < (int) NLOGGED; i++)
 		logged_attno[i] = wi_attno(d, logged_columns[i], "workitem.enforce_transition");
@@ -720,7 +721,8 @@ refuse_closed_change(ItemChange *c)
 	{
 		Form_pg_attribute att = TupleDescAttr(c->desc, i);
 
-		if (att->attisdropped || i == cols.change_reason || i == cols.change_actor)
+		if (att->attisdropped || i == cols.change_reason || i == cols.change_actor ||
+			i == cols.change_at)
 			continue;
 		if (!same_value(att, c->old.v[i], c->old.n[i], c->new.v[i], c->new.n[i]))
 			ereport(ERROR,
@@ -1022,7 +1024,7 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	load_cols(rel);
 	c.desc = RelationGetDescr(rel);
-	c.now = GetCurrentTransactionStartTimestamp();
+	c.now = wi_now();
 	c.actor = wi_actor();
 	c.by_engine = wi_engine_depth > 0;
 
@@ -1077,6 +1079,12 @@ workitem_enforce_transition(PG_FUNCTION_ARGS)
 	{
 		c.actor = text_or_null(&c.new, cols.change_actor);
 		set_null(&c, cols.change_actor);
+	}
+	/* and the coordinator's now() (Citus), for every time this change sets */
+	if (cols.change_at >= 0 && !c.new.n[cols.change_at])
+	{
+		c.now = wi_carried_now(DatumGetTimestampTz(c.new.v[cols.change_at]));
+		set_null(&c, cols.change_at);
 	}
 	c.rules_set = guard_rule_columns(&c, rel);
 

@@ -129,6 +129,8 @@ struct TriggerData;
 extern bool wi_restoring_dump(struct TriggerData *td);
 extern bool wi_citus_internal(void);
 extern int	wi_citus_sender_node(void);
+extern TimestampTz wi_now(void);
+extern TimestampTz wi_carried_now(TimestampTz t);
 extern bool wi_restoring;
 
 /* transition.c: the trigger on workitem.item */

@@ -462,6 +462,60 @@ created_actor() {
                             WHERE tenant = '$b' AND description = 'taxi'")$(cq 0 "$db" "SELECT ',' || count(*) FROM workitem.time_entry
                             WHERE tenant = '$b' AND change_actor IS NOT NULL")" "alice:true,0"
 }
+# The times a move sets on the worker are the coordinator's now(), carried
+# in the row (item.change_at, a message's at): in one transaction through
+# the coordinator, every time the trigger sets, and every log row and note
+# it writes, is that transaction's now(), as on one node; a plain INSERT of
+# an item carries the session's actor (change_actor's default, evaluated on
+# the coordinator).
+coordinator_time() {
+    local db=$1 b got
+    b=$(tenant_on "$db" 1)
+    cq 0 "$db" "INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note, days_to_wait)
+                VALUES ('ticket', 'coord_time', '7 days', false, 3) ON CONFLICT DO NOTHING" >/dev/null
+    got=$(cqs 0 "$db" 2>&1 <<SQL | tr '\n' ' '
+SET workitem.tenant = '$b';
+SET workitem.actor = 'nina';
+BEGIN;
+SELECT now() AS t0 \gset
+SELECT id AS i FROM workitem.create_ticket('Clock', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
+SELECT id AS c FROM workitem.create_case('Clock case', 'd', NULL, NULL, true) \gset
+SELECT 'wait_until:' || (wait_until = :'t0'::timestamptz + interval '3 days') FROM workitem.wait_more_info(:i);
+SELECT workitem.record_message(:i, 'inbound', 'email', 'Re', 'here') > 0 AND true AS recorded \gset
+SELECT 'resolved:' || (created_at = :'t0' AND submitted_at = :'t0' AND status_changed_at = :'t0' AND resolved_at = :'t0'
+       AND feedback_until = :'t0'::timestamptz + interval '7 days') FROM workitem.resolve(:i, 'customer_response', 'done');
+INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :c, 'Plain action') RETURNING id AS a \gset
+COMMIT;
+SELECT 'log:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM workitem.history(:i);
+SELECT 'thread:' || count(*) || ':' || count(*) FILTER (WHERE at <> :'t0') FROM workitem.thread(:i);
+SELECT 'action:' || string_agg(actor || ':' || (at = :'t0'), ',') FROM workitem.history(:a) WHERE what = 'created';
+SELECT 'created_at:' || (created_at = :'t0' AND submitted_at = :'t0') FROM workitem.item WHERE id = :a AND tenant = '$b';
+INSERT INTO workitem.time_entry (item_id, duration, tenant) VALUES (:c, '1 hour', '$b');
+INSERT INTO workitem.expense (item_id, kind, description, quantity, unit_price, currency, tenant)
+VALUES (:c, 'expense', 'plain', 1, 2, 'EUR', '$b');
+SELECT 'worktime:' || string_agg(what || ':' || actor, ',' ORDER BY what) FROM workitem.history(:c) WHERE what IN ('time_entry', 'expense');
+SELECT 'resource:' || (SELECT resource FROM workitem.time_entry WHERE item_id = :c AND tenant = '$b')
+       || ':' || (SELECT author FROM workitem.expense WHERE item_id = :c AND tenant = '$b');
+SELECT id AS m FROM workitem.create_ticket('Merged', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
+SELECT id AS mt FROM workitem.create_ticket('Target', 'd', 'coord_time', 'p', 'r', NULL, true) \gset
+BEGIN;
+SELECT now() AS t1 \gset
+SELECT workitem.merge(:m, :mt) IS NOT NULL AS merged \gset
+COMMIT;
+SELECT 'merge:' || string_agg(DISTINCT actor || ':' || (at = :'t1'), ',') FROM workitem.history(:m) WHERE at >= :'t1';
+SQL
+)
+    check "one transaction through the coordinator: wait_until (days to wait), the times resolve() sets and feedback_until are its now() (worker $b)" \
+        same "$(echo "$got" | grep -o 'wait_until:[a-z]* resolved:[a-z]*')" "wait_until:true resolved:true"
+    check "... every log row of the item and every message of its thread (notes written on the worker, a message recorded through the coordinator) is stamped with it" \
+        same "$(echo "$got" | grep -o 'log:[0-9]*:[0-9]* thread:[0-9]*:[0-9]*' | sed 's/log:[0-9]*:/log:/; s/thread:[0-9]*:/thread:/')" "log:0 thread:0"
+    check "... a plain INSERT of an action: its created row names the session's actor, at that now(), and created_at is it" \
+        same "$(echo "$got" | grep -o 'action:[^ ]* created_at:[a-z]*')" "action:nina:true created_at:true"
+    check "... a plain INSERT of a time entry and of an expense: their log rows name the session's actor, who is the entry's resource and the expense's author" \
+        same "$(echo "$got" | grep -o 'worktime:[^ ]* resource:[^ ]*')" "worktime:expense:nina,time_entry:nina resource:nina:nina"
+    check "... merge() in a transaction of its own: the merged item's log rows name the session's actor, at its now()" \
+        same "$(echo "$got" | grep -o 'merge:[^ ]*')" "merge:nina:true"
+}
 # An agent (workitem_agent, neither superuser nor owner) through the
 # coordinator: the role made first (Citus propagates CREATE ROLE and GRANT
 # to every node). The trigger on a shard checks a new row's id against the
@@ -661,6 +715,7 @@ notify_citus "$db"
 actor "$db"
 routed "$db"
 created_actor "$db"
+coordinator_time "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"

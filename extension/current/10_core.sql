@@ -127,8 +127,15 @@ CREATE TABLE workitem.item (
     -- Write-only, like change_reason: who makes this change, when the
     -- setting workitem.actor cannot tell (on Citus the trigger runs on a
     -- worker, which the coordinator's settings do not reach). The trigger
-    -- logs it as the actor and clears it.
+    -- logs it as the actor and clears it. Its default, workitem.actor(),
+    -- is evaluated by Citus on the coordinator for a plain INSERT
+    -- (20_operations.sql sets it, after the function).
     change_actor        text,
+    -- Write-only too: the time of this change, on Citus the coordinator's
+    -- now() (a default, or the operations' value), which the trigger on the
+    -- worker uses for every time it sets, instead of its own clock, then
+    -- clears. On one node it is ignored: the time is now().
+    change_at           timestamptz DEFAULT now(),
     -- id first: a lookup by id alone still uses this index
     CONSTRAINT item_pkey PRIMARY KEY (id, tenant),
     -- items relate only within a tenant (MATCH SIMPLE: a NULL id is not checked)
@@ -151,6 +158,8 @@ COMMENT ON TABLE workitem.item IS
     'Tickets, cases and actions. Every INSERT and UPDATE passes through workitem.enforce_transition().';
 COMMENT ON COLUMN workitem.item.change_actor IS
     'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
+COMMENT ON COLUMN workitem.item.change_at IS
+    'Write-only time of the change in this statement on Citus (the coordinator''s now()): the trigger on the worker sets its times from it, then clears it.';
 COMMENT ON COLUMN workitem.item.change_reason IS
     'Write-only reason for the change in this statement: logged in workitem.event, then cleared.';
 

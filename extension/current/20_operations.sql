@@ -45,6 +45,9 @@ CREATE FUNCTION workitem.legacy_status(kind workitem.kind, label text,
 CREATE FUNCTION workitem.actor() RETURNS text
     AS 'MODULE_PATHNAME', 'workitem_actor'
     LANGUAGE C STABLE PARALLEL SAFE;
+-- the actor a plain INSERT of an item carries (Citus evaluates it on the
+-- coordinator, whose workitem.actor the worker's trigger cannot see)
+ALTER TABLE workitem.item ALTER COLUMN change_actor SET DEFAULT workitem.actor();
 
 ------------------------------------------------------------------------
 -- Operations: thin C wrappers that lock the row and UPDATE it; the rules

@@ -21,6 +21,9 @@ ALTER TABLE workitem.time_entry ADD COLUMN tracked boolean NOT NULL DEFAULT fals
 -- where the trigger runs on a node the setting does not reach). The
 -- trigger logs it as the actor and clears it.
 ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
+-- a plain INSERT carries the session's actor (Citus evaluates the default
+-- on the coordinator); set apart, so that no row gets it as a stored value
+ALTER TABLE workitem.time_entry ALTER COLUMN change_actor SET DEFAULT workitem.actor();
 COMMENT ON COLUMN workitem.time_entry.tracked IS
     'true: made by a timer (start_timer/stop_timer, or stopped by the engine); false: typed by hand.';
 
@@ -90,8 +93,9 @@ CREATE TABLE workitem.expense (
     tenant      text COLLATE "C" NOT NULL DEFAULT workitem.current_tenant(),
     CONSTRAINT expense_pkey PRIMARY KEY (id, tenant),
     CONSTRAINT expense_item_id_fkey FOREIGN KEY (item_id, tenant) REFERENCES workitem.item (id, tenant),
-    -- write-only: the actor the log names (add_expense() on Citus), as time_entry.change_actor
-    change_actor text
+    -- write-only: the actor the log names (add_expense() on Citus; a plain
+    -- INSERT's default, evaluated there on the coordinator), as time_entry.change_actor
+    change_actor text DEFAULT workitem.actor()
 );
 COMMENT ON TABLE workitem.expense IS
     'Products and expenses of an item (amount = quantity x unit_price, in currency); checked and logged by workitem.on_expense().';

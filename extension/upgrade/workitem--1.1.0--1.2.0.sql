@@ -120,6 +120,15 @@ ALTER TABLE workitem.sla_clock_event ADD COLUMN tenant text COLLATE "C" NOT NULL
 ALTER TABLE workitem.item ADD COLUMN change_actor text;
 COMMENT ON COLUMN workitem.item.change_actor IS
     'Write-only actor of the change in this statement (instead of workitem.actor): logged in workitem.event, then cleared.';
+-- issue 14 (Citus): a plain INSERT of an item carries the coordinator's
+-- actor, and every change the coordinator's now(), for the worker's trigger
+-- (added before the views that read item.*, queue's CTE)
+ALTER TABLE workitem.item ALTER COLUMN change_actor SET DEFAULT workitem.actor();
+-- the default set apart: the rows already there keep NULL (it is never stored)
+ALTER TABLE workitem.item ADD COLUMN change_at timestamptz;
+ALTER TABLE workitem.item ALTER COLUMN change_at SET DEFAULT now();
+COMMENT ON COLUMN workitem.item.change_at IS
+    'Write-only time of the change in this statement on Citus (the coordinator''s now()): the trigger on the worker sets its times from it, then clears it.';
 
 ALTER TABLE workitem.item DROP CONSTRAINT item_pkey, ADD CONSTRAINT item_pkey PRIMARY KEY (id, tenant);
 ALTER TABLE workitem.message DROP CONSTRAINT message_pkey, ADD CONSTRAINT message_pkey PRIMARY KEY (id, tenant);
@@ -1827,6 +1836,10 @@ $$;
 -- (write-only, like item.change_actor; the trigger logs and clears it)
 ALTER TABLE workitem.time_entry ADD COLUMN change_actor text;
 ALTER TABLE workitem.expense ADD COLUMN change_actor text;
+-- issue 14 (Citus): a plain INSERT carries the session's actor (the default
+-- is evaluated on the coordinator); set apart: no stored value for old rows
+ALTER TABLE workitem.time_entry ALTER COLUMN change_actor SET DEFAULT workitem.actor();
+ALTER TABLE workitem.expense ALTER COLUMN change_actor SET DEFAULT workitem.actor();
 
 -- current_clock() and sla_state() in plpgsql (issue 14: Citus)
 -- plpgsql: Citus plans no parameterized SQL function over a distributed
