@@ -233,6 +233,16 @@ clock_suites() {
     check "clock_used() in a fresh session through the coordinator (calendars read on the shards' nodes)" \
         same "$(cq 0 "$db" "SELECT count(*) > 0 FROM workitem.sla_clock
                             WHERE tenant IN ('$a', '$b') AND workitem.clock_used(calendar, used, since, now()) >= '0'" 2>&1)" t
+    check "the SLA readers given an item, once per row of a query Citus pushes to the shards, read the worker's shards (sla_state, sla_due_at, sla_label, sla_remaining, current_clock)" \
+        same "$(cq 0 "$db" "SELECT count(*) > 0, bool_and(workitem.sla_state(item_id, target) = state
+                                     AND workitem.sla_due_at(item_id, target) IS NOT DISTINCT FROM due_at
+                                     AND workitem.sla_label(item_id, target) = label
+                                     AND workitem.sla_remaining(item_id, target) IS NOT NULL
+                                     AND (workitem.current_clock(item_id, target)).cycle = cycle)
+                            FROM workitem.item_sla WHERE tenant IN ('$a', '$b') AND item_id IS NOT NULL" 2>&1)" "t|t"
+    check "and for an item without such a clock: none (its row is on that worker)" \
+        same "$(cq 0 "$db" "SELECT string_agg(DISTINCT workitem.sla_state(id, 'no_such_target'), ',') FROM workitem.item
+                            WHERE tenant IN ('$a', '$b')" 2>&1)" none
 
     # run_timers(): warnings, breaches and a close for no reply, on both workers
     for t in $a $b; do

@@ -54,7 +54,8 @@ CREATE VIEW workitem.flow_per_day AS
 -- Zeros for every day and kind, and the day's moves, grouped outside (Citus
 -- refuses an outer join to a LATERAL, and a LATERAL grouped without the
 -- tenant). The LATERAL's GROUP BY of the log row's key (one row a move)
--- keeps PostgreSQL from pulling it up: it reads one day through the index.
+-- keeps PostgreSQL from pulling it up: it reads one day through the index,
+-- and each move's item by its key (a join would hash every item).
 SELECT x.day, x.kind,
        count(*) FILTER (WHERE x.is_creation) AS created,
        count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
@@ -80,15 +81,16 @@ FROM (
                                 current_date) AS first) f,
                generate_series(0, current_date - f.first) g) d
     CROSS JOIN LATERAL (
-        SELECT i.kind::text AS kind, e.what = 'created' AS is_creation,
+        SELECT (SELECT i.kind::text FROM workitem.item i WHERE i.id = e.item_id AND i.tenant = e.tenant) AS kind,
+               e.what = 'created' AS is_creation,
                CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
         FROM workitem.event e
-        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
-        GROUP BY e.id, e.tenant, i.kind, e.what, e.old_value, e.new_value
+        GROUP BY e.id, e.tenant, e.item_id, e.what, e.old_value, e.new_value
     ) m
+    WHERE m.kind IS NOT NULL
 ) x
 GROUP BY 1, 2;
 COMMENT ON VIEW workitem.flow_per_day IS
@@ -163,8 +165,8 @@ CREATE VIEW workitem.sla_compliance AS
 -- LATERAL grouped by the policy and the queue down to the shards only when
 -- the group has the tenant. The LATERAL's GROUP BY of its key (one row a
 -- clock) keeps PostgreSQL from pulling it up: it reads one day through the
--- stopped clocks' index.
-SELECT d.day, c.target, p.name AS policy, i.queue, i.category,
+-- stopped clocks' index, and the day's items by their key.
+SELECT d.day, c.target, c.policy, c.queue, c.category,
        count(*) FILTER (WHERE c.state = 'met') AS met,
        count(*) FILTER (WHERE c.state = 'missed') AS missed,
        count(*) AS stopped,
@@ -176,14 +178,14 @@ FROM (SELECT f.first + g AS day
                             current_date) AS first) f,
            generate_series(0, current_date - f.first) g) d
 CROSS JOIN LATERAL (
-    SELECT c.target, c.state, c.used, c.policy_id, c.item_id, c.tenant
+    SELECT c.target, p.name AS policy, i.queue, i.category, c.state, c.used
     FROM workitem.sla_clock c
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
+    LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-    GROUP BY c.id, c.tenant, c.target, c.state, c.used, c.policy_id, c.item_id
+    GROUP BY c.id, c.tenant, c.target, p.name, i.queue, i.category, c.state, c.used
 ) c
-JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
-LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 GROUP BY 1, 2, 3, 4, 5;
 COMMENT ON VIEW workitem.sla_compliance IS
     'Per day, SLA target, policy, queue and category where clocks stopped: met, missed, percent met, average and 90th percentile of the working hours used.';

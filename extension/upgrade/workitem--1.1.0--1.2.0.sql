@@ -846,7 +846,8 @@ CREATE VIEW workitem.flow_per_day AS
 -- Zeros for every day and kind, and the day's moves, grouped outside (Citus
 -- refuses an outer join to a LATERAL, and a LATERAL grouped without the
 -- tenant). The LATERAL's GROUP BY of the log row's key (one row a move)
--- keeps PostgreSQL from pulling it up: it reads one day through the index.
+-- keeps PostgreSQL from pulling it up: it reads one day through the index,
+-- and each move's item by its key (a join would hash every item).
 SELECT x.day, x.kind,
        count(*) FILTER (WHERE x.is_creation) AS created,
        count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
@@ -872,15 +873,16 @@ FROM (
                                 current_date) AS first) f,
                generate_series(0, current_date - f.first) g) d
     CROSS JOIN LATERAL (
-        SELECT i.kind::text AS kind, e.what = 'created' AS is_creation,
+        SELECT (SELECT i.kind::text FROM workitem.item i WHERE i.id = e.item_id AND i.tenant = e.tenant) AS kind,
+               e.what = 'created' AS is_creation,
                CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
         FROM workitem.event e
-        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
-        GROUP BY e.id, e.tenant, i.kind, e.what, e.old_value, e.new_value
+        GROUP BY e.id, e.tenant, e.item_id, e.what, e.old_value, e.new_value
     ) m
+    WHERE m.kind IS NOT NULL
 ) x
 GROUP BY 1, 2;
 COMMENT ON VIEW workitem.flow_per_day IS
@@ -955,8 +957,8 @@ CREATE VIEW workitem.sla_compliance AS
 -- LATERAL grouped by the policy and the queue down to the shards only when
 -- the group has the tenant. The LATERAL's GROUP BY of its key (one row a
 -- clock) keeps PostgreSQL from pulling it up: it reads one day through the
--- stopped clocks' index.
-SELECT d.day, c.target, p.name AS policy, i.queue, i.category,
+-- stopped clocks' index, and the day's items by their key.
+SELECT d.day, c.target, c.policy, c.queue, c.category,
        count(*) FILTER (WHERE c.state = 'met') AS met,
        count(*) FILTER (WHERE c.state = 'missed') AS missed,
        count(*) AS stopped,
@@ -968,14 +970,14 @@ FROM (SELECT f.first + g AS day
                             current_date) AS first) f,
            generate_series(0, current_date - f.first) g) d
 CROSS JOIN LATERAL (
-    SELECT c.target, c.state, c.used, c.policy_id, c.item_id, c.tenant
+    SELECT c.target, p.name AS policy, i.queue, i.category, c.state, c.used
     FROM workitem.sla_clock c
+    JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
+    LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-    GROUP BY c.id, c.tenant, c.target, c.state, c.used, c.policy_id, c.item_id
+    GROUP BY c.id, c.tenant, c.target, p.name, i.queue, i.category, c.state, c.used
 ) c
-JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
-LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 GROUP BY 1, 2, 3, 4, 5;
 COMMENT ON VIEW workitem.sla_compliance IS
     'Per day, SLA target, policy, queue and category where clocks stopped: met, missed, percent met, average and 90th percentile of the working hours used.';
@@ -1896,6 +1898,92 @@ BEGIN
     RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
 END
 $$;
+
+-- The SLA readers per row of a query Citus pushed to a worker (issue 14)
+-- Citus: this node's shards of a workitem table, for a reader called per
+-- row of a query that Citus pushed to this node (NULL elsewhere).
+CREATE FUNCTION workitem.node_shards(tbl text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'workitem_node_shards' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.node_shards(text) IS
+    'Citus: in a query Citus pushed to this node, this node''s shards of workitem.<tbl> (the placement of a reference table), which a reader called per row reads instead of the distributed table; NULL elsewhere and on plain PostgreSQL.';
+
+-- The current clock of an item for a target.
+-- plpgsql: Citus plans no parameterized SQL function over a distributed
+-- (or reference) table; on Citus the session's tenant is tried first, and
+-- per row of a query pushed to a worker the worker's own shards.
+CREATE OR REPLACE FUNCTION workitem.current_clock(item bigint, target text)
+    RETURNS workitem.sla_clock LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+    local text[] := workitem.node_shards('sla_clock');
+    c workitem.sla_clock;
+    n text;
+BEGIN
+    IF local IS NOT NULL THEN
+        -- the item's clocks are colocated with its row, which this node holds
+        FOREACH n IN ARRAY local LOOP
+            EXECUTE pg_catalog.format('SELECT s.* FROM %s s WHERE s.item_id OPERATOR(pg_catalog.=) $1'
+                                      ' AND s.target OPERATOR(pg_catalog.=) $2 ORDER BY s.cycle DESC LIMIT 1', n)
+                INTO c USING current_clock.item, current_clock.target;
+            IF c.id IS NOT NULL THEN
+                RETURN c;
+            END IF;
+        END LOOP;
+        FOREACH n IN ARRAY workitem.node_shards('item') LOOP
+            EXECUTE pg_catalog.format('SELECT true FROM %s i WHERE i.id OPERATOR(pg_catalog.=) $1', n)
+                INTO t USING current_clock.item;
+            IF t IS NOT NULL THEN
+                RETURN c;               -- an item of this node without such a clock
+            END IF;
+        END LOOP;
+        t := NULL;                      -- not this node's item: the distributed query (refused)
+    END IF;
+    IF t IS NOT NULL THEN
+        SELECT s.* INTO c FROM workitem.sla_clock s
+        WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.tenant OPERATOR(pg_catalog.=) t
+          AND s.target OPERATOR(pg_catalog.=) current_clock.target
+        ORDER BY s.cycle DESC LIMIT 1;
+        IF FOUND THEN
+            RETURN c;
+        END IF;
+    END IF;
+    SELECT s.* INTO c FROM workitem.sla_clock s
+    WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.target OPERATOR(pg_catalog.=) current_clock.target
+    ORDER BY s.cycle DESC LIMIT 1;
+    RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION workitem.sla_state(item bigint, target text DEFAULT 'resolution',
+                                   at timestamptz DEFAULT now())
+    RETURNS text LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, the clock first and its policy's thresholds apart: see current_clock()
+    AS $$
+DECLARE
+    c workitem.sla_clock := workitem.current_clock(sla_state.item, sla_state.target);
+    local text[];
+    w numeric[];
+BEGIN
+    IF c.id IS NULL THEN
+        RETURN 'none';
+    END IF;
+    local := workitem.node_shards('sla_policy');
+    IF local IS NULL THEN
+        SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    ELSE
+        EXECUTE pg_catalog.format('SELECT p.warn_at FROM %s p WHERE p.id OPERATOR(pg_catalog.=) $1', local[1])
+            INTO w USING c.policy_id;
+    END IF;
+    RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
+END
+$$;
+
+-- and, on Citus, the shards the SLA readers read per row on a worker
+REVOKE ALL ON FUNCTION workitem.node_shards(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.node_shards(text) TO workitem_agent;
 
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
