@@ -292,6 +292,8 @@ op_update(OpCall *op, const char *set)
 		notify_from_coordinator(op->id, wi_enum_label(WI_ENUM_STATUS, op->status),
 								SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	if (op->tenant)
+		wi_notify_worker_moves(op->tenant);	/* the engine's moves on the worker */
 	SPI_finish();
 	return result;
 }
@@ -616,6 +618,10 @@ workitem_create_action(PG_FUNCTION_ARGS)
 					   7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "workitem: creating an action of case %lld failed",
 				 (long long) DatumGetInt64(values[0]));
+		result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+		wi_notify_worker_moves(values[5]);	/* the action's move, and its case's */
+		SPI_finish();
+		PG_RETURN_DATUM(result);
 	}
 	else if (wi_execute("INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority"
 						"[[, tenant]]) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5"

@@ -522,6 +522,33 @@ notify_citus() {
           sed 's/"item": [0-9]*/"item": N/' | tr '\n' '|')
     check "a LISTEN on the coordinator hears the operations' moves (item, from, to, actor), not a plain UPDATE" \
         same "$got" '{"item": N, "from": "waiting", "to": "in_progress", "actor": "alice"}|{"item": N, "from": "in_progress", "to": "resolved", "actor": "alice"}|{"item": N, "from": null, "to": "draft", "actor": "alice"}|'
+    # The moves the engine makes on a worker, and the operations that moved
+    # no item of their own on the coordinator: kept on the worker, taken back
+    # and sent at the coordinator's commit (src/notify.c). Sorted: a split
+    # inserts its children first on Citus; the actor left out (the engine's
+    # moves on a worker name the worker's user for now).
+    heard() {
+        cqs 0 "$db" 2>&1 | sed -n 's/^Asynchronous notification "workitem_moves" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' |
+            sed 's/"item": [0-9]*/"item": N/; s/, "actor": "[^"]*"//' | LC_ALL=C sort | uniq -c | awk '{$1 = $1; print}' | tr '\n' '|'
+    }
+    got=$(printf "LISTEN workitem_moves;\nSET workitem.tenant = '$a';\nSELECT id AS c FROM workitem.create_case('Heard case', 'd', 'c', 'r', true) \\gset\nSELECT 1 FROM workitem.create_action(:c, 'one');\nSELECT 1 FROM workitem.create_action(:c, 'two');\nSELECT 1 FROM workitem.cancel(:c, 'not needed');\n" | heard)
+    check "a LISTEN on the coordinator hears create_action(), and cancel() closing the case's actions on the worker" \
+        same "$got" '3 {"item": N, "from": "to_do", "to": "closed"}|3 {"item": N, "from": null, "to": "to_do"}|'
+    got=$(printf "SET workitem.tenant = '$b';\nSELECT id AS t FROM workitem.create_ticket('Heard split', 'd', 'network', 'c', 'r', NULL, true) \\gset\nLISTEN workitem_moves;\nSELECT 1 FROM workitem.split(:t, ARRAY['x', 'y']);\nSELECT id AS l FROM workitem.create_ticket('Heard launch', 'd', 'network', 'c', 'r', NULL, true) \\gset\nSELECT 1 FROM workitem.launch_case(:l, 'its case');\n" | heard)
+    check "and split() and launch_case(): the children created, the ticket waiting" \
+        same "$got" '2 {"item": N, "from": "to_do", "to": "waiting"}|4 {"item": N, "from": null, "to": "to_do"}|'
+    got=$(printf "SET workitem.tenant = '$a';\nSELECT id AS w FROM workitem.create_ticket('Heard wake', 'd', 'network', 'c', 'r', NULL, true) \\gset\nSELECT 1 FROM workitem.wait_more_info((workitem.start(:w)).id);\nSELECT id AS m FROM workitem.create_ticket('Heard merge', 'd', 'network', 'c', 'r', NULL, true) \\gset\nLISTEN workitem_moves;\nSELECT 1 FROM workitem.record_message(:w, 'inbound', 'email', 're', 'here', 'c');\nSELECT 1 FROM workitem.merge(:m, :w);\n" | heard)
+    check "and record_message() waking its item, merge()" \
+        same "$got" '1 {"item": N, "from": "to_do", "to": "closed"}|1 {"item": N, "from": "waiting", "to": "in_progress"}|'
+    ids=
+    for t in $a $b; do
+        ids="$ids $(cq 0 "$db" "SET workitem.tenant = '$t';
+            SELECT (workitem.wait_more_info((workitem.start((workitem.create_ticket('Heard silence', 'd', 'network', 'c', 'c', NULL, true)).id)).id, 2, true)).id" 2>&1)"
+    done
+    got=$(printf "LISTEN workitem_moves;\nSELECT workitem.run_timers(now() + interval '3 days') > 0;\n" | cqs 0 "$db" 2>&1 |
+          grep -E "\"item\": ($(echo $ids | tr ' ' '|')), \"from\": \"waiting\", \"to\": \"closed\", \"actor\": \"system\"" | wc -l)
+    check "and run_timers() closing tickets on both workers in one call (items$ids)" \
+        same "$got" 2
 }
 # Settings do not reach the workers; SET LOCAL does, when Citus propagates it.
 actor() {

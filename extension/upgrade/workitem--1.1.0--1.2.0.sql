@@ -1985,6 +1985,21 @@ $$;
 REVOKE ALL ON FUNCTION workitem.node_shards(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.node_shards(text) TO workitem_agent;
 
+------------------------------------------------------------------------
+-- Citus: the NOTIFY of moves made in Citus's connection to a worker
+-- (src/notify.c). The trigger there cannot send it (a transaction that
+-- wrote on two nodes commits in two phases, and PREPARE refuses one that
+-- sent a NOTIFY): it keeps the payload in that transaction, and the
+-- operation on the coordinator takes it back and sends it at its commit.
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.worker_moves() RETURNS text[]
+    AS 'MODULE_PATHNAME', 'workitem_worker_moves' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.worker_moves() IS
+    'Citus: the NOTIFY payloads of the moves made so far in this transaction in Citus''s connection to this worker, each returned once (the operations on the coordinator send them); empty elsewhere.';
+REVOKE ALL ON FUNCTION workitem.worker_moves() FROM PUBLIC;
+-- and, on Citus, take back the moves their statements made on a worker
+GRANT EXECUTE ON FUNCTION workitem.worker_moves() TO workitem_agent;
+
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
 -- them valid); otherwise say which is left, and the upgrade goes on.
