@@ -68,8 +68,9 @@ worker_moves_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactio
 
 				if (list_length(worker_moves) > keep)
 					worker_moves = list_truncate(worker_moves, keep);
+				worker_marks = list_delete_first(worker_marks);
 			}
-			/* FALLTHROUGH */
+			break;
 		case SUBXACT_EVENT_COMMIT_SUB:
 			if (worker_marks != NIL)
 				worker_marks = list_delete_first(worker_marks);
