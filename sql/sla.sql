@@ -43,8 +43,8 @@ SELECT pg_sleep(1.2);
 SELECT status FROM workitem.resume(:t);
 SELECT c.due_at - :'due0'::timestamptz = r.at - p.at AS moved_by_the_pause, c.due_at > :'due0'::timestamptz AS later
   FROM workitem.sla_clock c,
-       LATERAL (SELECT at FROM workitem.sla_clock_event WHERE clock_id = c.id AND event = 'pause') p,
-       LATERAL (SELECT at FROM workitem.sla_clock_event WHERE clock_id = c.id AND event = 'resume') r
+       LATERAL (SELECT at FROM workitem.sla_clock_event WHERE clock_id = c.id AND tenant = c.tenant AND event = 'pause') p,
+       LATERAL (SELECT at FROM workitem.sla_clock_event WHERE clock_id = c.id AND tenant = c.tenant AND event = 'resume') r
  WHERE c.item_id = :t AND c.target = 'resolution';
 -- a wait type that does not stop the clock lets it run
 SELECT id AS t2 FROM workitem.create_ticket('Printer', 'jam', 'sla-any', 'b@x', 'b@x', submit => true) \gset
@@ -59,7 +59,7 @@ SELECT used_working_time AS used_before FROM workitem.item_sla WHERE item_id = :
 UPDATE workitem.item SET priority = 'P1' WHERE id = :t;
 SELECT policy, target_time, used_working_time >= :'used_before'::interval AS used_kept,
        due_at = started_at + target_time + (SELECT sum(r.at - p.at) FROM workitem.sla_clock_event p
-            JOIN workitem.sla_clock_event r ON r.clock_id = p.clock_id AND r.event = 'resume'
+            JOIN workitem.sla_clock_event r ON r.clock_id = p.clock_id AND r.tenant = p.tenant AND r.event = 'resume'
             WHERE p.clock_id = (SELECT id FROM workitem.sla_clock WHERE item_id = :t AND target = 'resolution')
               AND p.event = 'pause') AS pauses_kept
   FROM workitem.item_sla WHERE item_id = :t AND target = 'resolution';
@@ -87,7 +87,7 @@ SELECT cycle, state, used = :'used_at_resolve'::interval AS used_kept, used > in
 -- Business days: due at the end of the Nth working day
 SELECT id AS t4 FROM workitem.create_ticket('Desk', 'broken', 'sla-days', 'd@x', 'd@x', submit => true) \gset
 SELECT due_at = workitem.end_of_working_day('office', started_at, 2) AS end_of_second_day,
-       extract(hour FROM due_at) AS hour
+       extract(hour FROM due_at AT TIME ZONE 'Europe/Paris') AS hour  -- the office's hour (a worker has its own TimeZone)
   FROM workitem.sla_clock WHERE item_id = :t4 AND target = 'resolution';
 
 -- Overdue: remaining is negative and the state is breached (projected)

@@ -345,6 +345,8 @@ workitem_record_message(PG_FUNCTION_ARGS)
 							  7, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: recording a message failed");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (wi_citus())
+		wi_notify_worker_moves(values[6]);	/* its item woken, a follow-up ticket */
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }

@@ -293,6 +293,8 @@ op_update(OpCall *op, const char *set)
 		notify_from_coordinator(op->id, wi_enum_label(WI_ENUM_STATUS, op->status),
 								SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	if (op->tenant)
+		wi_notify_worker_moves(op->tenant);	/* the engine's moves on the worker */
 	SPI_finish();
 	return result;
 }
@@ -634,6 +636,8 @@ workitem_create_action(PG_FUNCTION_ARGS)
 		elog(ERROR, "workitem: creating an action of case %lld failed",
 			 (long long) DatumGetInt64(values[0]));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	if (wi_citus())
+		wi_notify_worker_moves(values[5]);	/* the action's move, and its case's */
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

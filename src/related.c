@@ -649,6 +649,7 @@ workitem_split(PG_FUNCTION_ARGS)
 		for (int i = 0; i < ntitles; i++)
 			ids[i] = Int64GetDatum(insert_child(id, route, "ticket", titles[i], false, complete, parent, pd));
 		wait_on(id, route, "split", "split into child tickets");
+		wi_notify_worker_moves(CStringGetTextDatum(route));
 		SPI_finish();
 		PG_RETURN_ARRAYTYPE_P(construct_array(ids, ntitles, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
@@ -705,6 +706,7 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 
 		case_id = insert_child(id, route, "case", values[1], PG_ARGISNULL(1), true, parent, pd);
 		wait_on(id, route, "case_launched", "case launched");
+		wi_notify_worker_moves(CStringGetTextDatum(route));
 		SPI_finish();
 		PG_RETURN_INT64(case_id);
 	}
@@ -784,6 +786,8 @@ workitem_merge(PG_FUNCTION_ARGS)
 							  5, types, values, nulls, false, 1) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "workitem: merging item %lld failed", (long long) id);
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));
+	if (route)
+		wi_notify_worker_moves(CStringGetTextDatum(route));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

@@ -464,6 +464,8 @@ run_tenants(TimestampTz at, int max_items)
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
 			done += DatumGetInt32(d);
+		/* its moves, kept on the worker (src/notify.c) */
+		wi_notify_worker_moves(CStringGetTextDatum(tenants[i]));
 	}
 	return done;
 }

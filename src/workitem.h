@@ -248,6 +248,7 @@ extern bool wi_notify;
 extern void wi_notify_move(int64 item, const char *table, const char *key, const char *from,
 						   const char *to, const char *from_label, const char *to_label,
 						   const char *actor);
+extern void wi_notify_worker_moves(Datum tenant);
 extern void wi_log_message(int64 item_id, const char *tenant, const char *actor,
 						   const char *direction, const char *channel, int64 message_id);
 extern int64 wi_insert_note(int64 item_id, const char *tenant, const char *subject, const char *body,

@@ -157,17 +157,46 @@ CREATE FUNCTION workitem.clock_label(state text, calendar text, target_time inte
     RETURNS text AS 'MODULE_PATHNAME', 'workitem_clock_label'
     LANGUAGE C STABLE PARALLEL SAFE;
 
+-- Citus: this node's shards of a workitem table, for a reader called per
+-- row of a query that Citus pushed to this node (NULL elsewhere).
+CREATE FUNCTION workitem.node_shards(tbl text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'workitem_node_shards' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.node_shards(text) IS
+    'Citus: in a query Citus pushed to this node, this node''s shards of workitem.<tbl> (the placement of a reference table), which a reader called per row reads instead of the distributed table; NULL elsewhere and on plain PostgreSQL.';
+
 -- The current clock of an item for a target.
 -- plpgsql: Citus plans no parameterized SQL function over a distributed
--- (or reference) table; on Citus the session's tenant is tried first.
+-- (or reference) table; on Citus the session's tenant is tried first, and
+-- per row of a query pushed to a worker the worker's own shards.
 CREATE FUNCTION workitem.current_clock(item bigint, target text)
     RETURNS workitem.sla_clock LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
     t text := workitem.routed_tenant();
+    local text[] := workitem.node_shards('sla_clock');
     c workitem.sla_clock;
+    n text;
 BEGIN
+    IF local IS NOT NULL THEN
+        -- the item's clocks are colocated with its row, which this node holds
+        FOREACH n IN ARRAY local LOOP
+            EXECUTE pg_catalog.format('SELECT s.* FROM %s s WHERE s.item_id OPERATOR(pg_catalog.=) $1'
+                                      ' AND s.target OPERATOR(pg_catalog.=) $2 ORDER BY s.cycle DESC LIMIT 1', n)
+                INTO c USING current_clock.item, current_clock.target;
+            IF c.id IS NOT NULL THEN
+                RETURN c;
+            END IF;
+        END LOOP;
+        FOREACH n IN ARRAY workitem.node_shards('item') LOOP
+            EXECUTE pg_catalog.format('SELECT true FROM %s i WHERE i.id OPERATOR(pg_catalog.=) $1', n)
+                INTO t USING current_clock.item;
+            IF t IS NOT NULL THEN
+                RETURN c;               -- an item of this node without such a clock
+            END IF;
+        END LOOP;
+        t := NULL;                      -- not this node's item: the distributed query (refused)
+    END IF;
     IF t IS NOT NULL THEN
         SELECT s.* INTO c FROM workitem.sla_clock s
         WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.tenant OPERATOR(pg_catalog.=) t
@@ -210,12 +239,19 @@ CREATE FUNCTION workitem.sla_state(item bigint, target text DEFAULT 'resolution'
     AS $$
 DECLARE
     c workitem.sla_clock := workitem.current_clock(sla_state.item, sla_state.target);
+    local text[];
     w numeric[];
 BEGIN
     IF c.id IS NULL THEN
         RETURN 'none';
     END IF;
-    SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    local := workitem.node_shards('sla_policy');
+    IF local IS NULL THEN
+        SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    ELSE
+        EXECUTE pg_catalog.format('SELECT p.warn_at FROM %s p WHERE p.id OPERATOR(pg_catalog.=) $1', local[1])
+            INTO w USING c.policy_id;
+    END IF;
     RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
 END
 $$;

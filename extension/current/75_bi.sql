@@ -51,39 +51,48 @@ COMMENT ON VIEW workitem.days IS
 -- Flow per day and kind, every day from the first to today and every
 -- kind (zeros included): one look at the log per day, through its time index.
 CREATE VIEW workitem.flow_per_day AS
-SELECT d.day, x.kind, x.created, x.submitted, x.resolved, x.closed, x.reopened, x.backlog_change
-FROM (SELECT f.first + g AS day
-      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
-                            current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
-CROSS JOIN LATERAL (
-    SELECT k.kind,
-           COALESCE(a.created, 0) AS created, COALESCE(a.submitted, 0) AS submitted,
-           COALESCE(a.resolved, 0) AS resolved, COALESCE(a.closed, 0) AS closed,
-           COALESCE(a.reopened, 0) AS reopened, COALESCE(a.backlog_change, 0) AS backlog_change
-    FROM unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
-    LEFT JOIN (
-        SELECT i.kind::text AS kind,
-               count(*) FILTER (WHERE m.is_creation) AS created,
-               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
-                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
-               count(*) FILTER (WHERE m.to_status = 'resolved'
-                                   OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
-               count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
-               count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
-               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
-                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed'))
-               - count(*) FILTER (WHERE m.to_status = 'closed' AND m.from_status <> 'draft') AS backlog_change
+-- Zeros for every day and kind, and the day's moves, grouped outside (Citus
+-- refuses an outer join to a LATERAL, and a LATERAL grouped without the
+-- tenant). The LATERAL's GROUP BY of the log row's key (one row a move)
+-- keeps PostgreSQL from pulling it up: it reads one day through the index,
+-- and each move's item by its key (a join would hash every item).
+SELECT x.day, x.kind,
+       count(*) FILTER (WHERE x.is_creation) AS created,
+       count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
+                           OR (x.from_status = 'draft' AND x.to_status <> 'closed')) AS submitted,
+       count(*) FILTER (WHERE x.to_status = 'resolved'
+                           OR (x.to_status = 'closed' AND x.from_status IS DISTINCT FROM 'resolved')) AS resolved,
+       count(*) FILTER (WHERE x.to_status = 'closed') AS closed,
+       count(*) FILTER (WHERE x.from_status = 'resolved' AND x.to_status IN ('to_do', 'in_progress')) AS reopened,
+       count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
+                           OR (x.from_status = 'draft' AND x.to_status <> 'closed'))
+       - count(*) FILTER (WHERE x.to_status = 'closed' AND x.from_status <> 'draft') AS backlog_change
+FROM (
+    SELECT d.day, k.kind, NULL::boolean AS is_creation, NULL::text AS from_status, NULL::text AS to_status
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d,
+         unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
+    UNION ALL
+    SELECT d.day, m.kind, m.is_creation, m.from_status, m.to_status
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d
+    CROSS JOIN LATERAL (
+        SELECT (SELECT i.kind::text FROM workitem.item i WHERE i.id = e.item_id AND i.tenant = e.tenant) AS kind,
+               e.what = 'created' AS is_creation,
+               CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
+               CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
         FROM workitem.event e
-        CROSS JOIN LATERAL (
-            SELECT e.what = 'created' AS is_creation,
-                   CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
-                   CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
-        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
-        GROUP BY 1) a ON a.kind = k.kind
-) x;
+        GROUP BY e.id, e.tenant, e.item_id, e.what, e.old_value, e.new_value
+    ) m
+    WHERE m.kind IS NOT NULL
+) x
+GROUP BY 1, 2;
 COMMENT ON VIEW workitem.flow_per_day IS
     'Per day (from the first log row to today, days without moves included) and kind: items created, submitted, resolved, closed, reopened, and the change of the open backlog.';
 
@@ -114,53 +123,70 @@ COMMENT ON VIEW workitem.status_time_per_day IS
 
 -- SLA targets met and missed per day and target, every day (zeros included).
 CREATE VIEW workitem.sla_per_day AS
-SELECT d.day, x.target, x.met, x.missed, x.stopped, x.percent_met, x.avg_working_hours, x.p90_working_hours
-FROM (SELECT f.first + g AS day
-      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
-                            current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
-CROSS JOIN LATERAL (
-    SELECT t.target, COALESCE(a.met, 0) AS met, COALESCE(a.missed, 0) AS missed,
-           COALESCE(a.met + a.missed, 0) AS stopped,
-           round(100.0 * a.met / NULLIF(a.met + a.missed, 0), 1)::double precision AS percent_met,
-           a.avg_working_hours, a.p90_working_hours
-    FROM unnest(ARRAY['first_response', 'resolution']) t(target)
-    LEFT JOIN (
-        SELECT c.target, count(*) FILTER (WHERE c.state = 'met') AS met,
-               count(*) FILTER (WHERE c.state = 'missed') AS missed,
-               avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+-- Zeros for every day and target, and the day's stopped clocks, grouped
+-- outside (as flow_per_day, for Citus; the LATERAL reads one day through
+-- the stopped clocks' index).
+SELECT x.day, x.target,
+       count(*) FILTER (WHERE x.state = 'met') AS met,
+       count(*) FILTER (WHERE x.state = 'missed') AS missed,
+       count(x.state) AS stopped,
+       round(100.0 * count(*) FILTER (WHERE x.state = 'met') / NULLIF(count(x.state), 0), 1)::double precision AS percent_met,
+       avg(date_part('epoch', x.used) / 3600) AS avg_working_hours,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', x.used) / 3600) AS p90_working_hours
+FROM (
+    SELECT d.day, t.target, NULL::text AS state, NULL::interval AS used
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d,
+         unnest(ARRAY['first_response', 'resolution']) t(target)
+    UNION ALL
+    SELECT d.day, c.target, c.state, c.used
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d
+    CROSS JOIN LATERAL (
+        SELECT c.target, c.state, c.used
         FROM workitem.sla_clock c
         WHERE c.state = ANY ('{met,missed}')
           AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-        GROUP BY c.target) a ON a.target = t.target
-) x;
+        GROUP BY c.id, c.tenant, c.target, c.state, c.used
+    ) c
+) x
+GROUP BY 1, 2;
 COMMENT ON VIEW workitem.sla_per_day IS
     'Per day (from the first log row to today, zeros included) and SLA target: clocks that stopped in time (met) and late (missed), percent met, average and 90th percentile of the working hours they used.';
 
 -- The same per day, target, policy, queue and category: a row where
 -- clocks stopped (left join workitem.days for the empty days).
 CREATE VIEW workitem.sla_compliance AS
-SELECT d.day, a.target, a.policy, a.queue, a.category, a.met, a.missed, a.met + a.missed AS stopped,
-       round(100.0 * a.met / (a.met + a.missed), 1)::double precision AS percent_met,
-       a.avg_working_hours, a.p90_working_hours
+-- The day's clocks in a LATERAL, grouped outside it: Citus pushes a
+-- LATERAL grouped by the policy and the queue down to the shards only when
+-- the group has the tenant. The LATERAL's GROUP BY of its key (one row a
+-- clock) keeps PostgreSQL from pulling it up: it reads one day through the
+-- stopped clocks' index, and the day's items by their key.
+SELECT d.day, c.target, c.policy, c.queue, c.category,
+       count(*) FILTER (WHERE c.state = 'met') AS met,
+       count(*) FILTER (WHERE c.state = 'missed') AS missed,
+       count(*) AS stopped,
+       round(100.0 * count(*) FILTER (WHERE c.state = 'met') / count(*), 1)::double precision AS percent_met,
+       avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
 FROM (SELECT f.first + g AS day
       FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                             current_date) AS first) f,
            generate_series(0, current_date - f.first) g) d
 CROSS JOIN LATERAL (
-    SELECT c.target, p.name AS policy, i.queue, i.category,
-           count(*) FILTER (WHERE c.state = 'met') AS met,
-           count(*) FILTER (WHERE c.state = 'missed') AS missed,
-           avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+    SELECT c.target, p.name AS policy, i.queue, i.category, c.state, c.used
     FROM workitem.sla_clock c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-    GROUP BY 1, 2, 3, 4
-) a;
+    GROUP BY c.id, c.tenant, c.target, p.name, i.queue, i.category, c.state, c.used
+) c
+GROUP BY 1, 2, 3, 4, 5;
 COMMENT ON VIEW workitem.sla_compliance IS
     'Per day, SLA target, policy, queue and category where clocks stopped: met, missed, percent met, average and 90th percentile of the working hours used.';
 

@@ -119,6 +119,10 @@ GRANT EXECUTE ON FUNCTION workitem.item_check TO workitem_agent;
 GRANT EXECUTE ON FUNCTION workitem.current_tenant() TO workitem_agent;
 -- and where the plpgsql readers look first (history(), thread())
 GRANT EXECUTE ON FUNCTION workitem.routed_tenant() TO workitem_agent;
+-- and, on Citus, the shards the SLA readers read per row on a worker
+GRANT EXECUTE ON FUNCTION workitem.node_shards(text) TO workitem_agent;
+-- and, on Citus, take back the moves their statements made on a worker
+GRANT EXECUTE ON FUNCTION workitem.worker_moves() TO workitem_agent;
 
 -- Items: every write goes through the trigger (only drafts can be deleted).
 GRANT SELECT, INSERT, UPDATE, DELETE ON workitem.item TO workitem_agent;

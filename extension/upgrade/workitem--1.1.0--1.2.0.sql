@@ -852,39 +852,48 @@ COMMENT ON VIEW workitem.days IS
 -- Flow per day and kind, every day from the first to today and every
 -- kind (zeros included): one look at the log per day, through its time index.
 CREATE VIEW workitem.flow_per_day AS
-SELECT d.day, x.kind, x.created, x.submitted, x.resolved, x.closed, x.reopened, x.backlog_change
-FROM (SELECT f.first + g AS day
-      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
-                            current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
-CROSS JOIN LATERAL (
-    SELECT k.kind,
-           COALESCE(a.created, 0) AS created, COALESCE(a.submitted, 0) AS submitted,
-           COALESCE(a.resolved, 0) AS resolved, COALESCE(a.closed, 0) AS closed,
-           COALESCE(a.reopened, 0) AS reopened, COALESCE(a.backlog_change, 0) AS backlog_change
-    FROM unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
-    LEFT JOIN (
-        SELECT i.kind::text AS kind,
-               count(*) FILTER (WHERE m.is_creation) AS created,
-               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
-                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed')) AS submitted,
-               count(*) FILTER (WHERE m.to_status = 'resolved'
-                                   OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
-               count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
-               count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
-               count(*) FILTER (WHERE (m.is_creation AND m.to_status NOT IN ('draft', 'closed'))
-                                   OR (m.from_status = 'draft' AND m.to_status <> 'closed'))
-               - count(*) FILTER (WHERE m.to_status = 'closed' AND m.from_status <> 'draft') AS backlog_change
+-- Zeros for every day and kind, and the day's moves, grouped outside (Citus
+-- refuses an outer join to a LATERAL, and a LATERAL grouped without the
+-- tenant). The LATERAL's GROUP BY of the log row's key (one row a move)
+-- keeps PostgreSQL from pulling it up: it reads one day through the index,
+-- and each move's item by its key (a join would hash every item).
+SELECT x.day, x.kind,
+       count(*) FILTER (WHERE x.is_creation) AS created,
+       count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
+                           OR (x.from_status = 'draft' AND x.to_status <> 'closed')) AS submitted,
+       count(*) FILTER (WHERE x.to_status = 'resolved'
+                           OR (x.to_status = 'closed' AND x.from_status IS DISTINCT FROM 'resolved')) AS resolved,
+       count(*) FILTER (WHERE x.to_status = 'closed') AS closed,
+       count(*) FILTER (WHERE x.from_status = 'resolved' AND x.to_status IN ('to_do', 'in_progress')) AS reopened,
+       count(*) FILTER (WHERE (x.is_creation AND x.to_status NOT IN ('draft', 'closed'))
+                           OR (x.from_status = 'draft' AND x.to_status <> 'closed'))
+       - count(*) FILTER (WHERE x.to_status = 'closed' AND x.from_status <> 'draft') AS backlog_change
+FROM (
+    SELECT d.day, k.kind, NULL::boolean AS is_creation, NULL::text AS from_status, NULL::text AS to_status
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d,
+         unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
+    UNION ALL
+    SELECT d.day, m.kind, m.is_creation, m.from_status, m.to_status
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d
+    CROSS JOIN LATERAL (
+        SELECT (SELECT i.kind::text FROM workitem.item i WHERE i.id = e.item_id AND i.tenant = e.tenant) AS kind,
+               e.what = 'created' AS is_creation,
+               CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
+               CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
         FROM workitem.event e
-        CROSS JOIN LATERAL (
-            SELECT e.what = 'created' AS is_creation,
-                   CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
-                   CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
-        JOIN workitem.item i ON i.id = e.item_id AND i.tenant = e.tenant
         WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
-        GROUP BY 1) a ON a.kind = k.kind
-) x;
+        GROUP BY e.id, e.tenant, e.item_id, e.what, e.old_value, e.new_value
+    ) m
+    WHERE m.kind IS NOT NULL
+) x
+GROUP BY 1, 2;
 COMMENT ON VIEW workitem.flow_per_day IS
     'Per day (from the first log row to today, days without moves included) and kind: items created, submitted, resolved, closed, reopened, and the change of the open backlog.';
 
@@ -915,53 +924,70 @@ COMMENT ON VIEW workitem.status_time_per_day IS
 
 -- SLA targets met and missed per day and target, every day (zeros included).
 CREATE VIEW workitem.sla_per_day AS
-SELECT d.day, x.target, x.met, x.missed, x.stopped, x.percent_met, x.avg_working_hours, x.p90_working_hours
-FROM (SELECT f.first + g AS day
-      FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
-                            current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
-CROSS JOIN LATERAL (
-    SELECT t.target, COALESCE(a.met, 0) AS met, COALESCE(a.missed, 0) AS missed,
-           COALESCE(a.met + a.missed, 0) AS stopped,
-           round(100.0 * a.met / NULLIF(a.met + a.missed, 0), 1)::double precision AS percent_met,
-           a.avg_working_hours, a.p90_working_hours
-    FROM unnest(ARRAY['first_response', 'resolution']) t(target)
-    LEFT JOIN (
-        SELECT c.target, count(*) FILTER (WHERE c.state = 'met') AS met,
-               count(*) FILTER (WHERE c.state = 'missed') AS missed,
-               avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+-- Zeros for every day and target, and the day's stopped clocks, grouped
+-- outside (as flow_per_day, for Citus; the LATERAL reads one day through
+-- the stopped clocks' index).
+SELECT x.day, x.target,
+       count(*) FILTER (WHERE x.state = 'met') AS met,
+       count(*) FILTER (WHERE x.state = 'missed') AS missed,
+       count(x.state) AS stopped,
+       round(100.0 * count(*) FILTER (WHERE x.state = 'met') / NULLIF(count(x.state), 0), 1)::double precision AS percent_met,
+       avg(date_part('epoch', x.used) / 3600) AS avg_working_hours,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', x.used) / 3600) AS p90_working_hours
+FROM (
+    SELECT d.day, t.target, NULL::text AS state, NULL::interval AS used
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d,
+         unnest(ARRAY['first_response', 'resolution']) t(target)
+    UNION ALL
+    SELECT d.day, c.target, c.state, c.used
+    FROM (SELECT f.first + g AS day
+          FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
+                                current_date) AS first) f,
+               generate_series(0, current_date - f.first) g) d
+    CROSS JOIN LATERAL (
+        SELECT c.target, c.state, c.used
         FROM workitem.sla_clock c
         WHERE c.state = ANY ('{met,missed}')
           AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-        GROUP BY c.target) a ON a.target = t.target
-) x;
+        GROUP BY c.id, c.tenant, c.target, c.state, c.used
+    ) c
+) x
+GROUP BY 1, 2;
 COMMENT ON VIEW workitem.sla_per_day IS
     'Per day (from the first log row to today, zeros included) and SLA target: clocks that stopped in time (met) and late (missed), percent met, average and 90th percentile of the working hours they used.';
 
 -- The same per day, target, policy, queue and category: a row where
 -- clocks stopped (left join workitem.days for the empty days).
 CREATE VIEW workitem.sla_compliance AS
-SELECT d.day, a.target, a.policy, a.queue, a.category, a.met, a.missed, a.met + a.missed AS stopped,
-       round(100.0 * a.met / (a.met + a.missed), 1)::double precision AS percent_met,
-       a.avg_working_hours, a.p90_working_hours
+-- The day's clocks in a LATERAL, grouped outside it: Citus pushes a
+-- LATERAL grouped by the policy and the queue down to the shards only when
+-- the group has the tenant. The LATERAL's GROUP BY of its key (one row a
+-- clock) keeps PostgreSQL from pulling it up: it reads one day through the
+-- stopped clocks' index, and the day's items by their key.
+SELECT d.day, c.target, c.policy, c.queue, c.category,
+       count(*) FILTER (WHERE c.state = 'met') AS met,
+       count(*) FILTER (WHERE c.state = 'missed') AS missed,
+       count(*) AS stopped,
+       round(100.0 * count(*) FILTER (WHERE c.state = 'met') / count(*), 1)::double precision AS percent_met,
+       avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
 FROM (SELECT f.first + g AS day
       FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                             current_date) AS first) f,
            generate_series(0, current_date - f.first) g) d
 CROSS JOIN LATERAL (
-    SELECT c.target, p.name AS policy, i.queue, i.category,
-           count(*) FILTER (WHERE c.state = 'met') AS met,
-           count(*) FILTER (WHERE c.state = 'missed') AS missed,
-           avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
+    SELECT c.target, p.name AS policy, i.queue, i.category, c.state, c.used
     FROM workitem.sla_clock c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
       AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
-    GROUP BY 1, 2, 3, 4
-) a;
+    GROUP BY c.id, c.tenant, c.target, p.name, i.queue, i.category, c.state, c.used
+) c
+GROUP BY 1, 2, 3, 4, 5;
 COMMENT ON VIEW workitem.sla_compliance IS
     'Per day, SLA target, policy, queue and category where clocks stopped: met, missed, percent met, average and 90th percentile of the working hours used.';
 
@@ -1885,6 +1911,107 @@ BEGIN
     RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
 END
 $$;
+
+-- The SLA readers per row of a query Citus pushed to a worker (issue 14)
+-- Citus: this node's shards of a workitem table, for a reader called per
+-- row of a query that Citus pushed to this node (NULL elsewhere).
+CREATE FUNCTION workitem.node_shards(tbl text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'workitem_node_shards' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.node_shards(text) IS
+    'Citus: in a query Citus pushed to this node, this node''s shards of workitem.<tbl> (the placement of a reference table), which a reader called per row reads instead of the distributed table; NULL elsewhere and on plain PostgreSQL.';
+
+-- The current clock of an item for a target.
+-- plpgsql: Citus plans no parameterized SQL function over a distributed
+-- (or reference) table; on Citus the session's tenant is tried first, and
+-- per row of a query pushed to a worker the worker's own shards.
+CREATE OR REPLACE FUNCTION workitem.current_clock(item bigint, target text)
+    RETURNS workitem.sla_clock LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t text := workitem.routed_tenant();
+    local text[] := workitem.node_shards('sla_clock');
+    c workitem.sla_clock;
+    n text;
+BEGIN
+    IF local IS NOT NULL THEN
+        -- the item's clocks are colocated with its row, which this node holds
+        FOREACH n IN ARRAY local LOOP
+            EXECUTE pg_catalog.format('SELECT s.* FROM %s s WHERE s.item_id OPERATOR(pg_catalog.=) $1'
+                                      ' AND s.target OPERATOR(pg_catalog.=) $2 ORDER BY s.cycle DESC LIMIT 1', n)
+                INTO c USING current_clock.item, current_clock.target;
+            IF c.id IS NOT NULL THEN
+                RETURN c;
+            END IF;
+        END LOOP;
+        FOREACH n IN ARRAY workitem.node_shards('item') LOOP
+            EXECUTE pg_catalog.format('SELECT true FROM %s i WHERE i.id OPERATOR(pg_catalog.=) $1', n)
+                INTO t USING current_clock.item;
+            IF t IS NOT NULL THEN
+                RETURN c;               -- an item of this node without such a clock
+            END IF;
+        END LOOP;
+        t := NULL;                      -- not this node's item: the distributed query (refused)
+    END IF;
+    IF t IS NOT NULL THEN
+        SELECT s.* INTO c FROM workitem.sla_clock s
+        WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.tenant OPERATOR(pg_catalog.=) t
+          AND s.target OPERATOR(pg_catalog.=) current_clock.target
+        ORDER BY s.cycle DESC LIMIT 1;
+        IF FOUND THEN
+            RETURN c;
+        END IF;
+    END IF;
+    SELECT s.* INTO c FROM workitem.sla_clock s
+    WHERE s.item_id OPERATOR(pg_catalog.=) current_clock.item AND s.target OPERATOR(pg_catalog.=) current_clock.target
+    ORDER BY s.cycle DESC LIMIT 1;
+    RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION workitem.sla_state(item bigint, target text DEFAULT 'resolution',
+                                   at timestamptz DEFAULT now())
+    RETURNS text LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    -- plpgsql, the clock first and its policy's thresholds apart: see current_clock()
+    AS $$
+DECLARE
+    c workitem.sla_clock := workitem.current_clock(sla_state.item, sla_state.target);
+    local text[];
+    w numeric[];
+BEGIN
+    IF c.id IS NULL THEN
+        RETURN 'none';
+    END IF;
+    local := workitem.node_shards('sla_policy');
+    IF local IS NULL THEN
+        SELECT p.warn_at INTO w FROM workitem.sla_policy p WHERE p.id OPERATOR(pg_catalog.=) c.policy_id;
+    ELSE
+        EXECUTE pg_catalog.format('SELECT p.warn_at FROM %s p WHERE p.id OPERATOR(pg_catalog.=) $1', local[1])
+            INTO w USING c.policy_id;
+    END IF;
+    RETURN workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, w, sla_state.at);
+END
+$$;
+
+-- and, on Citus, the shards the SLA readers read per row on a worker
+REVOKE ALL ON FUNCTION workitem.node_shards(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.node_shards(text) TO workitem_agent;
+
+------------------------------------------------------------------------
+-- Citus: the NOTIFY of moves made in Citus's connection to a worker
+-- (src/notify.c). The trigger there cannot send it (a transaction that
+-- wrote on two nodes commits in two phases, and PREPARE refuses one that
+-- sent a NOTIFY): it keeps the payload in that transaction, and the
+-- operation on the coordinator takes it back and sends it at its commit.
+------------------------------------------------------------------------
+CREATE FUNCTION workitem.worker_moves() RETURNS text[]
+    AS 'MODULE_PATHNAME', 'workitem_worker_moves' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION workitem.worker_moves() IS
+    'Citus: the NOTIFY payloads of the moves made so far in this transaction in Citus''s connection to this worker, each returned once (the operations on the coordinator send them); empty elsewhere.';
+REVOKE ALL ON FUNCTION workitem.worker_moves() FROM PUBLIC;
+-- and, on Citus, take back the moves their statements made on a worker
+GRANT EXECUTE ON FUNCTION workitem.worker_moves() TO workitem_agent;
 
 -- 1.1.0 added its checks NOT VALID, so that an upgrade with a bad row went
 -- through. Validate each now when the rows allow it (a fresh install has
