@@ -581,6 +581,44 @@ views_citus() {
     done
     check "agent_queue(), inbox(), daily_flow_between() answer through the coordinator${bad:+ (failed:$bad)}" test -z "$bad"
 }
+# A reader (workitem_reader) through the coordinator: Citus runs a view's
+# shard queries as the reader, who gets SELECT on the columns the views
+# show or join on (workitem.distribute()), and on nothing else.
+readers_citus() {
+    local db=$1 v bad= id shard w
+    cq 0 "$db" "CREATE ROLE wi_citus_reader LOGIN; GRANT workitem_reader TO wi_citus_reader" >/dev/null
+    # (queue: its CTE takes i.*, every column of item; sla_compliance: not pushed down, for anyone)
+    for v in $(cq 0 "$db" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v'
+                           AND has_table_privilege('workitem_reader', c.oid, 'SELECT')
+                           AND c.relname NOT IN ('queue', 'sla_compliance') ORDER BY 1"); do
+        cqu wi_citus_reader 0 "$db" "SELECT count(*) FROM workitem.$v" >/dev/null 2>&1 || bad="$bad $v"
+    done
+    check "a reader reads every view but queue and sla_compliance through the coordinator${bad:+ (failed:$bad)}" test -z "$bad"
+    check "a reader's items row has the SLA columns (sla_clock and the calendars read on the shards as the reader)" \
+        same "$(cqu wi_citus_reader 0 "$db" "SELECT count(*) > 0 FROM workitem.items WHERE resolution_state <> 'none'" 2>&1)" t
+    id=$(cq 0 "$db" "SELECT max(id) FROM workitem.item WHERE title LIKE 'Agent of %'")
+    check "an agent's history() through the coordinator (activity_log read on the shards as the agent)" \
+        same "$(cqu wi_citus_agent 0 "$db" "SELECT count(*) > 3 FROM workitem.history($id)" 2>&1)" t
+    # on a worker directly: the granted columns of the tables and of their shards, nothing else
+    w=$(cq 0 "$db" "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                    WHERE p.shardid = get_shard_id_for_distribution_column('workitem.item',
+                                                                           (SELECT tenant FROM workitem.item WHERE id = $id))")
+    w=$(( w - CITUS_PORTS[0] ))
+    shard=$(cq 0 "$db" "SELECT shard_name('workitem.item', get_shard_id_for_distribution_column('workitem.item',
+                                          (SELECT tenant FROM workitem.item WHERE id = $id)))")
+    check "on worker $w, a reader reads the granted columns of an item (title, status), in the table and in its shard" \
+        same "$(cqu wi_citus_reader $w "$db" "SELECT title, status FROM workitem.item WHERE id = $id;
+                                             SELECT title, status FROM $shard WHERE id = $id" 2>&1 | tr '\n' ' ')" \
+             "$(cq 0 "$db" "SELECT title || '|' || status FROM workitem.item WHERE id = $id") $(cq 0 "$db" "SELECT title || '|' || status FROM workitem.item WHERE id = $id") "
+    bad=
+    for v in "description FROM workitem.item" "description FROM $shard" "* FROM workitem.item" "body FROM workitem.message" \
+             "note FROM workitem.time_entry" "description FROM workitem.expense" "* FROM workitem.sla_clock_event" \
+             "* FROM workitem.timer"; do
+        [ "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[$w]}" -p "${CITUS_PORTS[$w]}" -U wi_citus_reader -d "$db" \
+                -c "SELECT $v LIMIT 1" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" = 42501 ] || bad="$bad [$v]"
+    done
+    check "on worker $w, a reader reads no other column: 42501${bad:+ (not refused:$bad)}" test -z "$bad"
+}
 # A worker added later: its id range, and a tenant's shards moved there
 node_added() {
     local db=$1 t id
@@ -613,6 +651,7 @@ copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
 views_citus "$db"
+readers_citus "$db"
 node_added "$db"
 
 # test/random_ops.py through the coordinator: its model and invariants, with
