@@ -619,6 +619,42 @@ readers_citus() {
     done
     check "on worker $w, a reader reads no other column: 42501${bad:+ (not refused:$bad)}" test -z "$bad"
 }
+# Items of two tenants on three workers: a plain INSERT naming another
+# tenant's committed item is refused with WI023 whatever the two workers
+# (the shard's trigger reads the other shards when its own misses it). An
+# item written by the same, still open, transaction on another worker is
+# not visible to that read (a transaction of its own): WI404, its detail
+# saying why (README "Scale out with Citus").
+cross_tenant_citus() {
+    local db=$1 w x y c d got= pairs= reader
+    local -a tn
+    for w in 1 2 3; do tn[$w]=$(tenant_on "$db" $w); done
+    check "tenants on each of the three workers (${tn[1]}, ${tn[2]}, ${tn[3]})" test -n "${tn[1]}" -a -n "${tn[2]}" -a -n "${tn[3]}" || return
+    for w in "1 2" "2 3" "3 1" "2 1"; do
+        x=${tn[${w% *}]} y=${tn[${w#* }]} pairs="$pairs $x>$y"
+        c=$(cq 0 "$db" "SET workitem.tenant = '$x'; SELECT (workitem.create_case('Case of $x', NULL, NULL, NULL, true)).id")
+        d=$(cq 0 "$db" "SET workitem.tenant = '$x'; SELECT id FROM workitem.create_ticket('Ticket of $x', 'd', 'c', 'p', 'r', NULL, true)")
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, case_id, title, tenant) VALUES ('action', $c, 'x', '$y')")"
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, title, follows_id, tenant) VALUES ('ticket', 'x', $d, '$y')")"
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, title, parent_id, tenant) VALUES ('ticket', 'x', $d, '$y')")"
+    done
+    check "an action, a follow-up, a child of a committed item of another tenant on another worker: WI023 ($pairs)" \
+        same "$got" "$(printf ' WI023%.0s' $(seq 12))"
+    x=${tn[2]} y=${tn[3]}
+    check "a case of $x written by the same open transaction, on another worker: an action of $y naming it is refused (WI404, saying why)" \
+        same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" 2>&1 <<SQL | sed -n 's/^ERROR:  \(WI404\):.*/\1/p; s/^DETAIL:  \(No item\) .*/\1/p' | tr '\n' ' '
+BEGIN;
+SET LOCAL workitem.tenant = '$x';
+SELECT (workitem.create_case('Open case of $x', NULL, NULL, NULL, true)).id AS c \\gset
+SET LOCAL workitem.tenant = '$y';
+INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :c, 'x');
+ROLLBACK;
+SQL
+)" "WI404 No item "
+    # the tenant moved to the third worker: its shard kept the reader's columns
+    reader=$(cqu wi_citus_reader 0 "$db" "SELECT count(*) FROM workitem.items WHERE title = 'Moved' AND resolution_state IS NOT NULL" 2>&1)
+    check "a reader reads the items of the tenant moved to the third worker (its shards kept the grants)" same "$reader" 1
+}
 # A worker added later: its id range, and a tenant's shards moved there
 node_added() {
     local db=$1 t id
@@ -653,6 +689,7 @@ attach_citus "$db"
 views_citus "$db"
 readers_citus "$db"
 node_added "$db"
+cross_tenant_citus "$db"
 
 # test/random_ops.py through the coordinator: its model and invariants, with
 # the items of eight tenants on both workers (--citus leaves out what does
