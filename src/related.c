@@ -44,6 +44,8 @@ spi_string(int col)
  * Citus's nested execution for this one read, so that an item of another
  * tenant is refused with WI023 rather than with "not found" or the
  * foreign key's error. Only on that error path: a found item costs nothing.
+ * The read on another node runs in a transaction of its own: an item that
+ * this (open) transaction wrote there is not seen.
  */
 static char *
 other_tenant_of(int64 id, const char *mine)
@@ -100,9 +102,13 @@ wi_check_case_open(int64 action_id, const char *tenant, int64 case_id)
 		other = other_tenant_of(case_id, tenant);
 		if (other)
 			wi_refuse_cross_tenant(action_id, tenant, case_id, other, "an action of case");
+		/* Citus: other_tenant_of() reads other nodes in a transaction of its own */
 		ereport(ERROR,
 				(errcode(ERRCODE_WI_ITEM_NOT_FOUND),
-				 errmsg("case %lld of the new action does not exist", (long long) case_id)));
+				 errmsg("case %lld of the new action does not exist", (long long) case_id),
+				 wi_citus() && tenant ?
+				 errdetail("No item %lld in tenant \"%s\", nor committed in another tenant: on Citus, one written in another tenant by this transaction on another node is not visible here.",
+						   (long long) case_id, tenant) : 0));
 	}
 	kind = wi_enum_index(WI_ENUM_KIND,
 						 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -707,6 +707,78 @@ views_citus() {
     done
     check "agent_queue(), inbox(), daily_flow_between() answer through the coordinator${bad:+ (failed:$bad)}" test -z "$bad"
 }
+# A reader (workitem_reader) through the coordinator: Citus runs a view's
+# shard queries as the reader, who gets SELECT on the columns the views
+# show or join on (workitem.distribute()), and on nothing else.
+readers_citus() {
+    local db=$1 v bad= id shard w
+    cq 0 "$db" "CREATE ROLE wi_citus_reader LOGIN; GRANT workitem_reader TO wi_citus_reader" >/dev/null
+    for v in $(cq 0 "$db" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'workitem'::regnamespace AND c.relkind = 'v'
+                           AND has_table_privilege('workitem_reader', c.oid, 'SELECT') ORDER BY 1"); do
+        cqu wi_citus_reader 0 "$db" "SELECT count(*) FROM workitem.$v" >/dev/null 2>&1 || bad="$bad $v"
+    done
+    check "a reader reads every view through the coordinator${bad:+ (failed:$bad)}" test -z "$bad"
+    check "a reader's items row has the SLA columns (sla_clock and the calendars read on the shards as the reader)" \
+        same "$(cqu wi_citus_reader 0 "$db" "SELECT count(*) > 0 FROM workitem.items WHERE resolution_state <> 'none'" 2>&1)" t
+    id=$(cq 0 "$db" "SELECT max(id) FROM workitem.item WHERE title LIKE 'Agent of %'")
+    check "an agent's history() through the coordinator (activity_log read on the shards as the agent)" \
+        same "$(cqu wi_citus_agent 0 "$db" "SELECT count(*) > 3 FROM workitem.history($id)" 2>&1)" t
+    # on a worker directly: the granted columns of the tables and of their shards, nothing else
+    w=$(cq 0 "$db" "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+                    WHERE p.shardid = get_shard_id_for_distribution_column('workitem.item',
+                                                                           (SELECT tenant FROM workitem.item WHERE id = $id))")
+    w=$(( w - CITUS_PORTS[0] ))
+    shard=$(cq 0 "$db" "SELECT shard_name('workitem.item', get_shard_id_for_distribution_column('workitem.item',
+                                          (SELECT tenant FROM workitem.item WHERE id = $id)))")
+    check "on worker $w, a reader reads the granted columns of an item (title, status), in the table and in its shard" \
+        same "$(cqu wi_citus_reader $w "$db" "SELECT title, status FROM workitem.item WHERE id = $id;
+                                             SELECT title, status FROM $shard WHERE id = $id" 2>&1 | tr '\n' ' ')" \
+             "$(cq 0 "$db" "SELECT title || '|' || status FROM workitem.item WHERE id = $id") $(cq 0 "$db" "SELECT title || '|' || status FROM workitem.item WHERE id = $id") "
+    bad=
+    for v in "description FROM workitem.item" "description FROM $shard" "* FROM workitem.item" "body FROM workitem.message" \
+             "note FROM workitem.time_entry" "description FROM workitem.expense" "* FROM workitem.sla_clock_event" \
+             "* FROM workitem.timer"; do
+        [ "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[$w]}" -p "${CITUS_PORTS[$w]}" -U wi_citus_reader -d "$db" \
+                -c "SELECT $v LIMIT 1" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)" = 42501 ] || bad="$bad [$v]"
+    done
+    check "on worker $w, a reader reads no other column: 42501${bad:+ (not refused:$bad)}" test -z "$bad"
+}
+# Items of two tenants on three workers: a plain INSERT naming another
+# tenant's committed item is refused with WI023 whatever the two workers
+# (the shard's trigger reads the other shards when its own misses it). An
+# item written by the same, still open, transaction on another worker is
+# not visible to that read (a transaction of its own): WI404, its detail
+# saying why (README "Scale out with Citus").
+cross_tenant_citus() {
+    local db=$1 w x y c d got= pairs= reader
+    local -a tn
+    for w in 1 2 3; do tn[$w]=$(tenant_on "$db" $w); done
+    check "tenants on each of the three workers (${tn[1]}, ${tn[2]}, ${tn[3]})" test -n "${tn[1]}" -a -n "${tn[2]}" -a -n "${tn[3]}" || return
+    for w in "1 2" "2 3" "3 1" "2 1"; do
+        x=${tn[${w% *}]} y=${tn[${w#* }]} pairs="$pairs $x>$y"
+        c=$(cq 0 "$db" "SET workitem.tenant = '$x'; SELECT (workitem.create_case('Case of $x', NULL, NULL, NULL, true)).id")
+        d=$(cq 0 "$db" "SET workitem.tenant = '$x'; SELECT id FROM workitem.create_ticket('Ticket of $x', 'd', 'c', 'p', 'r', NULL, true)")
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, case_id, title, tenant) VALUES ('action', $c, 'x', '$y')")"
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, title, follows_id, tenant) VALUES ('ticket', 'x', $d, '$y')")"
+        got="$got $(code "$db" "INSERT INTO workitem.item (kind, title, parent_id, tenant) VALUES ('ticket', 'x', $d, '$y')")"
+    done
+    check "an action, a follow-up, a child of a committed item of another tenant on another worker: WI023 ($pairs)" \
+        same "$got" "$(printf ' WI023%.0s' $(seq 12))"
+    x=${tn[2]} y=${tn[3]}
+    check "a case of $x written by the same open transaction, on another worker: an action of $y naming it is refused (WI404, saying why)" \
+        same "$("$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" 2>&1 <<SQL | sed -n 's/^ERROR:  \(WI404\):.*/\1/p; s/^DETAIL:  \(No item\) .*/\1/p' | tr '\n' ' '
+BEGIN;
+SET LOCAL workitem.tenant = '$x';
+SELECT (workitem.create_case('Open case of $x', NULL, NULL, NULL, true)).id AS c \\gset
+SET LOCAL workitem.tenant = '$y';
+INSERT INTO workitem.item (kind, case_id, title) VALUES ('action', :c, 'x');
+ROLLBACK;
+SQL
+)" "WI404 No item "
+    # the tenant moved to the third worker: its shard kept the reader's columns
+    reader=$(cqu wi_citus_reader 0 "$db" "SELECT count(*) FROM workitem.items WHERE title = 'Moved' AND resolution_state IS NOT NULL" 2>&1)
+    check "a reader reads the items of the tenant moved to the third worker (its shards kept the grants)" same "$reader" 1
+}
 # A worker added later: its id range, and a tenant's shards moved there
 node_added() {
     local db=$1 t id
@@ -766,7 +838,9 @@ copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
 views_citus "$db"
+readers_citus "$db"
 node_added "$db"
+cross_tenant_citus "$db"
 
 # test/random_ops.py through the coordinator: its model and invariants, with
 # the items of eight tenants on both workers (--citus leaves out what does

@@ -39,7 +39,10 @@ COMMENT ON VIEW workitem.items IS
 -- and the waiting items with the moment they come back by themselves.
 CREATE VIEW workitem.queue AS
 WITH open AS (
-    SELECT i.*,
+    -- named columns, not i.*: on Citus the reader holds SELECT on these only
+    SELECT i.id, i.kind, i.status, i.assignee, i.title, i.category, i.priority, i.queue,
+           i.highlighted, i.needs_attention, i.attention_reason, i.wait_type, i.wait_reason,
+           i.close_if_no_reply, i.status_changed_at,
            CASE WHEN i.status = 'waiting' THEN 'waiting' ELSE 'inbox' END AS section,
            CASE WHEN i.status = 'waiting' THEN i.wait_until END AS comes_back_at,
            r.due_at AS resolution_due_at,

@@ -143,6 +143,34 @@ BEGIN
     FOREACH def IN ARRAY fks LOOP
         EXECUTE def;
     END LOOP;
+    -- workitem_reader reads the views, which read the tables as their
+    -- owner; Citus runs their shard queries as the reader, who needs
+    -- SELECT on the shards. Granted here (Citus copies them to every
+    -- shard) on the columns the views show or join on, and on nothing
+    -- else: no message, no description, resolution note, attrs or change
+    -- reason of an item, no note of a time entry (README "Scale out with
+    -- Citus" says what a reader reads on a worker).
+    GRANT SELECT (id, tenant, kind, status, wait_type, wait_until, wait_reason, close_if_no_reply,
+                  resolution, title, category, priority, queue, assignee, requester, primary_contact,
+                  case_id, parent_id, merged_into, follows_id, highlighted, needs_attention,
+                  attention_reason, created_at, submitted_at, status_changed_at, first_resolved_at,
+                  resolved_at, closed_at, feedback_until, sla_policy_id)
+        ON workitem.item TO workitem_reader;
+    GRANT SELECT (id, tenant, item_id, source, row_key, at, actor, what, old_value, new_value, reason)
+        ON workitem.event TO workitem_reader;
+    GRANT SELECT (tenant, item_id, resource, started_at, duration, tracked)
+        ON workitem.time_entry TO workitem_reader;
+    GRANT SELECT (tenant, item_id, kind, at, quantity, unit_price, currency)
+        ON workitem.expense TO workitem_reader;
+    GRANT SELECT (id, tenant, item_id, source, row_key, target, cycle, policy_id, calendar, target_time,
+                  state, started_at, since, used, due_at, stopped_at, breached_at)
+        ON workitem.sla_clock TO workitem_reader;
+    GRANT SELECT (id, name, calendar, warn_at) ON workitem.sla_policy TO workitem_reader;
+    GRANT SELECT (policy_id, target, business_days) ON workitem.sla_target TO workitem_reader;
+    GRANT SELECT (tbl, kind, status_column, label_map, log_events, wait_type_column, resolution_column,
+                  assignee_column, assignee_nobody, actor_column, attached_at, attached_by, mode,
+                  enforce_only, filter, feedback_window)
+        ON workitem.attached_table TO workitem_reader;
     -- run_timers() delegates each tenant's work to the node of its shards
     PERFORM pg_catalog.create_distributed_function('workitem.run_timers_tenant(text,timestamptz,integer)',
                                                    'tenant', colocate_with => 'workitem.item',
