@@ -1611,6 +1611,20 @@ BEGIN
            feedback_window = EXCLUDED.feedback_window,
            attached_at = attached_now, attached_by = attached_who;
 END $$;
+-- issue 14: detach() of a table on Citus
+CREATE OR REPLACE FUNCTION workitem.detach(tbl regclass) RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Citus: as in attach(), dropping a trigger of a distributed table needs this
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
+        EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
+    END IF;
+    DELETE FROM workitem.attached_table a WHERE a.tbl = detach.tbl;
+END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
                                     text, text[], text, name, text, interval) IS
     'The lifecycle on a table of your own, enforced or observed: installs the C trigger zz_workitem_attached.';
