@@ -604,6 +604,12 @@ attach_citus() {
         "$a,1:first_response:met:in_progress $a,1:resolution:running:in_progress $b,1:first_response:met:in_progress $b,1:resolution:running:in_progress"
     check "history(tbl, row_key) of a distributed table's row" \
         same "$(cq 0 "$db" "SELECT string_agg(what, ' ' ORDER BY id) FROM workitem.history('desk', '$b,1')" 2>&1)" "created status"
+    check "detach() of a reference table through the coordinator: its trigger and its row of attached_table gone on every node" \
+        same "$(cq 0 "$db" "SELECT workitem.detach('desk_ref');
+                            SELECT count(*) FROM workitem.attached WHERE tbl = 'desk_ref'::regclass;
+                            SELECT string_agg(result, ',') FROM run_command_on_placements('desk_ref',
+                                'SELECT count(*) FROM pg_trigger WHERE tgrelid = ''%s''::regclass AND tgname = ''zz_workitem_attached''')" 2>&1 | tr '\n' ' ')" \
+        " 0 0,0,0 "
 }
 views_citus() {
     local db=$1 v bad=
