@@ -16,8 +16,9 @@
  * feedback window a 13th, the window ('' none); since issue 14's attached
  * tables on Citus a 14th to 16th: the tenant column, the tenant of the
  * rows' log and clocks without one, and the table's OID on the coordinator
- * ('' all three on plain PostgreSQL: the writer's setting, the table's own
- * OID). A trigger from before (7 arguments) enforces everything.
+ * (none on plain PostgreSQL: the writer's setting, the table's own OID;
+ * PostgreSQL copies a trigger's arguments for every statement). A trigger
+ * from before (7 arguments) enforces everything.
  *
  * Observing never writes the row and never refuses: what enforcing would
  * refuse is logged as a 'violation' event whose reason starts with the

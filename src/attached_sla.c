@@ -35,14 +35,20 @@
 
 #include "workitem.h"
 
-/* Citus: a shard has no identity default; the id from this node's range */
-#define NEXT_ID(table) "pg_catalog.nextval('workitem." table "_id_seq'::pg_catalog.regclass)"
+/*
+ * Citus: a shard has no identity default; the id is drawn from this node's
+ * range. Marked by comments, which plain PostgreSQL's parser skips at no
+ * cost (no {{ }} of plans.c, processed at each call), and filled in by
+ * citus_ids() on Citus only.
+ */
+#define ID_COL "/*id*/"
+#define NEXT_ID(table) "/*" table "*/"
 
 /* Log the clocks an UPDATE or INSERT ... RETURNING * (u) just changed. */
 #define LOG_CLOCKS(event, reason) \
-	" INSERT INTO workitem.sla_clock_event ({{id, }}clock_id, item_id, source, row_key, target, cycle, event," \
+	" INSERT INTO workitem.sla_clock_event (" ID_COL "clock_id, item_id, source, row_key, target, cycle, event," \
 	" used, due_at, reason, tenant)" \
-	" SELECT {{" NEXT_ID("sla_clock_event") ", }}id, NULL, source, row_key, target, cycle, " event ", used, due_at, " reason ", tenant FROM u"
+	" SELECT " NEXT_ID("sla_clock_event") "id, NULL, source, row_key, target, cycle, " event ", used, due_at, " reason ", tenant FROM u"
 
 /* The row: $1 its table, $2 its key */
 #define THE_ROW \
@@ -62,6 +68,25 @@ typedef struct Row
 	const char *tenant;			/* Citus: statements on this node's shards of it */
 } Row;
 
+/* sql with every marker of a Citus id filled in (see ID_COL) */
+static const char *
+citus_ids(const char *sql)
+{
+	static const char *const from[3] = {ID_COL, NEXT_ID("sla_clock_event"), NEXT_ID("sla_clock")};
+	static const char *const to[3] = {"id, ",
+		"pg_catalog.nextval('workitem.sla_clock_event_id_seq'::pg_catalog.regclass), ",
+	"pg_catalog.nextval('workitem.sla_clock_id_seq'::pg_catalog.regclass), "};
+
+	for (int i = 0; i < 3; i++)
+	{
+		const char *hit;
+
+		while ((hit = strstr(sql, from[i])) != NULL)
+			sql = psprintf("%.*s%s%s", (int) (hit - sql), sql, to[i], hit + strlen(from[i]));
+	}
+	return sql;
+}
+
 static void
 run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const char *extra_nulls, int expect)
 {
@@ -78,7 +103,7 @@ run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const c
 		nulls[3 + i] = extra_nulls ? extra_nulls[i] : ' ';
 	}
 	if (r->tenant)
-		sql = wi_local_sql(sql, r->tenant);
+		sql = wi_local_sql(citus_ids(sql), r->tenant);
 	ret = wi_execute(sql, 3 + nextra, types, values, nulls, false, 0);
 	if (ret != expect)
 		elog(ERROR, "workitem: SLA clock statement of an attached row failed (%s): %s",
@@ -92,8 +117,8 @@ run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const c
  */
 #define CREATE_CLOCKS(which) \
 	"WITH u AS (INSERT INTO workitem.sla_clock" \
-	" ({{id, }}source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)" \
-	" SELECT {{" NEXT_ID("sla_clock") ", }}$1, $2, t.target," \
+	" (" ID_COL "source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)" \
+	" SELECT " NEXT_ID("sla_clock") "$1, $2, t.target," \
 	"  COALESCE((SELECT pg_catalog.max(c.cycle) FROM workitem.sla_clock c WHERE c.source OPERATOR(pg_catalog.=) $1" \
 	"   AND c.row_key OPERATOR(pg_catalog.=) $2 AND c.target OPERATOR(pg_catalog.=) t.target), 0)" \
 	"   OPERATOR(pg_catalog.+) 1," \

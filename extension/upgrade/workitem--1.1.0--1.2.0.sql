@@ -1582,7 +1582,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
     EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR DELETE OR UPDATE OF %s ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L%s)',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(ARRAY[status_column, wait_type_column,
                         resolution_column, assignee_column]) c WHERE c IS NOT NULL),
                    tbl, status_column, kind, CASE WHEN label_map IS NULL THEN '' ELSE m::text END,
@@ -1592,8 +1592,10 @@ BEGIN
                    CASE WHEN mode = 'observe' THEN 'o' WHEN enforce_only IS NOT NULL THEN 'p' ELSE 'e' END,
                    array_to_string(rules, ','), COALESCE(filter, ''), COALESCE(actor_column, ''),
                    COALESCE(assignee_nobody, ''), COALESCE(feedback_window::text, ''),
-                   COALESCE(tenant_column, ''), COALESCE(log_tenant, ''),
-                   CASE WHEN everywhere THEN tbl::oid::text ELSE '' END);
+                   -- Citus: the tenant column, the rows' tenant without one, the OID in
+                   -- the log (three more arguments only there: they cost every statement)
+                   CASE WHEN everywhere THEN format(', %L, %L, %L', COALESCE(tenant_column, ''),
+                                                    COALESCE(log_tenant, ''), tbl::oid::text) ELSE '' END);
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
                                               mode, enforce_only, filter, actor_column, assignee_nobody,
