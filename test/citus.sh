@@ -611,6 +611,27 @@ attach_citus() {
                                 'SELECT count(*) FROM pg_trigger WHERE tgrelid = ''%s''::regclass AND tgname = ''zz_workitem_attached''')" 2>&1 | tr '\n' ' ')" \
         " 0 0,0,0 "
 }
+# run_timers() on the clocks of attached rows, in a database of its own (it
+# would move the other tests' waiting items too)
+attach_timers_citus() {
+    local db=${1}_attached_timers a b
+    check "a distributed database for the clocks of attached rows" citus_dist_db "$db" || return
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    cq 0 "$db" "CREATE TABLE desk (tenant text COLLATE \"C\" NOT NULL, id int, status text NOT NULL DEFAULT 'to_do',
+                                   PRIMARY KEY (tenant, id));
+                SELECT create_distributed_table('desk', 'tenant', colocate_with => 'workitem.item')" >/dev/null 2>&1
+    cq 0 "$db" "INSERT INTO workitem.sla_policy (name, kind) VALUES ('desk cases', 'case')" >/dev/null 2>&1
+    cq 0 "$db" "INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                SELECT id, 'resolution', interval '1 hour' FROM workitem.sla_policy WHERE name = 'desk cases'" >/dev/null 2>&1
+    cq 0 "$db" "SELECT workitem.attach('desk', kind => 'case')" >/dev/null
+    cq 0 "$db" "INSERT INTO desk VALUES ('$a', 1), ('$a', 2), ('$b', 1), ('$b', 2)" >/dev/null 2>&1
+    check "run_timers() through the coordinator fires the warnings and the breach of attached rows' clocks, in each row's tenant, on every node" \
+        same "$(cq 0 "$db" "SELECT FROM workitem.run_timers(now() + interval '2 hours');
+                            SELECT count(*) FILTER (WHERE what = 'sla_warning') || ' ' || count(*) FILTER (WHERE what = 'sla_breach')
+                                   || ' ' || count(DISTINCT tenant) || ' ' || count(DISTINCT id >> 48)
+                              FROM workitem.event WHERE source = 'desk'::regclass" 2>&1 | tr '\n' ' ')" \
+        "8 4 2 2 "
+}
 views_citus() {
     local db=$1 v bad=
     # a fresh session each: nothing cached from an earlier statement helps
@@ -659,6 +680,7 @@ created_actor "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
+attach_timers_citus "$db"
 views_citus "$db"
 node_added "$db"
 
