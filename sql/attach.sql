@@ -3,6 +3,9 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS workitem;
 RESET client_min_messages;
+\set ECHO none
+\ir test/lib/on_every_node.sql
+\set ECHO all
 \set SHOW_CONTEXT never
 SET workitem.actor = 'dba';
 CREATE SCHEMA helpdesk;
@@ -13,6 +16,7 @@ CREATE TABLE helpdesk.tickets (
     owner   text,
     outcome text
 );
+CALL pg_temp.on_every_node('helpdesk.tickets');
 INSERT INTO helpdesk.tickets (subject, status) VALUES ('Old one', 'open'), ('Older', 'closed');
 
 -- The three lines
@@ -54,8 +58,10 @@ SELECT count(*) AS attached FROM workitem.attached;
 
 -- Refusals at attach time
 CREATE TABLE helpdesk.no_pk (status text);
+CALL pg_temp.on_every_node('helpdesk.no_pk');
 SELECT workitem.attach('helpdesk.no_pk');
 CREATE TABLE helpdesk.odd (id int PRIMARY KEY, status text);
+CALL pg_temp.on_every_node('helpdesk.odd');
 INSERT INTO helpdesk.odd VALUES (1, 'open'), (2, 'parked');
 SELECT workitem.attach('helpdesk.odd', label_map => '{"open": "to_do"}');
 SELECT workitem.attach('helpdesk.odd', label_map => '{"open": "to_do", "parked": "shelved"}');
@@ -63,13 +69,17 @@ SELECT workitem.attach('helpdesk.odd', status_column => 'state');
 
 -- A status column of our own type, and a partitioned table
 CREATE TABLE helpdesk.cases (id int PRIMARY KEY, status workitem.status NOT NULL DEFAULT 'draft');
+CALL pg_temp.on_every_node('helpdesk.cases');
 SELECT workitem.attach('helpdesk.cases', kind => 'case');
 INSERT INTO helpdesk.cases VALUES (1, 'to_do');
 UPDATE helpdesk.cases SET status = 'waiting' WHERE id = 1;
 UPDATE helpdesk.cases SET status = 'draft' WHERE id = 1;
-CREATE TABLE helpdesk.regional (id int, region text, status text NOT NULL, PRIMARY KEY (id, region))
+-- (on Citus distributed by region, as a tenant, colocated with workitem.item:
+-- a partitioned table cannot be a reference table)
+CREATE TABLE helpdesk.regional (id int, region text COLLATE "C", status text NOT NULL, PRIMARY KEY (id, region))
     PARTITION BY LIST (region);
 CREATE TABLE helpdesk.regional_eu PARTITION OF helpdesk.regional FOR VALUES IN ('eu');
+CALL pg_temp.on_every_node('helpdesk.regional', 'region');
 SELECT workitem.attach('helpdesk.regional');
 INSERT INTO helpdesk.regional VALUES (1, 'eu', 'to_do');
 UPDATE helpdesk.regional SET status = 'draft';
@@ -78,6 +88,7 @@ SELECT source, row_key, what, new_value FROM workitem.event WHERE source = 'help
 -- A label map of any size: every one of 120 labels is known to the
 -- trigger, the 65th and the last as well as the first
 CREATE TABLE helpdesk.many (id int PRIMARY KEY, status text NOT NULL);
+CALL pg_temp.on_every_node('helpdesk.many');
 SELECT workitem.attach('helpdesk.many',
        label_map => (SELECT jsonb_object_agg(format('s%s', i),
                                              (enum_range(NULL::workitem.status))[1 + i % 6])
@@ -103,6 +114,7 @@ CREATE TABLE helpdesk.rt (id int PRIMARY KEY, type text NOT NULL DEFAULT 'ticket
                           status varchar(64) NOT NULL DEFAULT 'new'
                               CHECK (status IN ('new', 'open', 'stalled', 'resolved', 'rejected', 'deleted')),
                           owner int NOT NULL DEFAULT 6, lastupdatedby int NOT NULL DEFAULT 1);
+CALL pg_temp.on_every_node('helpdesk.rt');
 -- the whole vocabulary is checked: CHECK literals and the default
 SELECT workitem.attach('helpdesk.rt', label_map => '{"open": "in_progress", "resolved": "resolved"}');
 -- log_events => false with observe would leave no trace: refused

@@ -5,6 +5,9 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS workitem;
 RESET client_min_messages;
+\set ECHO none
+\ir test/lib/on_every_node.sql
+\set ECHO all
 \set SHOW_CONTEXT never
 SET workitem.actor = 'dba';
 CREATE TEMP VIEW cache_bytes AS
@@ -15,6 +18,7 @@ SELECT sum(total_bytes - free_bytes) AS bytes FROM pg_backend_memory_contexts
 -- the table (a relcache invalidation), 300 times
 CREATE SCHEMA caches;
 CREATE TABLE caches.tickets (id int PRIMARY KEY, status text NOT NULL);
+CALL pg_temp.on_every_node('caches.tickets');
 SELECT workitem.attach('caches.tickets',
        label_map => (SELECT jsonb_object_agg(format('s%s', i),
                                              (enum_range(NULL::workitem.status))[1 + i % 6])

@@ -13,8 +13,12 @@
  * rules and moves of the next argument), those rules ("transition",
  * "wait_type", ..., "from->to", comma-separated), the row filter, the
  * actor column and the assignee's "nobody" value; since issue 15's
- * feedback window a 13th, the window ('' none). A trigger from before
- * (7 arguments) enforces everything.
+ * feedback window a 13th, the window ('' none); since issue 14's attached
+ * tables on Citus a 14th to 16th: the tenant column, the tenant of the
+ * rows' log and clocks without one, and the table's OID on the coordinator
+ * (none on plain PostgreSQL: the writer's setting, the table's own OID;
+ * PostgreSQL copies a trigger's arguments for every statement). A trigger
+ * from before (7 arguments) enforces everything.
  *
  * Observing never writes the row and never refuses: what enforcing would
  * refuse is logged as a 'violation' event whose reason starts with the
@@ -79,6 +83,7 @@ typedef struct Label
 typedef struct Attached
 {
 	Oid			relid;			/* the attached table (a partition's root) */
+	Oid			source;			/* what its log and clocks name it by: relid, on Citus the coordinator's OID */
 	char	   *table;
 	WiKind		kind;
 	bool		log_events;
@@ -96,7 +101,17 @@ typedef struct Attached
 	bool		has_window;		/* a reopen after resolved + window is refused */
 	Interval	window;
 	Oid			rowtype;
-	SPIPlanPtr	filter_plan;	/* prepared at its first use, kept */
+	SPIPlanPtr	filter_plan[2];	/* one row, and an UPDATE's two: prepared at first use, kept */
+	/*
+	 * Citus: the trigger fires on a shard (or on each placement of a
+	 * reference table); a row's log and clocks are written on the node of
+	 * its tenant's shards only, the tenant from its column or the one
+	 * attach() gave.
+	 */
+	bool		citus;
+	Col			tenant_col;
+	char	   *tenant;			/* without a tenant column */
+	int			here;			/* ... whether its shards are on this node: -1 not known yet */
 	int			nlabels;		/* the table's labels: as many as the map has */
 	Label	   *labels;
 	char	   *status_label[WI_NSTATUSES]; /* ours -> the table's, for moves we make */
@@ -123,6 +138,7 @@ typedef struct AttachedEntry
 	bool		valid;
 	Attached   *a;				/* NULL until loaded */
 	MemoryContext cxt;			/* holds *a */
+	Oid			log_rel;		/* Citus: workitem.event, whose shards may move */
 } AttachedEntry;
 
 static HTAB *attached = NULL;
@@ -139,7 +155,7 @@ invalidate_attached(Datum arg, Oid relid)
 	hash_seq_init(&seq, attached);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (relid == InvalidOid || relid == e->trigrel || relid == e->root ||
-			e->root == InvalidOid)
+			e->root == InvalidOid || (relid == e->log_rel && OidIsValid(relid)))
 			e->valid = false;
 }
 
@@ -154,8 +170,9 @@ sweep_attached(void)
 	while ((e = hash_seq_search(&seq)) != NULL)
 		if (!e->valid)
 		{
-			if (e->a != NULL && e->a->filter_plan != NULL)
-				SPI_freeplan(e->a->filter_plan);
+			for (int i = 0; i < 2 && e->a != NULL; i++)
+				if (e->a->filter_plan[i] != NULL)
+					SPI_freeplan(e->a->filter_plan[i]);
 			if (e->cxt != NULL)
 				MemoryContextDelete(e->cxt);
 			hash_search(attached, &e->tgoid, HASH_REMOVE, NULL);
@@ -217,17 +234,32 @@ build_attached(TriggerData *td, AttachedEntry *e)
 	Attached   *a;
 	List	   *indexes;
 	ListCell   *lc;
+	Oid			relid = RelationGetRelid(rel);
 
-	if (tg->tgnargs != 7 && tg->tgnargs != 12 && tg->tgnargs != 13)
+	if (tg->tgnargs != 7 && tg->tgnargs != 12 && tg->tgnargs != 13 && tg->tgnargs != 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("workitem.enforce_attached() on %s needs 13 arguments; use workitem.attach()", table)));
+				 errmsg("workitem.enforce_attached() on %s needs 16 arguments; use workitem.attach()", table)));
 
 	a = palloc0(sizeof(Attached));
+	a->here = -1;
+	a->tenant_col.attno = -1;
+	/*
+	 * Citus: a shard's rows are logged and named under its table (the name
+	 * in messages: this node's; the OID in the log: below).
+	 */
+	if (wi_citus())
+	{
+		Oid			logical = wi_citus_table_of_shard(relid);
+
+		a->citus = true;
+		e->log_rel = get_relname_relid("event", wi_namespace());
+		if (OidIsValid(logical))
+			relid = logical;
+	}
 	/* A partition's rows are logged and named under the attached table. */
-	a->relid = rel->rd_rel->relispartition
-		? llast_oid(get_partition_ancestors(RelationGetRelid(rel)))
-		: RelationGetRelid(rel);
+	a->relid = get_rel_relispartition(relid) ? llast_oid(get_partition_ancestors(relid)) : relid;
+	a->source = a->relid;
 	e->root = a->relid;
 	a->table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(a->relid)),
 										  get_rel_name(a->relid));
@@ -285,7 +317,20 @@ build_attached(TriggerData *td, AttachedEntry *e)
 		if (tg->tgargs[11][0] != '\0')
 			a->nobody = pstrdup(tg->tgargs[11]);
 	}
-	if (tg->tgnargs == 13 && tg->tgargs[12][0] != '\0')
+	if (tg->tgnargs >= 16 && a->citus)
+	{
+		a->tenant_col = find_col(RelationGetDescr(rel), tg->tgargs[13], InvalidOid, true, table);
+		if (tg->tgargs[14][0] != '\0')
+			a->tenant = pstrdup(tg->tgargs[14]);
+		/*
+		 * The table's OID on the node that attached it (the coordinator), the
+		 * same in the log of every node: Citus sends an OID, not a name,
+		 * both when it reads a regclass back and in most queries' filters.
+		 */
+		if (tg->tgargs[15][0] != '\0')
+			a->source = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(tg->tgargs[15])));
+	}
+	if (tg->tgnargs >= 13 && tg->tgargs[12][0] != '\0')
 	{
 		a->has_window = true;
 		a->window = *DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(tg->tgargs[12]),
@@ -488,6 +533,7 @@ load_attached(TriggerData *td)
 			e->a = NULL;
 			e->cxt = NULL;
 		}
+		e->log_rel = InvalidOid;
 		e->trigrel = RelationGetRelid(td->tg_relation);
 		e->root = InvalidOid;	/* any invalidation counts until it is known */
 		e->valid = true;		/* cleared by an invalidation during the build */
@@ -566,7 +612,31 @@ typedef struct Move
 			   *new_l;			/* their meaning; NULL when unmapped or ours */
 	WiStatus	from,
 				to;				/* -1: unknown label, observed */
+	const char *tenant;			/* Citus: the row's tenant; NULL: the writer's setting */
+	bool		here;			/* the row's log and clocks are kept on this node */
 } Move;
+
+/*
+ * Citus: the row's tenant, and whether its log and clocks are kept on this
+ * node: a reference table's trigger fires on every placement, and only
+ * the node of the tenant's shards of the log keeps them (a table
+ * distributed by tenant, colocated with item, has its rows there).
+ */
+static void
+row_tenant(Move *m, HeapTuple t)
+{
+	Attached   *a = m->a;
+
+	if (a->tenant_col.attno >= 0)
+	{
+		m->tenant = col_text(&a->tenant_col, m->d, t);
+		return;
+	}
+	m->tenant = a->tenant ? a->tenant : wi_current_tenant();
+	if (a->here < 0 || a->tenant == NULL)
+		a->here = wi_local_table("event", m->tenant) != NULL;
+	m->here = a->here;
+}
 
 static const char *
 move_key(Move *m)
@@ -581,9 +651,10 @@ log_attached(Move *m, const char *what, const char *oldv, const char *newv, cons
 {
 	WiEvent		ev = {0};
 
-	if (!m->a->log_events)
+	if (!m->a->log_events || !m->here)
 		return;
-	ev.source = m->a->relid;
+	ev.source = m->a->source;
+	ev.tenant = m->tenant;
 	ev.row_key = move_key(m);
 	ev.actor = m->actor;
 	ev.what = what;
@@ -750,19 +821,20 @@ label_datum(Attached *a, WiStatus s, const char *table)
 	return OidInputFunctionCall(a->status.typinput, a->status_label[s], a->status.typioparam, -1);
 }
 
-/* Does the row belong to us: no filter, or the filter holds for it? */
-static bool
-in_filter(Attached *a, TupleDesc d, HeapTuple t)
+/*
+ * Does the filter hold for each row? The n rows (1, or an UPDATE's old
+ * and new) are one statement: one SPI connection, one search_path
+ * switch, one executor run.
+ */
+static void
+in_filter_rows(Attached *a, TupleDesc d, int n, HeapTuple *rows, bool *yes)
 {
-	Datum		row;
-	bool		isnull;
-	bool		yes;
-	int			rc;
 	int			nest;
+	Datum		args[2];
+	Oid			types[2] = {a->rowtype, a->rowtype};
+	int			rc;
 
-	if (a->filter == NULL)
-		return true;
-	row = heap_copy_tuple_as_datum(t, d);
+	Assert(a->filter != NULL && n >= 1 && n <= 2);
 	/*
 	 * Under a fixed search_path, as attach() checked it: the caller's path
 	 * must not choose the operators and functions the filter calls.
@@ -772,25 +844,45 @@ in_filter(Attached *a, TupleDesc d, HeapTuple t)
 							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (a->filter_plan == NULL)
+	if (a->filter_plan[n - 1] == NULL)
 	{
 		/* the filter names the row's columns: they are the subquery's */
-		char	   *sql = psprintf("SELECT (%s)::pg_catalog.bool FROM (SELECT ($1).*) AS row_", a->filter);
-		SPIPlanPtr	plan = SPI_prepare(sql, 1, &a->rowtype);
+		const char *one = "(SELECT (%s)::pg_catalog.bool FROM (SELECT ($%d).*) AS row_)";
+		char	   *sql = n == 1 ? psprintf("SELECT %s", psprintf(one, a->filter, 1))
+			: psprintf("SELECT %s, %s", psprintf(one, a->filter, 1), psprintf(one, a->filter, 2));
+		SPIPlanPtr	plan = SPI_prepare(sql, n, types);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare of the filter of %s failed: %s", a->table,
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
-		a->filter_plan = plan;
+		a->filter_plan[n - 1] = plan;
 	}
-	rc = SPI_execute_plan(a->filter_plan, &row, NULL, true, 1);
+	for (int i = 0; i < n; i++)
+		args[i] = heap_copy_tuple_as_datum(rows[i], d);
+	rc = SPI_execute_plan(a->filter_plan[n - 1], args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "the filter of %s did not return a row", a->table);
-	yes = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	yes = yes && !isnull;
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		yes[i] = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull));
+		yes[i] = yes[i] && !isnull;
+	}
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
+}
+
+/* Does the row belong to us: no filter, or the filter holds for it? */
+static bool
+in_filter(Attached *a, TupleDesc d, HeapTuple t)
+{
+	bool		yes;
+
+	if (a->filter == NULL)
+		return true;
+	in_filter_rows(a, d, 1, &t, &yes);
 	return yes;
 }
 
@@ -811,14 +903,13 @@ row_assigned(Attached *a, TupleDesc d, HeapTuple t, WiStatus s)
 
 /*
  * The enabled SLA policy matching the table's kind (one lookup in the
- * policy cache), 0 when none. Citus: an attached table's trigger fires on
- * every placement of a reference table and logs in no tenant's shard
- * (README), so its rows get no clocks there.
+ * policy cache), 0 when none. Citus: only on the node that keeps the
+ * row's clocks (row_tenant()).
  */
 static int64
 clock_policy(Move *m)
 {
-	return wi_citus() ? 0 : wi_config_match_policy(m->a->kind, NULL, NULL);
+	return m->here ? wi_config_match_policy(m->a->kind, NULL, NULL) : 0;
 }
 
 /* The row's SLA clocks under policy (attached_sla.c); nothing when it is 0. */
@@ -831,7 +922,7 @@ keep_clocks(Move *m, int64 policy, HeapTuple oldt, WiStatus from, WiStatus to, i
 	if (policy == 0 || ((int) to < 0 && gone == NULL))
 		return;
 	am.policy = policy;
-	am.source = m->a->relid;
+	am.source = m->a->source;
 	am.row_key = move_key(m);
 	am.now = GetCurrentTransactionStartTimestamp();
 	am.from = from;
@@ -842,6 +933,7 @@ keep_clocks(Move *m, int64 policy, HeapTuple oldt, WiStatus from, WiStatus to, i
 	am.new_wait = new_wait;
 	am.was_assigned = was_assigned;
 	am.assigned = assigned;
+	am.tenant = m->tenant;
 	wi_attached_sla_move(&am);
 }
 
@@ -869,10 +961,10 @@ check_feedback_window(Move *m)
 	TimestampTz resolved_at;
 	TimestampTz until;
 
-	/* Citus: the log of an attached table is not readable there (README) */
-	if (wi_citus())
+	/* Citus: read on the node that keeps the row's log (which refuses for all) */
+	if (!m->here)
 		return;
-	if (!wi_attached_resolved_at(a->relid, move_key(m), &resolved_at))
+	if (!wi_attached_resolved_at(a->source, move_key(m), m->tenant, &resolved_at))
 		return;
 	until = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 													TimestampTzGetDatum(resolved_at),
@@ -917,6 +1009,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("workitem.enforce_attached() must be a BEFORE ROW trigger")));
 	m.rel = td->tg_relation;
+	m.here = true;
 	m.d = RelationGetDescr(m.rel);
 	a = m.a = load_attached(td);
 	table = a->table;
@@ -934,6 +1027,8 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		if (!in_filter(a, m.d, oldt))
 			return PointerGetDatum(oldt);
 		m.row = oldt;
+		if (a->citus)
+			row_tenant(&m, oldt);
 		m.actor = col_text(&a->actor, m.d, oldt);
 		if (m.actor == NULL)
 			m.actor = wi_actor();
@@ -957,8 +1052,15 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
-		bool		in_old = in_filter(a, m.d, td->tg_trigtuple);
-		bool		in_new = in_filter(a, m.d, td->tg_newtuple);
+		HeapTuple	rows[2] = {td->tg_trigtuple, td->tg_newtuple};
+		bool		in[2] = {true, true};
+		bool		in_old,
+					in_new;
+
+		if (a->filter != NULL)
+			in_filter_rows(a, m.d, 2, rows, in);
+		in_old = in[0];
+		in_new = in[1];
 
 		newt = td->tg_newtuple;
 		if (!in_old && !in_new)
@@ -969,6 +1071,8 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 		if (!in_new)
 		{
 			m.row = newt;
+			if (a->citus)
+				row_tenant(&m, newt);
 			m.actor = col_text(&a->actor, m.d, newt);
 			if (m.actor == NULL)
 				m.actor = wi_actor();
@@ -985,6 +1089,8 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newt);
 	}
 	m.row = newt;
+	if (a->citus)
+		row_tenant(&m, newt);
 	m.actor = col_text(&a->actor, m.d, newt);
 	if (m.actor == NULL)
 		m.actor = wi_actor();

@@ -35,11 +35,20 @@
 
 #include "workitem.h"
 
+/*
+ * Citus: a shard has no identity default; the id is drawn from this node's
+ * range. Marked by comments, which plain PostgreSQL's parser skips at no
+ * cost (no {{ }} of plans.c, processed at each call), and filled in by
+ * citus_ids() on Citus only.
+ */
+#define ID_COL "/*id*/"
+#define NEXT_ID(table) "/*" table "*/"
+
 /* Log the clocks an UPDATE or INSERT ... RETURNING * (u) just changed. */
 #define LOG_CLOCKS(event, reason) \
-	" INSERT INTO workitem.sla_clock_event (clock_id, item_id, source, row_key, target, cycle, event," \
+	" INSERT INTO workitem.sla_clock_event (" ID_COL "clock_id, item_id, source, row_key, target, cycle, event," \
 	" used, due_at, reason, tenant)" \
-	" SELECT id, NULL, source, row_key, target, cycle, " event ", used, due_at, " reason ", tenant FROM u"
+	" SELECT " NEXT_ID("sla_clock_event") "id, NULL, source, row_key, target, cycle, " event ", used, due_at, " reason ", tenant FROM u"
 
 /* The row: $1 its table, $2 its key */
 #define THE_ROW \
@@ -56,7 +65,27 @@
 typedef struct Row
 {
 	Datum		args[3];		/* $1 source, $2 row_key, $3 now */
+	const char *tenant;			/* Citus: statements on this node's shards of it */
 } Row;
+
+/* sql with every marker of a Citus id filled in (see ID_COL) */
+static const char *
+citus_ids(const char *sql)
+{
+	static const char *const from[3] = {ID_COL, NEXT_ID("sla_clock_event"), NEXT_ID("sla_clock")};
+	static const char *const to[3] = {"id, ",
+		"pg_catalog.nextval('workitem.sla_clock_event_id_seq'::pg_catalog.regclass), ",
+	"pg_catalog.nextval('workitem.sla_clock_id_seq'::pg_catalog.regclass), "};
+
+	for (int i = 0; i < 3; i++)
+	{
+		const char *hit;
+
+		while ((hit = strstr(sql, from[i])) != NULL)
+			sql = psprintf("%.*s%s%s", (int) (hit - sql), sql, to[i], hit + strlen(from[i]));
+	}
+	return sql;
+}
 
 static void
 run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const char *extra_nulls, int expect)
@@ -73,6 +102,8 @@ run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const c
 		values[3 + i] = extra[i];
 		nulls[3 + i] = extra_nulls ? extra_nulls[i] : ' ';
 	}
+	if (r->tenant)
+		sql = wi_local_sql(citus_ids(sql), r->tenant);
 	ret = wi_execute(sql, 3 + nextra, types, values, nulls, false, 0);
 	if (ret != expect)
 		elog(ERROR, "workitem: SLA clock statement of an attached row failed (%s): %s",
@@ -86,8 +117,8 @@ run(const char *sql, Row *r, int nextra, Oid *extra_types, Datum *extra, const c
  */
 #define CREATE_CLOCKS(which) \
 	"WITH u AS (INSERT INTO workitem.sla_clock" \
-	" (source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)" \
-	" SELECT $1, $2, t.target," \
+	" (" ID_COL "source, row_key, target, cycle, policy_id, calendar, target_time, state, started_at, since, due_at, tenant)" \
+	" SELECT " NEXT_ID("sla_clock") "$1, $2, t.target," \
 	"  COALESCE((SELECT pg_catalog.max(c.cycle) FROM workitem.sla_clock c WHERE c.source OPERATOR(pg_catalog.=) $1" \
 	"   AND c.row_key OPERATOR(pg_catalog.=) $2 AND c.target OPERATOR(pg_catalog.=) t.target), 0)" \
 	"   OPERATOR(pg_catalog.+) 1," \
@@ -105,7 +136,7 @@ create_clocks(Row *r, int64 policy, bool assigned, const char *only_target)
 {
 	Oid			types[4] = {INT8OID, BOOLOID, TEXTOID, TEXTOID};
 	Datum		values[4] = {Int64GetDatum(policy), BoolGetDatum(assigned),
-		CStringGetTextDatum(wi_current_tenant()),
+		CStringGetTextDatum(r->tenant ? r->tenant : wi_current_tenant()),
 	only_target ? CStringGetTextDatum(only_target) : (Datum) 0};
 
 	/*
@@ -300,6 +331,7 @@ wi_attached_sla_move(const WiAttachedMove *m)
 	r.args[0] = ObjectIdGetDatum(m->source);
 	r.args[1] = CStringGetTextDatum(m->row_key);
 	r.args[2] = TimestampTzGetDatum(m->now);
+	r.tenant = m->tenant;
 	SPI_connect();
 	wi_become_owner(&user);
 	on_move(m, &r);
@@ -315,23 +347,26 @@ wi_attached_sla_move(const WiAttachedMove *m)
  * events, or the last one is not a move to resolved).
  */
 bool
-wi_attached_resolved_at(Oid source, const char *row_key, TimestampTz *at)
+wi_attached_resolved_at(Oid source, const char *row_key, const char *tenant, TimestampTz *at)
 {
 	Oid			types[2] = {REGCLASSOID, TEXTOID};
 	Datum		values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(row_key)};
 	WiSavedUser user;
 	bool		found = false;
 	bool		isnull;
+	const char *sql = "SELECT l.at FROM (SELECT e.at, e.new_value FROM workitem.event e"
+		" WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2"
+		" AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}'::pg_catalog.text[])"
+		" ORDER BY e.source DESC, e.row_key DESC, e.id DESC LIMIT 1) l"
+		" WHERE l.new_value OPERATOR(pg_catalog.=) 'resolved'";
 
 	SPI_connect();
 	/* nobody but the owner reads the log table */
 	wi_become_owner(&user);
-	if (wi_execute("SELECT l.at FROM (SELECT e.at, e.new_value FROM workitem.event e"
-				   " WHERE e.source OPERATOR(pg_catalog.=) $1 AND e.row_key OPERATOR(pg_catalog.=) $2"
-				   " AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}'::pg_catalog.text[])"
-				   " ORDER BY e.source DESC, e.row_key DESC, e.id DESC LIMIT 1) l"
-				   " WHERE l.new_value OPERATOR(pg_catalog.=) 'resolved'",
-				   2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+	/* Citus (tenant given): this node's shard of the row's log */
+	if (tenant)
+		sql = wi_local_sql(sql, tenant);
+	if (wi_execute(sql, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading the log of an attached row failed");
 	if (SPI_processed == 1)
 	{

@@ -245,3 +245,50 @@ wi_local_sql(const char *sql, const char *tenant)
 	}
 	return out.data;
 }
+
+/*
+ * The table (distributed or reference) of which relid is this node's
+ * shard, InvalidOid when relid is no shard. A shard is named after its
+ * table with "_<shardid>" (a long name hashed, the suffix kept): one
+ * lookup in pg_dist_shard, by callers that cache the answer.
+ */
+Oid
+wi_citus_table_of_shard(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+	char	   *us = name ? strrchr(name, '_') : NULL;
+	char	   *end;
+	int64		shardid;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	Oid			table = InvalidOid;
+	WiSavedUser user;
+
+	if (us == NULL || us[1] < '0' || us[1] > '9')
+		return InvalidOid;
+	errno = 0;
+	shardid = strtoi64(us + 1, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return InvalidOid;
+	values[0] = Int64GetDatum(shardid);
+	wi_become_owner(&user);
+	SPI_connect();
+	if (wi_execute("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
+				   " WHERE shardid OPERATOR(pg_catalog.=) $1",
+				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading pg_dist_shard failed");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			table = DatumGetObjectId(d);
+	}
+	SPI_finish();
+	wi_restore_user(&user);
+	/* a table of ours that only looks like a shard: not the same schema */
+	if (OidIsValid(table) && get_rel_namespace(table) != get_rel_namespace(relid))
+		table = InvalidOid;
+	return table;
+}

@@ -33,6 +33,7 @@ extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
 /* citus.c: this node's shards, for statements Citus would refuse */
 extern const char *wi_local_table(const char *relname, const char *tenant);
 extern const char *wi_local_sql(const char *sql, const char *tenant);
+extern Oid	wi_citus_table_of_shard(Oid relid);
 /* operations.c */
 extern Datum wi_item_tenant(int64 id);
 extern int	wi_attno_opt(TupleDesc d, const char *name);
@@ -202,9 +203,10 @@ typedef struct WiAttachedMove
 	int			new_wait;
 	bool		was_assigned;
 	bool		assigned;
+	const char *tenant;			/* Citus: the row's tenant (its shards on this node); else NULL */
 } WiAttachedMove;
 extern void wi_attached_sla_move(const WiAttachedMove *m);
-extern bool wi_attached_resolved_at(Oid source, const char *row_key, TimestampTz *at);
+extern bool wi_attached_resolved_at(Oid source, const char *row_key, const char *tenant, TimestampTz *at);
 
 /* sla_alarm.c: the clocks' next alarm (trigger clock_alarm), fired by run_timers */
 extern int	wi_sla_run_alarms(TimestampTz at, int budget);

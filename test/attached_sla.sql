@@ -7,6 +7,7 @@
 -- No timed test: past times are set in the clocks by hand, future ones
 -- given to run_timers(at).
 BEGIN;
+\ir lib/on_every_node.sql
 SELECT plan(55);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.sla_policy (name, kind) VALUES ('attached tickets', 'ticket');
@@ -14,30 +15,38 @@ INSERT INTO workitem.sla_target (policy_id, target, working_time)
 SELECT id, t, w FROM workitem.sla_policy,
        (VALUES ('resolution', interval '4 hours'), ('first_response', interval '1 hour')) v(t, w)
  WHERE name = 'attached tickets';
-CREATE TABLE pg_temp.desk (id int PRIMARY KEY, status text NOT NULL);
-SELECT workitem.attach('pg_temp.desk',
+-- (not a temporary table: on Citus it is on every node; rolled back with the rest)
+CREATE TABLE public.asla_desk (id int PRIMARY KEY, status text NOT NULL);
+CALL pg_temp.on_every_node('public.asla_desk');
+SELECT workitem.attach('public.asla_desk',
        label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting",
                       "parked": {"status": "waiting", "wait_type": "follow_up"},
                       "solved": "resolved", "gone": "closed"}');
+-- (plpgsql: Citus plans no SQL function with parameters over a distributed table)
 CREATE FUNCTION pg_temp.clock(k text, t text DEFAULT 'resolution') RETURNS workitem.sla_clock
-    LANGUAGE sql AS $$ SELECT * FROM workitem.sla_clock WHERE source = 'pg_temp.desk'::regclass
-                       AND row_key = k AND target = t ORDER BY cycle DESC LIMIT 1 $$;
+    LANGUAGE plpgsql AS $$
+DECLARE c workitem.sla_clock;
+BEGIN
+    SELECT * INTO c FROM workitem.sla_clock WHERE source = 'public.asla_desk'::regclass
+       AND row_key = k AND target = t ORDER BY cycle DESC LIMIT 1;
+    RETURN c;
+END $$;
 
 -- creation: both targets start, due in the policy's calendar (24x7)
-INSERT INTO pg_temp.desk VALUES (1, 'new'), (2, 'new'), (3, 'new'), (4, 'open');
-SELECT is((SELECT count(*) FROM workitem.sla_clock WHERE source = 'pg_temp.desk'::regclass AND row_key = '1'
+INSERT INTO public.asla_desk VALUES (1, 'new'), (2, 'new'), (3, 'new'), (4, 'open');
+SELECT is((SELECT count(*) FROM workitem.sla_clock WHERE source = 'public.asla_desk'::regclass AND row_key = '1'
            AND item_id IS NULL AND state = 'running' AND cycle = 1), 2::bigint,
           'a new row gets a running clock per target of the policy matching the table''s kind');
 SELECT is((pg_temp.clock('1')).due_at, now() + interval '4 hours', 'resolution due 4 h after creation');
 SELECT is((pg_temp.clock('1', 'first_response')).alarm_at, now() + interval '30 minutes',
           'alarm_at kept: the first warning (50 % of 1 h)');
-SELECT is((SELECT count(*) FROM workitem.sla_clock_event WHERE source = 'pg_temp.desk'::regclass
+SELECT is((SELECT count(*) FROM workitem.sla_clock_event WHERE source = 'public.asla_desk'::regclass
            AND row_key = '1' AND event = 'start' AND item_id IS NULL), 2::bigint, 'the starts are in the clock log');
 -- a row created at work has given its first response
 SELECT is((pg_temp.clock('4', 'first_response')).state, 'met', 'created in progress: first response met at once');
 
 -- first response: the first move out of to_do
-UPDATE pg_temp.desk SET status = 'stalled' WHERE id = 1;
+UPDATE public.asla_desk SET status = 'stalled' WHERE id = 1;
 SELECT is((pg_temp.clock('1', 'first_response')).state, 'met', 'to_do -> waiting is the first response: met');
 SELECT is((SELECT reason FROM workitem.sla_clock_event WHERE clock_id = (pg_temp.clock('1', 'first_response')).id
            AND event = 'met'), 'first move out of to_do (waiting)', '... logged with its reason');
@@ -46,66 +55,66 @@ SELECT is((pg_temp.clock('1')).state, 'paused', 'waiting: the resolution clock i
 SELECT is((pg_temp.clock('1')).due_at, NULL, '... with no due time');
 SELECT is((pg_temp.clock('1')).alarm_at, NULL, '... and no alarm');
 -- a wait type the policy does not stop for leaves it running
-UPDATE pg_temp.desk SET status = 'parked' WHERE id = 2;
+UPDATE public.asla_desk SET status = 'parked' WHERE id = 2;
 SELECT is((pg_temp.clock('2')).state, 'running', 'waiting with a wait type the policy ignores (follow_up): running');
-UPDATE pg_temp.desk SET status = 'stalled' WHERE id = 2;
+UPDATE public.asla_desk SET status = 'stalled' WHERE id = 2;
 SELECT is((pg_temp.clock('2')).state, 'paused', 'the label''s wait type changes to one that stops it: paused');
 
 -- 1: an hour waiting, by hand; back to work: resumed, due an hour later
 UPDATE workitem.sla_clock SET paused_at = paused_at - interval '1 hour', started_at = started_at - interval '1 hour'
- WHERE source = 'pg_temp.desk'::regclass AND row_key = '1';
-UPDATE pg_temp.desk SET status = 'open' WHERE id = 1;
+ WHERE source = 'public.asla_desk'::regclass AND row_key = '1';
+UPDATE public.asla_desk SET status = 'open' WHERE id = 1;
 SELECT is((pg_temp.clock('1')).state, 'running', 'the wait ends: running again');
 SELECT is((pg_temp.clock('1')).due_at, now() + interval '4 hours', 'the working time used before the wait is kept (none)');
-UPDATE pg_temp.desk SET status = 'solved' WHERE id = 1;
+UPDATE public.asla_desk SET status = 'solved' WHERE id = 1;
 SELECT is((pg_temp.clock('1')).state, 'met', 'resolved within the target: met');
 SELECT is((pg_temp.clock('1')).stopped_at, now(), '... stopped at the move');
 
 -- 3: five hours of work, by hand; resolved late: missed
 UPDATE workitem.sla_clock SET since = since - interval '5 hours', started_at = started_at - interval '5 hours'
- WHERE source = 'pg_temp.desk'::regclass AND row_key = '3' AND target = 'resolution';
-UPDATE pg_temp.desk SET status = 'solved' WHERE id = 3;
+ WHERE source = 'public.asla_desk'::regclass AND row_key = '3' AND target = 'resolution';
+UPDATE public.asla_desk SET status = 'solved' WHERE id = 3;
 SELECT is((pg_temp.clock('3')).state, 'missed', 'resolved after the target: missed');
 SELECT is((pg_temp.clock('3')).used, interval '5 hours', '... with the working time used');
 
 -- run_timers fires warnings and breaches of attached rows as events of the row
-INSERT INTO pg_temp.desk VALUES (5, 'new');
+INSERT INTO public.asla_desk VALUES (5, 'new');
 SELECT ok(workitem.run_timers(now() + interval '3 hours') >= 1, 'run_timers fires the alarms of an attached row');
-SELECT is((SELECT array_agg(what || ' ' || new_value ORDER BY id) FROM workitem.history('pg_temp.desk', '5')
+SELECT is((SELECT array_agg(what || ' ' || new_value ORDER BY id) FROM workitem.history('public.asla_desk', '5')
            WHERE what LIKE 'sla%' AND reason LIKE 'first_response%'),
           ARRAY['sla_warning 50%', 'sla_warning 75%', 'sla_breach ' || (now() + interval '1 hour')::text],
           'first response: two warnings and a breach, in the row''s history');
-SELECT is((SELECT array_agg(what || ' ' || new_value ORDER BY id) FROM workitem.history('pg_temp.desk', '5')
+SELECT is((SELECT array_agg(what || ' ' || new_value ORDER BY id) FROM workitem.history('public.asla_desk', '5')
            WHERE what LIKE 'sla%' AND reason LIKE 'resolution%'),
           ARRAY['sla_warning 50%', 'sla_warning 75%'], 'resolution: its two warnings (due in 4 h: no breach yet)');
-SELECT is((SELECT count(*) FROM workitem.sla_clock_event WHERE source = 'pg_temp.desk'::regclass AND row_key = '5'
+SELECT is((SELECT count(*) FROM workitem.sla_clock_event WHERE source = 'public.asla_desk'::regclass AND row_key = '5'
            AND event IN ('warning', 'breach')), 5::bigint, 'the warnings and the breach are in the clock log');
 SELECT is(workitem.run_timers(now() + interval '3 hours'), 0, 'each fires once');
 SELECT is((pg_temp.clock('5', 'first_response')).breached_at, now() + interval '1 hour', 'the breach is kept on the clock');
 
 -- reopen: continue (the policy's default) resumes the resolution clock
-UPDATE pg_temp.desk SET status = 'new' WHERE id = 1;
+UPDATE public.asla_desk SET status = 'new' WHERE id = 1;
 SELECT is((pg_temp.clock('1')).state || ' ' || (pg_temp.clock('1')).cycle, 'running 1',
           'reopened under continue: the same clock runs again');
 -- under new_cycle a new one starts
 UPDATE workitem.sla_policy SET reopen_policy = 'new_cycle' WHERE name = 'attached tickets';
-UPDATE pg_temp.desk SET status = 'open' WHERE id = 3;
+UPDATE public.asla_desk SET status = 'open' WHERE id = 3;
 SELECT is((pg_temp.clock('3')).state || ' ' || (pg_temp.clock('3')).cycle, 'running 2',
           'reopened under new_cycle: a resolution clock of cycle 2 runs');
-SELECT is((SELECT state FROM workitem.sla_clock WHERE source = 'pg_temp.desk'::regclass AND row_key = '3'
+SELECT is((SELECT state FROM workitem.sla_clock WHERE source = 'public.asla_desk'::regclass AND row_key = '3'
            AND target = 'resolution' AND cycle = 1), 'missed', '... the first cycle stays missed');
 
 -- the views read the kept clocks
 SELECT is((SELECT state || ' ' || current_status FROM workitem.attached_sla WHERE row_key = '3' AND target = 'resolution'),
           'running in_progress', 'attached_sla: the current cycle and the row''s status');
-SELECT is((SELECT count(*) FROM workitem.item_sla WHERE source = 'pg_temp.desk'::regclass AND item_id IS NULL),
+SELECT is((SELECT count(*) FROM workitem.item_sla WHERE source = 'public.asla_desk'::regclass AND item_id IS NULL),
           10::bigint, 'item_sla: a row per attached row and target, current cycle');
 
 -- DELETE stops the row's clocks; they stay, as its log does
-DELETE FROM pg_temp.desk WHERE id = 2;
+DELETE FROM public.asla_desk WHERE id = 2;
 SELECT is((SELECT string_agg(state || ' ' || ended_by, ', ' ORDER BY target) FROM workitem.attached_sla WHERE row_key = '2'),
           'met deleted, met deleted', 'DELETE: the clocks stop (met: within the target) and stay');
-SELECT is((SELECT reason FROM workitem.sla_clock_event WHERE source = 'pg_temp.desk'::regclass AND row_key = '2'
+SELECT is((SELECT reason FROM workitem.sla_clock_event WHERE source = 'public.asla_desk'::regclass AND row_key = '2'
            AND target = 'resolution' ORDER BY id DESC LIMIT 1), 'row deleted', '... the clock log says why');
 
 -- a target that starts at assignment waits for the assignee column; an

@@ -4,12 +4,14 @@
 -- source_name the table, next to the items' counts.
 -- Days differ: the log's times are moved back by hand.
 BEGIN;
+\ir lib/on_every_node.sql
 SELECT plan(6);
 SET LOCAL workitem.actor = 'ann';
 SET LOCAL TimeZone = 'UTC';
 -- a schema off the search_path: the table's name is schema-qualified in every reader
 CREATE SCHEMA av;
 CREATE TABLE av.desk (id int PRIMARY KEY, status text NOT NULL);
+CALL pg_temp.on_every_node('av.desk');
 SELECT workitem.attach('av.desk',
        label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting", "solved": "resolved", "gone": "closed"}');
 CREATE FUNCTION pg_temp.day_back() RETURNS void LANGUAGE sql AS $$

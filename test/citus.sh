@@ -671,7 +671,8 @@ distribute_loaded() {
         "a:closed b:in_progress $nev "
 }
 attach_citus() {
-    local db=$1
+    local db=$1 a b
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
     cq 0 "$db" "CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do');
                 SELECT create_reference_table('orders')" >/dev/null 2>&1
     check "attach() through the coordinator of a reference table (rules only), and again (the upsert's DO UPDATE)" \
@@ -680,6 +681,73 @@ attach_citus() {
     check "its rows follow the lifecycle on every node: a move allowed, one refused (WI001)" \
         same "$(cq 0 "$db" "INSERT INTO orders VALUES (1); UPDATE orders SET status = 'in_progress' WHERE id = 1; SELECT status FROM orders" 2>&1) $(code "$db" "UPDATE orders SET status = 'draft' WHERE id = 1")" \
         "in_progress WI001"
+    # Its log (issue 14): one row per move, not one per placement, in the
+    # attaching session's tenant, named by the table through the coordinator
+    cq 0 "$db" "CREATE TABLE desk_ref (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do');
+                SELECT create_reference_table('desk_ref')" >/dev/null 2>&1
+    cq 0 "$db" "SET workitem.tenant = '$b'; SELECT workitem.attach('desk_ref', kind => 'ticket', feedback_window => '0')" >/dev/null
+    cq 0 "$db" "INSERT INTO desk_ref VALUES (1)" >/dev/null 2>&1
+    cq 0 "$db" "UPDATE desk_ref SET status = 'in_progress' WHERE id = 1" >/dev/null 2>&1
+    check "a reference table's moves are logged once (not once per placement), in the attaching session's tenant, under its name" \
+        same "$(cq 0 "$db" "SELECT string_agg(tenant || ':' || row_key || ':' || what, ' ' ORDER BY id)
+                            FROM workitem.event WHERE source = 'desk_ref'::regclass;
+                            SELECT DISTINCT source FROM workitem.event WHERE row_key = '1' AND what = 'created'" 2>&1 | tr '\n' ' ')" \
+        "$b:1:created $b:1:status desk_ref "
+    check "history(tbl, row_key) through the coordinator finds its rows" \
+        same "$(cq 0 "$db" "SELECT string_agg(what || ':' || coalesce(new_value, ''), ' ' ORDER BY id) FROM workitem.history('desk_ref', '1')" 2>&1)" \
+        "created:to_do status:in_progress"
+    cq 0 "$db" "UPDATE desk_ref SET status = 'resolved' WHERE id = 1" >/dev/null 2>&1
+    check "its feedback window on Citus: a reopen after it closed is refused (WI007)" \
+        same "$(code "$db" "UPDATE desk_ref SET status = 'in_progress' WHERE id = 1")" WI007
+    check "attach() of a table on the coordinator only is refused before anything is made (0A000)" \
+        same "$(code "$db" "CREATE TABLE desk_local (id int PRIMARY KEY, status text); SELECT workitem.attach('desk_local')")" 0A000
+    # A table distributed by tenant, colocated with item: each row in its tenant's shards, with SLA clocks
+    cq 0 "$db" "CREATE TABLE desk (tenant text COLLATE \"C\" NOT NULL, id int, status text NOT NULL DEFAULT 'to_do',
+                                   PRIMARY KEY (tenant, id));
+                SELECT create_distributed_table('desk', 'tenant', colocate_with => 'workitem.item')" >/dev/null 2>&1
+    cq 0 "$db" "INSERT INTO workitem.sla_policy (name, kind) VALUES ('desk cases', 'case');
+                INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                SELECT id, x, interval '8 hours' FROM workitem.sla_policy, unnest('{first_response,resolution}'::text[]) x
+                 WHERE name = 'desk cases'" >/dev/null 2>&1
+    cq 0 "$db" "SELECT workitem.attach('desk', kind => 'case')" >/dev/null
+    cq 0 "$db" "INSERT INTO desk VALUES ('$a', 1), ('$b', 1); UPDATE desk SET status = 'in_progress' WHERE id = 1" >/dev/null 2>&1
+    check "its rows' moves are logged in each row's tenant, on its worker (ids of that worker's range)" \
+        same "$(cq 0 "$db" "SELECT string_agg(tenant || ':' || row_key || ':' || what || ':' || (id >> 48), ' ' ORDER BY id)
+                            FROM workitem.event WHERE source = 'desk'::regclass" 2>&1)" \
+        "$a:$a,1:created:1 $a:$a,1:status:1 $b:$b,1:created:2 $b:$b,1:status:2"
+    check "its rows get SLA clocks on Citus: the first response met by the start, the resolution running (attached_sla)" \
+        same "$(cq 0 "$db" "SELECT string_agg(row_key || ':' || target || ':' || state || ':' || current_status, ' ' ORDER BY row_key = '$b,1', target)
+                            FROM workitem.attached_sla WHERE row_key IN ('$a,1', '$b,1')" 2>&1)" \
+        "$a,1:first_response:met:in_progress $a,1:resolution:running:in_progress $b,1:first_response:met:in_progress $b,1:resolution:running:in_progress"
+    check "history(tbl, row_key) of a distributed table's row" \
+        same "$(cq 0 "$db" "SELECT string_agg(what, ' ' ORDER BY id) FROM workitem.history('desk', '$b,1')" 2>&1)" "created status"
+    check "detach() of a reference table through the coordinator: its trigger and its row of attached_table gone on every node" \
+        same "$(cq 0 "$db" "SELECT workitem.detach('desk_ref');
+                            SELECT count(*) FROM workitem.attached WHERE tbl = 'desk_ref'::regclass;
+                            SELECT string_agg(result, ',') FROM run_command_on_placements('desk_ref',
+                                'SELECT count(*) FROM pg_trigger WHERE tgrelid = ''%s''::regclass AND tgname = ''zz_workitem_attached''')" 2>&1 | tr '\n' ' ')" \
+        " 0 0,0,0 "
+}
+# run_timers() on the clocks of attached rows, in a database of its own (it
+# would move the other tests' waiting items too)
+attach_timers_citus() {
+    local db=${1}_attached_timers a b
+    check "a distributed database for the clocks of attached rows" citus_dist_db "$db" || return
+    a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
+    cq 0 "$db" "CREATE TABLE desk (tenant text COLLATE \"C\" NOT NULL, id int, status text NOT NULL DEFAULT 'to_do',
+                                   PRIMARY KEY (tenant, id));
+                SELECT create_distributed_table('desk', 'tenant', colocate_with => 'workitem.item')" >/dev/null 2>&1
+    cq 0 "$db" "INSERT INTO workitem.sla_policy (name, kind) VALUES ('desk cases', 'case')" >/dev/null 2>&1
+    cq 0 "$db" "INSERT INTO workitem.sla_target (policy_id, target, working_time)
+                SELECT id, 'resolution', interval '1 hour' FROM workitem.sla_policy WHERE name = 'desk cases'" >/dev/null 2>&1
+    cq 0 "$db" "SELECT workitem.attach('desk', kind => 'case')" >/dev/null
+    cq 0 "$db" "INSERT INTO desk VALUES ('$a', 1), ('$a', 2), ('$b', 1), ('$b', 2)" >/dev/null 2>&1
+    check "run_timers() through the coordinator fires the warnings and the breach of attached rows' clocks, in each row's tenant, on every node" \
+        same "$(cq 0 "$db" "SELECT FROM workitem.run_timers(now() + interval '2 hours');
+                            SELECT count(*) FILTER (WHERE what = 'sla_warning') || ' ' || count(*) FILTER (WHERE what = 'sla_breach')
+                                   || ' ' || count(DISTINCT tenant) || ' ' || count(DISTINCT id >> 48)
+                              FROM workitem.event WHERE source = 'desk'::regclass" 2>&1 | tr '\n' ' ')" \
+        "8 4 2 2 "
 }
 views_citus() {
     local db=$1 v bad=
@@ -837,6 +905,7 @@ coordinator_time "$db"
 copy_rules "$db"
 distribute_loaded "$db"
 attach_citus "$db"
+attach_timers_citus "$db"
 views_citus "$db"
 readers_citus "$db"
 node_added "$db"

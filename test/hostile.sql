@@ -27,6 +27,7 @@
 --    a wrong state.
 -- All in one transaction, rolled back.
 BEGIN;
+\ir lib/on_every_node.sql
 SELECT plan(61);
 SET LOCAL timezone = 'UTC';
 
@@ -53,6 +54,9 @@ VALUES ('hostile_cal', '2026-12-25', NULL, NULL, 'Christmas'), ('hostile_cal', '
 CREATE TABLE public.wi_hostile_app_clean (id int PRIMARY KEY, status text NOT NULL DEFAULT 'new', owner text);
 CREATE TABLE public.wi_hostile_app_evil (LIKE public.wi_hostile_app_clean INCLUDING ALL);
 CREATE TABLE public.wi_hostile_app_agent (LIKE public.wi_hostile_app_clean INCLUDING ALL);
+CALL pg_temp.on_every_node('public.wi_hostile_app_clean');
+CALL pg_temp.on_every_node('public.wi_hostile_app_evil');
+CALL pg_temp.on_every_node('public.wi_hostile_app_agent');
 INSERT INTO public.wi_hostile_app_clean VALUES (1, 'new', NULL), (2, 'open', NULL);
 INSERT INTO public.wi_hostile_app_evil VALUES (1, 'new', NULL), (2, 'open', NULL);
 INSERT INTO public.wi_hostile_app_agent VALUES (1, 'new', NULL), (2, 'open', NULL);

@@ -3,6 +3,7 @@
 -- daily_flow_between() and agent_queue() serve a time window and one
 -- person's queue with the rows of the views.
 BEGIN;
+\ir lib/on_every_node.sql
 SELECT plan(18);
 SET LOCAL workitem.actor = 'ann';
 INSERT INTO workitem.category_config (kind, category, feedback_window) VALUES ('ticket', 'vol', '7 days');
@@ -19,12 +20,16 @@ SELECT 1 FROM workitem.resolve(:a, 'customer_response');
 SELECT 1 FROM workitem.reopen(:a, 'again');
 SELECT 1 FROM workitem.start(:b, 'bob');
 SELECT 1 FROM workitem.submit(:c);
-CREATE TABLE pg_temp.jobs (id int PRIMARY KEY, status text NOT NULL);
-SELECT workitem.attach('pg_temp.jobs');
-INSERT INTO pg_temp.jobs VALUES (1, 'to_do'), (2, 'to_do');
-UPDATE pg_temp.jobs SET status = 'in_progress' WHERE id = 1;
-DELETE FROM pg_temp.jobs WHERE id = 2;
-INSERT INTO pg_temp.jobs VALUES (2, 'to_do');
+-- (not a temporary table: on Citus it is on every node; in a schema off the
+-- search_path, so that every reader names it alike; rolled back with the rest)
+CREATE SCHEMA vol;
+CREATE TABLE vol.jobs (id int PRIMARY KEY, status text NOT NULL);
+CALL pg_temp.on_every_node('vol.jobs');
+SELECT workitem.attach('vol.jobs');
+INSERT INTO vol.jobs VALUES (1, 'to_do'), (2, 'to_do');
+UPDATE vol.jobs SET status = 'in_progress' WHERE id = 1;
+DELETE FROM vol.jobs WHERE id = 2;
+INSERT INTO vol.jobs VALUES (2, 'to_do');
 UPDATE workitem.event SET at = at - ((SELECT max(id) FROM workitem.event) + 1 - id) * interval '7 hours 13 minutes';
 
 -- The 1.1.0 definition (lag() over the whole log), as the reference.

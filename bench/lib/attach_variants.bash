@@ -10,6 +10,8 @@ variant_sql() {
         bare) ;;
         c_off) echo "SELECT workitem.attach('tickets', log_events => false);" ;;
         c_on*) echo "SELECT workitem.attach('tickets', log_events => true);" ;;
+        # events on, and a row filter: evaluated for the old and the new row of each UPDATE
+        c_filter) echo "SELECT workitem.attach('tickets', log_events => true, filter => 'note IS NOT NULL');" ;;
         plpgsql) echo "CREATE TRIGGER plpgsql_enforce BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION plpgsql_enforce();" ;;
         # events on, and an SLA policy for the kind: every row has the two
         # running clocks its creation would have started (issue 15)
@@ -33,6 +35,7 @@ variant_name() {
         c_off) echo "attach(), log_events => false" ;;
         c_on) echo "attach(), log_events => true" ;;
         c_sla) echo "attach(), events on, an SLA policy (2 clocks a row)" ;;
+        c_filter) echo "attach(), events on, a row filter" ;;
         plpgsql) echo "PL/pgSQL trigger + event row" ;;
         c_on_rowidx) echo "  diagnostic: events on, log with its row index only" ;;
         c_on_noidx) echo "  diagnostic: events on, log with no index" ;;

@@ -1446,6 +1446,10 @@ DECLARE
     pair text[];
     sides text[];
     attno int2;
+    -- Citus: the column its log rows take their tenant from, or the tenant they all take
+    tenant_column name;
+    log_tenant text;
+    everywhere boolean;
 BEGIN
     IF tbl IS NULL OR status_column IS NULL OR kind IS NULL OR log_events IS NULL OR mode IS NULL THEN
         RAISE EXCEPTION 'attach needs a table, a status column, a kind, log_events and a mode, not NULL'
@@ -1617,12 +1621,34 @@ BEGIN
     -- Citus: a trigger on a distributed table needs this (doc/citus-findings.md 8)
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        -- workitem distributed: the table's trigger fires on its shards, each
+        -- logging on its own node (README "Scale out with Citus"), so the
+        -- table must be on every node, and its rows name their tenant: the
+        -- distribution column of a table colocated with item, or for a
+        -- reference table the attaching session's tenant; and the log names
+        -- it by this node's OID (Citus sends a regclass between nodes as one)
+        IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'workitem.item'::regclass) THEN
+            EXECUTE 'SELECT CASE WHEN p.partmethod = ''h'' AND p.colocationid = i.colocationid
+                                 THEN column_to_column_name(p.logicalrelid, p.partkey) END,
+                            p.partmethod = ''n'' OR p.colocationid = i.colocationid
+                       FROM pg_dist_partition p, pg_dist_partition i
+                      WHERE p.logicalrelid = $1 AND i.logicalrelid = ''workitem.item''::regclass'
+               INTO tenant_column, everywhere USING tbl;
+            IF everywhere IS NOT true THEN
+                RAISE EXCEPTION 'attach: % is not on every node of the Citus cluster', tbl
+                    USING ERRCODE = '0A000',
+                          DETAIL = 'Its trigger writes the log and the clocks of its rows on the node of their tenant''s shard.',
+                          HINT = format('Make it a reference table (SELECT create_reference_table(%L)), or distribute it by its tenant column colocated with workitem.item (SELECT create_distributed_table(%L, ''tenant'', colocate_with => ''workitem.item'')).',
+                                        tbl::text, tbl::text);
+            END IF;
+            log_tenant := CASE WHEN tenant_column IS NULL THEN workitem.current_tenant() END;
+        END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
         EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
     END IF;
     EXECUTE format('CREATE TRIGGER zz_workitem_attached BEFORE INSERT OR DELETE OR UPDATE OF %s ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)',
+                   'FOR EACH ROW EXECUTE FUNCTION workitem.enforce_attached(%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L%s)',
                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(ARRAY[status_column, wait_type_column,
                         resolution_column, assignee_column]) c WHERE c IS NOT NULL),
                    tbl, status_column, kind, CASE WHEN label_map IS NULL THEN '' ELSE m::text END,
@@ -1631,7 +1657,11 @@ BEGIN
                    COALESCE(assignee_column, ''),
                    CASE WHEN mode = 'observe' THEN 'o' WHEN enforce_only IS NOT NULL THEN 'p' ELSE 'e' END,
                    array_to_string(rules, ','), COALESCE(filter, ''), COALESCE(actor_column, ''),
-                   COALESCE(assignee_nobody, ''), COALESCE(feedback_window::text, ''));
+                   COALESCE(assignee_nobody, ''), COALESCE(feedback_window::text, ''),
+                   -- Citus: the tenant column, the rows' tenant without one, the OID in
+                   -- the log (three more arguments only there: they cost every statement)
+                   CASE WHEN everywhere THEN format(', %L, %L, %L', COALESCE(tenant_column, ''),
+                                                    COALESCE(log_tenant, ''), tbl::oid::text) ELSE '' END);
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
                                               mode, enforce_only, filter, actor_column, assignee_nobody,
@@ -1648,6 +1678,20 @@ BEGIN
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
            feedback_window = EXCLUDED.feedback_window,
            attached_at = attached_now, attached_by = attached_who;
+END $$;
+-- issue 14: detach() of a table on Citus
+CREATE OR REPLACE FUNCTION workitem.detach(tbl regclass) RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Citus: as in attach(), dropping a trigger of a distributed table needs this
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
+        EXECUTE format('DROP TRIGGER zz_workitem_attached ON %s', tbl);
+    END IF;
+    DELETE FROM workitem.attached_table a WHERE a.tbl = detach.tbl;
 END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
                                     text, text[], text, name, text, interval) IS
