@@ -92,7 +92,7 @@ tenant_sql(const char *sql)
  * any relcache invalidation empties this cache (raw_gen). The plan itself
  * is the kept plan below, which the plan cache revalidates.
  */
-#define NRAW 512
+#define NRAW 512				/* 2^9: see the hash in wi_plan */
 
 typedef struct RawSlot
 {
@@ -120,7 +120,8 @@ wi_plan(const char *sql, int nargs, const Oid *types)
 {
 	static bool registered = false;
 	uintptr_t	a = (uintptr_t) sql;
-	RawSlot    *slot = &raw[murmurhash32((uint32) (a ^ (a >> 32))) % NRAW];
+	/* Fibonacci hashing of the address: its top 9 bits (NRAW) */
+	RawSlot    *slot = &raw[(uint64) (a >> 3) * UINT64CONST(0x9E3779B97F4A7C15) >> (64 - 9)];
 	uint64		gen = raw_gen;
 	WiPlan	   *p;
 	Size		len;
