@@ -6,9 +6,9 @@
  * wi_execute() takes the same arguments, but keeps a plan per statement
  * text and argument types for the life of the backend (SPI_keepplan): the
  * plan cache revalidates it after DDL on what it reads (a dropped and
- * recreated extension, a new index), so nothing here needs invalidating.
- * The statements are few (one per call site and variant), so the table
- * stays small.
+ * recreated extension, a new index). The statements are few (one per call
+ * site and variant), so the table stays small. In front of it, a cache by
+ * the caller's text (wi_plan), emptied by relcache invalidations.
  */
 #include "postgres.h"
 
@@ -79,9 +79,83 @@ tenant_sql(const char *sql)
 	return sql;
 }
 
+/*
+ * The plan of a text as the caller passed it, before tenant_sql(): a
+ * direct-mapped cache by the text's address, so that a hit costs no
+ * rewrite (a palloc, a copy, wi_tenants()' catalog lookups) and no hash of
+ * the text. The address alone proves nothing (a palloc'd text, as
+ * wi_local_sql() makes on Citus, may reuse one), so the slot keeps a copy
+ * of the text to compare. What tenant_sql() makes of a text depends on
+ * wi_tenants() and wi_citus(): both change only with a relcache
+ * invalidation (ALTER EXTENSION UPDATE adds the tenant column to
+ * workitem.item; distribute() and Citus's pg_dist_partition trigger), and
+ * any relcache invalidation empties this cache (raw_gen). The plan itself
+ * is the kept plan below, which the plan cache revalidates.
+ */
+#define NRAW 512				/* 2^9: see the hash in wi_plan */
+
+typedef struct RawSlot
+{
+	const char *addr;			/* the caller's text */
+	char	   *text;			/* a copy, to compare */
+	Size		size;			/* of the copy's buffer */
+	uint64		gen;			/* raw_gen when filled; 0: empty */
+	WiPlan	   *plan;
+} RawSlot;
+
+static RawSlot raw[NRAW];
+static uint64 raw_gen = 1;
+
+static void
+raw_forget(Datum arg, Oid relid)
+{
+	raw_gen++;
+}
+
+static WiPlan *lookup(const char *sql, int nargs, const Oid *types);
+
 /* The kept plan of sql with these argument types; SPI must be connected. */
 SPIPlanPtr
 wi_plan(const char *sql, int nargs, const Oid *types)
+{
+	static bool registered = false;
+	uintptr_t	a = (uintptr_t) sql;
+	/* Fibonacci hashing of the address: its top 9 bits (NRAW) */
+	RawSlot    *slot = &raw[(uint64) (a >> 3) * UINT64CONST(0x9E3779B97F4A7C15) >> (64 - 9)];
+	uint64		gen = raw_gen;
+	WiPlan	   *p;
+	Size		len;
+
+	if (slot->gen == gen && slot->addr == sql && slot->plan->nargs == nargs &&
+		(nargs == 0 || memcmp(slot->plan->types, types, nargs * sizeof(Oid)) == 0) &&
+		strcmp(slot->text, sql) == 0)
+		return slot->plan->plan;
+
+	if (!registered)
+	{
+		wi_on_relcache(raw_forget);
+		registered = true;
+	}
+	/* an invalidation while rewriting or planning leaves the slot stale (gen) */
+	p = lookup(sql, nargs, types);
+	len = strlen(sql) + 1;
+	if (slot->size < len)
+	{
+		if (slot->text)
+			pfree(slot->text);
+		slot->text = MemoryContextAlloc(TopMemoryContext, len);
+		slot->size = len;
+	}
+	memcpy(slot->text, sql, len);
+	slot->addr = sql;
+	slot->plan = p;
+	slot->gen = gen;
+	return p->plan;
+}
+
+/* The kept plan of the text as tenant_sql() makes it. */
+static WiPlan *
+lookup(const char *sql, int nargs, const Oid *types)
 {
 	uint32		h;
 	WiPlan	   *p;
@@ -95,7 +169,7 @@ wi_plan(const char *sql, int nargs, const Oid *types)
 	for (p = buckets[h % NBUCKETS]; p != NULL; p = p->next)
 		if (p->hash == h && p->nargs == nargs && strcmp(p->sql, sql) == 0 &&
 			(nargs == 0 || memcmp(p->types, types, nargs * sizeof(Oid)) == 0))
-			return p->plan;
+			return p;
 
 	plan = SPI_prepare(sql, nargs, (Oid *) types);
 	if (plan == NULL)
@@ -115,7 +189,7 @@ wi_plan(const char *sql, int nargs, const Oid *types)
 	p->plan = plan;
 	p->next = buckets[h % NBUCKETS];
 	buckets[h % NBUCKETS] = p;
-	return plan;
+	return p;
 }
 
 /* SPI_execute_with_args, with the plan kept (see above). */

@@ -304,7 +304,7 @@ wi_tenants(void)
  * them, so six of ours ran out on a Citus worker ("out of relcache_callback_list
  * slots" at the first SLA clock in a shard).
  */
-#define WI_MAX_RELCACHE_CALLBACKS 8
+#define WI_MAX_RELCACHE_CALLBACKS 12
 static RelcacheCallbackFunction relcache_callbacks[WI_MAX_RELCACHE_CALLBACKS];
 static int	nrelcache_callbacks = 0;
 

@@ -188,6 +188,26 @@ typedef struct WiSlaChange
 extern int64 wi_sla_on_change(const WiSlaChange *ch);
 extern void wi_sla_first_response(int64 item_id, const char *tenant);
 
+/* sla.c: the clock statements, for an item's clocks or an attached row's */
+typedef struct WiClocks
+{
+	bool		row;			/* an attached row's (source, row_key), else an item's */
+	bool		local;			/* Citus: statements on this node's shards of tenant */
+	const char *tenant;
+	Datum		owner[4];		/* $1..$4 of every clock statement (sla.c) */
+	char		nulls[4];
+} WiClocks;
+extern void wi_clocks_of_item(WiClocks *c, int64 item_id, const char *tenant, TimestampTz now);
+extern void wi_clocks_of_row(WiClocks *c, Oid source, const char *row_key, TimestampTz now,
+							 const char *tenant);
+extern void wi_clocks_create(const WiClocks *c, int64 policy, bool assigned, const char *only_target,
+							 bool next_cycle);
+extern void wi_clocks_pause(const WiClocks *c, const char *reason);
+extern void wi_clocks_resume(const WiClocks *c, const char *reason);
+extern void wi_clocks_reopen(const WiClocks *c, bool reset);
+extern void wi_clocks_stop(const WiClocks *c, const char *only_target, const char *reason);
+extern void wi_clocks_start_pending(const WiClocks *c);
+
 /* attached_sla.c: SLA clocks of rows of attached tables, kept by their trigger */
 typedef struct WiAttachedMove
 {

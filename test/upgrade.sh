@@ -189,5 +189,23 @@ check "the upgraded database, with its data, has the schema of a fresh one ($nme
     diff "$work/upgraded.txt" "$work/fresh.txt"
 check "... the member list is not empty" [ "$nmembers" -gt 50 ]
 
+# One session across the upgrade: the C code's statements depend on the
+# schema (the tenant columns of 1.2.0, src/plans.c); those it planned
+# before ALTER EXTENSION UPDATE are made anew after it (an SLA clock's
+# INSERT ... ON CONFLICT names the new unique key).
+scratch_db one wi_upg_session
+check "one session: an empty 1.0.0 database" create_old "$one"
+check "one session: SLA clocks started before and after ALTER EXTENSION UPDATE" same "$(q "$one" 2>&1 <<'SQL'
+SET client_min_messages = warning;
+SET workitem.actor = 'olga';
+INSERT INTO workitem.sla_policy (name) VALUES ('all');
+INSERT INTO workitem.sla_target (policy_id, target, working_time) SELECT id, 'resolution', '4 hours' FROM workitem.sla_policy;
+CREATE TEMP TABLE made AS SELECT (workitem.create_ticket('a', 'b', 'c', 'a@x', 'a@x', submit => true)).id;
+ALTER EXTENSION workitem UPDATE;
+INSERT INTO made SELECT (workitem.create_ticket('a', 'b', 'c', 'a@x', 'a@x', submit => true)).id;
+SELECT string_agg(item_id || ' ' || state || ' ' || tenant, ', ' ORDER BY item_id) FROM workitem.sla_clock;
+SQL
+)" "1 running default, 2 running default"
+
 echo "1..$n"
 [ "$failed" = 0 ]
