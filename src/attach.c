@@ -924,7 +924,7 @@ keep_clocks(Move *m, int64 policy, HeapTuple oldt, WiStatus from, WiStatus to, i
 	am.policy = policy;
 	am.source = m->a->source;
 	am.row_key = move_key(m);
-	am.now = GetCurrentTransactionStartTimestamp();
+	am.now = wi_now();
 	am.from = from;
 	am.to = to;
 	am.created = oldt == NULL;
@@ -957,7 +957,7 @@ static void
 check_feedback_window(Move *m)
 {
 	Attached   *a = m->a;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = wi_now();
 	TimestampTz resolved_at;
 	TimestampTz until;
 

@@ -413,7 +413,7 @@ wi_sla_first_response(int64 item_id, const char *tenant)
 	WiClocks	c;
 	WiSavedUser user;
 
-	wi_clocks_of_item(&c, item_id, tenant, GetCurrentTransactionStartTimestamp());
+	wi_clocks_of_item(&c, item_id, tenant, wi_now());
 	SPI_connect();
 	wi_become_owner(&user);
 	wi_clocks_stop(&c, "first_response", "first outbound message");
