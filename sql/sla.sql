@@ -100,8 +100,11 @@ SELECT workitem.sla_state(:t5) AS state, workitem.sla_due_at(:t5) AS due, workit
 -- Labels of a stopped clock, exactly as the contract words them
 SELECT workitem.clock_label('paused', '24x7', '8 hours', '5 hours 55 minutes', NULL, NULL, now()) AS before,
        workitem.clock_label('paused', '24x7', '8 hours', '9 hours 3 minutes', NULL, NULL, now()) AS after;
+-- in the database's time zone: on Citus the view's day is computed on the workers
+RESET timezone;
 SELECT day = current_date AS today, policy, target, met, missed FROM workitem.sla_breaches
  WHERE policy IN ('all tickets', 'network', 'network P1') ORDER BY policy, target;
+SET timezone = 'Europe/Paris';
 -- Time in each status, from the log
 SELECT status, times_entered, wall_clock >= working_time AS wall_covers_working
   FROM workitem.status_durations WHERE item_id = :t ORDER BY status::workitem.status;  -- text in the view: the enum orders by the lifecycle

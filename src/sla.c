@@ -53,10 +53,13 @@
 /* Citus: a shard has no identity default; the id from this node's range */
 #define NEXT_ID(table) "pg_catalog.nextval('workitem." table "_id_seq'::pg_catalog.regclass)"
 
-/* Log the clocks an UPDATE or INSERT ... RETURNING * (u) just changed. */
+/*
+ * Log the clocks an UPDATE or INSERT ... RETURNING * (u) just changed, at
+ * the time the clocks took ($3: on a Citus worker the coordinator's now()).
+ */
 #define LOG_CLOCKS(O, event, reason) \
-	" INSERT INTO workitem.sla_clock_event ({{id, }}clock_id, " O##_LOGGED ", target, cycle, event, used, due_at, reason[[, tenant]])" \
-	" SELECT {{" NEXT_ID("sla_clock_event") ", }}id, " O##_LOGGED ", target, cycle, " event ", used, due_at, " reason "[[, tenant]] FROM u"
+	" INSERT INTO workitem.sla_clock_event ({{id, }}clock_id, " O##_LOGGED ", target, cycle, event, used, due_at, reason, at[[, tenant]])" \
+	" SELECT {{" NEXT_ID("sla_clock_event") ", }}id, " O##_LOGGED ", target, cycle, " event ", used, due_at, " reason ", $3[[, tenant]] FROM u"
 
 /*
  * The target as working time. A business-days target is turned into the
