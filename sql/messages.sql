@@ -5,6 +5,8 @@ CREATE EXTENSION IF NOT EXISTS workitem;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
 SET workitem.actor = 'agent9';
+-- the items' ids it prints (in errors) whatever earlier files drew
+SELECT setval(pg_get_serial_sequence('workitem.item', 'id'), 1000) AS ids_after \gset
 INSERT INTO workitem.category_config (kind, category, feedback_window, require_resolution_note)
 VALUES ('ticket', 'mail', '3 days', true);
 
@@ -57,5 +59,16 @@ INSERT INTO workitem.message (item_id, direction, channel, subject, body)
 VALUES (:w, 'inbound', 'portal', 'Re: Badge', 'Found it');
 SELECT status, highlighted FROM workitem.item WHERE id = :w;
 
--- The activity log of the first ticket's messages
-SELECT what, new_value, reason FROM workitem.history(:t) WHERE what IN ('message', 'followed_by', 'status') ORDER BY id;
+-- The activity log of the first ticket's messages: each message row names
+-- its message by id, shown as its place in the ticket's thread, and
+-- followed_by names the follow-up ticket (on Citus the notes and the
+-- follow-up the trigger writes on a worker draw ids from that node's range)
+SELECT item_id AS f FROM workitem.message WHERE id = :m \gset
+SELECT h.what,
+       CASE h.what WHEN 'message' THEN regexp_replace(h.new_value, '#[0-9]+$', '#' || th.ordinality)
+                   WHEN 'followed_by' THEN CASE WHEN h.new_value = :'f' THEN 'the follow-up' END
+                   ELSE h.new_value END AS new_value,
+       h.reason
+  FROM workitem.history(:t) h
+  LEFT JOIN workitem.thread(:t) WITH ORDINALITY th ON h.what = 'message' AND h.new_value LIKE ('%#' || th.id)
+ WHERE h.what IN ('message', 'followed_by', 'status') ORDER BY h.id;
