@@ -700,6 +700,29 @@ attach_citus() {
     cq 0 "$db" "UPDATE desk_ref SET status = 'resolved' WHERE id = 1" >/dev/null 2>&1
     check "its feedback window on Citus: a reopen after it closed is refused (WI007)" \
         same "$(code "$db" "UPDATE desk_ref SET status = 'in_progress' WHERE id = 1")" WI007
+    # The actor of a plain statement on an attached table: its trigger runs
+    # on the placements (every node for a reference table), in Citus's
+    # sessions there, which a session's SET workitem.actor does not reach;
+    # SET LOCAL, propagated with citus.propagate_set_commands = 'local',
+    # does, and so does the table's own actor column
+    cq 0 "$db" "CREATE TABLE desk_actor (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do', owner text, who text);
+                SELECT create_reference_table('desk_actor')" >/dev/null 2>&1
+    cq 0 "$db" "SET workitem.tenant = '$b'; SELECT workitem.attach('desk_actor', kind => 'ticket', assignee_column => 'owner', actor_column => 'who')" >/dev/null
+    cq 0 "$db" "INSERT INTO desk_actor (id, who) VALUES (1, 'erin'), (2, NULL), (3, NULL)" >/dev/null 2>&1
+    printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'carol';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 2;\nCOMMIT;\nSET workitem.actor = 'dave';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 3;\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 1;\n" |
+        cqs 0 "$db" >/dev/null 2>&1
+    check "an attached table's plain UPDATE: its actor column names the actor, SET LOCAL workitem.actor (propagated) does, a session's SET does not (the user Citus connects as)" \
+        same "$(cq 0 "$db" "SELECT string_agg(row_key || ':' || actor, ' ' ORDER BY row_key) FROM workitem.event
+                            WHERE source = 'desk_actor'::regclass AND what = 'status'" 2>&1)" \
+        "1:erin 2:carol 3:postgres"
+    # starting unassigned work assigns it to the actor, on each placement:
+    # the copies agree when the actor reaches them all, and not otherwise
+    # (README "Scale out with Citus": the coordinator's copy names the session's actor)
+    check "... and a reference table's placements agree on the assignee written from it, but for the session's SET (the coordinator's copy dave, the workers' postgres)" \
+        same "$(cq 0 "$db" "SELECT string_agg(n.groupid || '=' || r.result, ' ' ORDER BY n.groupid)
+                            FROM run_command_on_placements('desk_actor', 'SELECT string_agg(id || '':'' || owner, '','' ORDER BY id) FROM %s') r
+                            JOIN pg_dist_node n ON (n.nodename, n.nodeport) = (r.nodename, r.nodeport)" 2>&1)" \
+        "0=1:erin,2:carol,3:dave 1=1:erin,2:carol,3:postgres 2=1:erin,2:carol,3:postgres"
     check "attach() of a table on the coordinator only is refused before anything is made (0A000)" \
         same "$(code "$db" "CREATE TABLE desk_local (id int PRIMARY KEY, status text); SELECT workitem.attach('desk_local')")" 0A000
     # A table distributed by tenant, colocated with item: each row in its tenant's shards, with SLA clocks
