@@ -26,6 +26,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/resowner.h"
@@ -501,7 +502,25 @@ workitem_run_timers(PG_FUNCTION_ARGS)
 
 	check_args(fcinfo, 0, &at, &max_items);
 	SPI_connect();
-	done = wi_citus() ? run_tenants(at, max_items) : run_pass(at, max_items);
+	if (wi_citus())
+	{
+		/*
+		 * Under search_path = pg_catalog, pg_temp, in a GUC nest level of its
+		 * own (as a function's SET clause does; an error restores it with
+		 * the transaction): Citus plans the read of the tenants through
+		 * intermediate results and parses the text it made of them again
+		 * (built-in types unqualified, ::text) under the session's path, on
+		 * which the caller's schema may come first.
+		 */
+		int			level = NewGUCNestLevel();
+
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		done = run_tenants(at, max_items);
+		AtEOXact_GUC(true, level);
+	}
+	else
+		done = run_pass(at, max_items);
 	SPI_finish();
 	PG_RETURN_INT32(done);
 }
