@@ -73,6 +73,8 @@ GRANT EXECUTE ON FUNCTION
     TO workitem_reader;
 GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer),
                           workitem.inbox(integer) TO workitem_reader;
+-- called by the facts per day (75_bi.sql)
+GRANT EXECUTE ON FUNCTION workitem.on_day(timestamptz, date), workitem.day_series(date, date) TO workitem_reader;
 
 ------------------------------------------------------------------------
 -- workitem_agent: the operations, and what they (and the C triggers,

@@ -844,6 +844,32 @@ COMMENT ON FUNCTION workitem.inbox(integer) IS
 -- The clocks that stopped in a time window (SLA facts per day).
 CREATE INDEX sla_clock_stopped_idx ON workitem.sla_clock (stopped_at) WHERE state = ANY ('{met,missed}');
 
+-- at falls on day (in the session's TimeZone): at >= day::timestamptz AND
+-- at < (day + 1)::timestamptz, for the facts' per-day reads (src/onday.c).
+-- In a LATERAL the day is a parameter, and PostgreSQL estimates the two
+-- comparisons at a fixed 0.5 % of the table, which grows with the table
+-- while a day's rows do not (past jit_above_cost: milliseconds of reading,
+-- tens of compiling). Its support function estimates one day's share of the
+-- column's rows and gives the two comparisons to the column's index.
+CREATE FUNCTION workitem.on_day_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'workitem_on_day_support' LANGUAGE C STRICT;
+CREATE FUNCTION workitem.on_day(at timestamptz, day date) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'workitem_on_day'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT workitem.on_day_support;
+COMMENT ON FUNCTION workitem.on_day(timestamptz, date) IS
+    'at falls on day in the session TimeZone (at >= day::timestamptz AND at < (day + 1)::timestamptz), estimated at one day''s share of the rows and read through an index of the column.';
+
+-- The days from from_day to to_day, the facts' day series. STRICT keeps
+-- PostgreSQL from inlining it, so that its ROWS counts: below 200 rows
+-- PostgreSQL takes every row for distinct, and estimates a filter on one
+-- day at the one row it returns (generate_series of arguments it cannot
+-- compute: 1000 rows, and a day at 5, each reading the log again).
+CREATE FUNCTION workitem.day_series(from_day date, to_day date) RETURNS SETOF date
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 100
+    AS $$ SELECT from_day + g FROM pg_catalog.generate_series(0, to_day - from_day) g $$;
+COMMENT ON FUNCTION workitem.day_series(date, date) IS
+    'The days from from_day to to_day, one row each (the day series of the facts per day).';
+
 -- The day dimension: one row per business calendar and day, from the day
 -- of the first log row (today on an empty database) to a year from today.
 -- working_hours is the working time of that day (00:00 to 24:00 in the
@@ -901,24 +927,24 @@ SELECT x.day, x.kind,
        - count(*) FILTER (WHERE x.to_status = 'closed' AND x.from_status <> 'draft') AS backlog_change
 FROM (
     SELECT d.day, k.kind, NULL::boolean AS is_creation, NULL::text AS from_status, NULL::text AS to_status
-    FROM (SELECT f.first + g AS day
+    FROM (SELECT s.day
           FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                                 current_date) AS first) f,
-               generate_series(0, current_date - f.first) g) d,
+               workitem.day_series(f.first, current_date) s(day)) d,
          unnest(enum_range(NULL::workitem.kind)::text[]) k(kind)
     UNION ALL
     SELECT d.day, m.kind, m.is_creation, m.from_status, m.to_status
-    FROM (SELECT f.first + g AS day
+    FROM (SELECT s.day
           FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                                 current_date) AS first) f,
-               generate_series(0, current_date - f.first) g) d
+               workitem.day_series(f.first, current_date) s(day)) d
     CROSS JOIN LATERAL (
         SELECT (SELECT i.kind::text FROM workitem.item i WHERE i.id = e.item_id AND i.tenant = e.tenant) AS kind,
                e.what = 'created' AS is_creation,
                CASE WHEN e.what = 'created' THEN NULL ELSE e.old_value END AS from_status,
                CASE WHEN e.what = 'created' THEN regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status
         FROM workitem.event e
-        WHERE e.at >= d.day::timestamptz AND e.at < (d.day + 1)::timestamptz
+        WHERE workitem.on_day(e.at, d.day)
           AND e.item_id IS NOT NULL AND e.what IN ('created', 'status')
         GROUP BY e.id, e.tenant, e.item_id, e.what, e.old_value, e.new_value
     ) m
@@ -932,10 +958,10 @@ COMMENT ON VIEW workitem.flow_per_day IS
 CREATE VIEW workitem.status_time_per_day AS
 SELECT d.day, x.status, x.times_left, x.wall_clock_hours, x.working_hours,
        x.avg_wall_clock_hours, x.avg_working_hours
-FROM (SELECT f.first + g AS day
+FROM (SELECT s.day
       FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                             current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
+           workitem.day_series(f.first, current_date) s(day)) d
 CROSS JOIN LATERAL (
     SELECT s.status, COALESCE(a.times_left, 0) AS times_left,
            COALESCE(a.wall_clock_hours, 0) AS wall_clock_hours, COALESCE(a.working_hours, 0) AS working_hours,
@@ -946,7 +972,7 @@ CROSS JOIN LATERAL (
                sum(t.time_in_previous_hours) AS wall_clock_hours, sum(t.working_hours_in_previous) AS working_hours,
                avg(t.time_in_previous_hours) AS avg_wall_clock_hours, avg(t.working_hours_in_previous) AS avg_working_hours
         FROM workitem.transitions t
-        WHERE t.at >= d.day::timestamptz AND t.at < (d.day + 1)::timestamptz
+        WHERE workitem.on_day(t.at, d.day)
           AND t.item_id IS NOT NULL AND NOT t.is_creation
         GROUP BY 1) a ON a.status = s.status
 ) x;
@@ -967,22 +993,22 @@ SELECT x.day, x.target,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', x.used) / 3600) AS p90_working_hours
 FROM (
     SELECT d.day, t.target, NULL::text AS state, NULL::interval AS used
-    FROM (SELECT f.first + g AS day
+    FROM (SELECT s.day
           FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                                 current_date) AS first) f,
-               generate_series(0, current_date - f.first) g) d,
+               workitem.day_series(f.first, current_date) s(day)) d,
          unnest(ARRAY['first_response', 'resolution']) t(target)
     UNION ALL
     SELECT d.day, c.target, c.state, c.used
-    FROM (SELECT f.first + g AS day
+    FROM (SELECT s.day
           FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                                 current_date) AS first) f,
-               generate_series(0, current_date - f.first) g) d
+               workitem.day_series(f.first, current_date) s(day)) d
     CROSS JOIN LATERAL (
         SELECT c.target, c.state, c.used
         FROM workitem.sla_clock c
         WHERE c.state = ANY ('{met,missed}')
-          AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
+          AND workitem.on_day(c.stopped_at, d.day)
         GROUP BY c.id, c.tenant, c.target, c.state, c.used
     ) c
 ) x
@@ -1005,17 +1031,17 @@ SELECT d.day, c.target, c.policy, c.queue, c.category,
        round(100.0 * count(*) FILTER (WHERE c.state = 'met') / count(*), 1)::double precision AS percent_met,
        avg(date_part('epoch', c.used) / 3600) AS avg_working_hours,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY date_part('epoch', c.used) / 3600) AS p90_working_hours
-FROM (SELECT f.first + g AS day
+FROM (SELECT s.day
       FROM (SELECT COALESCE((SELECT (e.at)::date FROM workitem.event e ORDER BY e.id LIMIT 1),
                             current_date) AS first) f,
-           generate_series(0, current_date - f.first) g) d
+           workitem.day_series(f.first, current_date) s(day)) d
 CROSS JOIN LATERAL (
     SELECT c.target, p.name AS policy, i.queue, i.category, c.state, c.used
     FROM workitem.sla_clock c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
     WHERE c.state = ANY ('{met,missed}')
-      AND c.stopped_at >= d.day::timestamptz AND c.stopped_at < (d.day + 1)::timestamptz
+      AND workitem.on_day(c.stopped_at, d.day)
     GROUP BY c.id, c.tenant, c.target, p.name, i.queue, i.category, c.state, c.used
 ) c
 GROUP BY 1, 2, 3, 4, 5;
@@ -1247,6 +1273,9 @@ REVOKE ALL ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_q
                        workitem.inbox(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agent_queue(text, integer),
                           workitem.inbox(integer) TO workitem_reader;
+REVOKE ALL ON FUNCTION workitem.on_day_support(internal), workitem.on_day(timestamptz, date),
+                       workitem.day_series(date, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.on_day(timestamptz, date), workitem.day_series(date, date) TO workitem_reader;
 GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
                 workitem.item_sla, workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
                 workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
