@@ -17,7 +17,9 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -60,6 +62,20 @@ typedef struct LocalShard
 } LocalShard;
 
 static LocalShard *shards = NULL;
+
+/* Every shard of a table this node holds (node_shards()). */
+typedef struct NodeShards
+{
+	struct NodeShards *next;
+	char	   *tbl;
+	Oid			logical;		/* workitem.<tbl> */
+	bool		valid;			/* false: cleared by an invalidation */
+	int			n;
+	Oid		   *relids;
+	Datum	   *names;			/* qualified, quoted */
+} NodeShards;
+
+static NodeShards *node_shards = NULL;
 static bool callback_set = false;
 
 /*
@@ -79,6 +95,15 @@ shards_invalidate(Datum arg, Oid relid)
 	for (int i = 0; i < (int) NTABLES; i++)
 		if (relid == InvalidOid || relid == kinds[i].relid)
 			kinds[i].known = false;
+	for (NodeShards *n = node_shards; n != NULL; n = n->next)
+	{
+		bool		hit = relid == InvalidOid || relid == n->logical;
+
+		for (int i = 0; i < n->n && !hit; i++)
+			hit = relid == n->relids[i];
+		if (hit)
+			n->valid = false;
+	}
 }
 
 static void
@@ -291,4 +316,91 @@ wi_citus_table_of_shard(Oid relid)
 	if (OidIsValid(table) && get_rel_namespace(table) != get_rel_namespace(relid))
 		table = InvalidOid;
 	return table;
+}
+
+/*
+ * workitem.node_shards(tbl): this node's shards of workitem.<tbl> (the
+ * placement of a reference table), for a reader called per row of a query
+ * that Citus pushed to this node: a query there naming the distributed
+ * table would be a distributed query nested in a shard's, which Citus
+ * refuses, while the shards are plain local tables. NULL outside Citus's
+ * own connections, so that plain PostgreSQL and a session on the
+ * coordinator keep the plain statement (one test of a setting, no query).
+ * Cached per backend with wi_local_table()'s answers, until the same
+ * invalidations.
+ */
+PG_FUNCTION_INFO_V1(workitem_node_shards);
+Datum
+workitem_node_shards(PG_FUNCTION_ARGS)
+{
+	char	   *tbl;
+	NodeShards *s;
+	Oid			logical;
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	WiSavedUser user;
+	MemoryContext old;
+	uint64		n;
+
+	if (PG_ARGISNULL(0) || !wi_citus_internal() || !wi_citus())
+		PG_RETURN_NULL();
+	tbl = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	set_callback();
+	for (s = node_shards; s != NULL; s = s->next)
+		if (strcmp(s->tbl, tbl) == 0)
+			break;
+	if (s != NULL && s->valid)
+		PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+	logical = get_relname_relid(tbl, wi_namespace());
+	if (!OidIsValid(logical))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("workitem.%s does not exist", tbl)));
+	values[0] = ObjectIdGetDatum(logical);
+	/* as the schema's owner: Citus's functions check the caller's rights on the table */
+	wi_become_owner(&user);
+	SPI_connect();
+	if (wi_execute("SELECT s.shardid::pg_catalog.int8,"
+				   " pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))::pg_catalog.oid"
+				   " FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p USING (shardid)"
+				   " WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1"
+				   " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
+				   " ORDER BY 1",
+				   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: listing this node's shards of workitem.%s failed", tbl);
+	n = SPI_processed;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (s == NULL)
+	{
+		s = palloc0(sizeof(NodeShards));
+		s->tbl = pstrdup(tbl);
+		s->next = node_shards;
+		node_shards = s;
+	}
+	else
+	{
+		pfree(s->relids);
+		pfree(s->names);
+	}
+	s->logical = logical;
+	s->relids = palloc(sizeof(Oid) * Max(n, 1));
+	s->names = palloc(sizeof(Datum) * Max(n, 1));
+	s->n = 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (isnull)
+			continue;
+		s->relids[s->n] = DatumGetObjectId(d);
+		s->names[s->n] = CStringGetTextDatum(quote_qualified_identifier("workitem",
+																		get_rel_name(DatumGetObjectId(d))));
+		s->n++;
+	}
+	s->valid = true;
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	wi_restore_user(&user);
+	PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
 }
