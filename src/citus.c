@@ -15,12 +15,18 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -273,49 +279,54 @@ wi_local_sql(const char *sql, const char *tenant)
 
 /*
  * The table (distributed or reference) of which relid is this node's
- * shard, InvalidOid when relid is no shard. A shard is named after its
- * table with "_<shardid>" (a long name hashed, the suffix kept): one
- * lookup in pg_dist_shard, by callers that cache the answer.
+ * shard, InvalidOid when relid is none (no such shard, or of a table in
+ * another schema). A shard is named after its table with "_<shardid>" (a
+ * long name hashed, the suffix kept), and pg_dist_shard says whose shard
+ * that is. Read by a catalog scan, not SQL: BEFORE ROW triggers call this
+ * (once per shard and backend: the callers cache the answer).
  */
 Oid
 wi_citus_table_of_shard(Oid relid)
 {
 	char	   *name = get_rel_name(relid);
-	char	   *us = name ? strrchr(name, '_') : NULL;
-	char	   *end;
+	const char *p = name ? strrchr(name, '_') : NULL;
+	Oid			dist_shard;
+	Oid			index;
+	Relation	r;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			logical = InvalidOid;
 	int64		shardid;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
-	Oid			table = InvalidOid;
-	WiSavedUser user;
+	char	   *end;
 
-	if (us == NULL || us[1] < '0' || us[1] > '9')
+	if (p == NULL || p[1] == '\0' || strspn(p + 1, "0123456789") != strlen(p + 1))
 		return InvalidOid;
 	errno = 0;
-	shardid = strtoi64(us + 1, &end, 10);
-	if (*end != '\0' || errno != 0)
+	shardid = strtoi64(p + 1, &end, 10);
+	if (errno != 0)
 		return InvalidOid;
-	values[0] = Int64GetDatum(shardid);
-	wi_become_owner(&user);
-	SPI_connect();
-	if (wi_execute("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
-				   " WHERE shardid OPERATOR(pg_catalog.=) $1",
-				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading pg_dist_shard failed");
-	if (SPI_processed == 1)
+	dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	index = get_relname_relid("pg_dist_shard_shardid_index", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist_shard) || !OidIsValid(index))
+		return InvalidOid;
+	r = table_open(dist_shard, AccessShareLock);
+	ScanKeyInit(&key, 2 /* shardid */, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(r, index, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		d = heap_getattr(tup, 1 /* logicalrelid */, RelationGetDescr(r), &isnull);
 
 		if (!isnull)
-			table = DatumGetObjectId(d);
+			logical = DatumGetObjectId(d);
 	}
-	SPI_finish();
-	wi_restore_user(&user);
+	systable_endscan(scan);
+	table_close(r, AccessShareLock);
 	/* a table of ours that only looks like a shard: not the same schema */
-	if (OidIsValid(table) && get_rel_namespace(table) != get_rel_namespace(relid))
-		table = InvalidOid;
-	return table;
+	if (OidIsValid(logical) && get_rel_namespace(logical) != get_rel_namespace(relid))
+		return InvalidOid;
+	return logical;
 }
 
 /*
