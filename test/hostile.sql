@@ -278,9 +278,18 @@ BEGIN
     IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
         path := pg_catalog.current_setting('search_path');
         PERFORM pg_catalog.set_config('search_path', pg_catalog.concat('pg_catalog, ', path), true);
+        -- (starting row 1 unassigned assigns it to the actor, which every
+        -- placement of the reference table must get: SET LOCAL, sent by
+        -- Citus, README "Scale out with Citus"; then back as it was)
+        SET LOCAL citus.propagate_set_commands = 'local';
+        EXECUTE pg_catalog.format('SET LOCAL workitem.actor = %L', workitem.actor());
     END IF;
     EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'open');
     EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'working');
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        SET LOCAL workitem.actor TO DEFAULT;
+        SET LOCAL citus.propagate_set_commands = 'none';
+    END IF;
     EXECUTE pg_catalog.format('UPDATE %s SET owner = %L WHERE id OPERATOR(pg_catalog.=) 1', app, 'erin');
     EXECUTE pg_catalog.format('UPDATE %s SET status = %L WHERE id OPERATOR(pg_catalog.=) 2', app, 'closed');
     BEGIN
