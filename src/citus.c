@@ -415,3 +415,36 @@ workitem_node_shards(PG_FUNCTION_ARGS)
 	wi_restore_user(&user);
 	PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
 }
+
+/*
+ * Whether relid (a distributed table, not a shard) is a reference table:
+ * one shard with a placement on every node, whose triggers run on each
+ * placement in a session of its own (attach.c). One lookup in
+ * pg_dist_partition, by callers that cache the answer.
+ */
+bool
+wi_citus_reference_table(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		reference = false;
+	WiSavedUser user;
+
+	values[0] = ObjectIdGetDatum(relid);
+	wi_become_owner(&user);
+	SPI_connect();
+	if (wi_execute("SELECT partmethod OPERATOR(pg_catalog.=) 'n' AND repmodel OPERATOR(pg_catalog.=) 't' "
+				   "FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1",
+				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: reading pg_dist_partition failed");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		reference = !isnull && DatumGetBool(d);
+	}
+	SPI_finish();
+	wi_restore_user(&user);
+	return reference;
+}
