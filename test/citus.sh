@@ -953,6 +953,25 @@ EOF
         same "$(cq 0 "$db" "SELECT string_agg(DISTINCT (id >> 48)::text, ',') FROM workitem.history($id) WHERE what = 'status'" 2>&1)" 3
 }
 
+# history() in order after the tenant of an item moved to the third
+# worker and back to the first: its moves there logged with ids of range 3,
+# then of range 1, lower (ordered by id, the last move would come second).
+history_moved() {
+    local db=$1 t id
+    t=$(tenant_on "$db" 3)
+    id=$(cq 0 "$db" "SELECT id FROM workitem.item WHERE title = 'Moved' AND tenant = '$t'")
+    cq 0 "$db" "SELECT citus_move_shard_placement(get_shard_id_for_distribution_column('workitem.item', '$t'),
+                    '127.0.0.1', ${CITUS_PORTS[3]}, '127.0.0.1', ${CITUS_PORTS[1]}, shard_transfer_mode => 'block_writes')" >/dev/null 2>&1
+    cq 0 "$db" "SELECT workitem.resolve($id, 'customer_response', 'ok')" >/dev/null 2>&1
+    # (resolved customer_response: closed at once, as on one node)
+    check "history() of an item whose tenant moved to the third worker and back: in order (created, started, closed)" \
+        same "$(cq 0 "$db" "SELECT string_agg(h.what || ':' || COALESCE(h.new_value, '') || '@' || (h.id >> 48), ' ' ORDER BY h.n)
+                            FROM workitem.history($id) WITH ORDINALITY h(id, item_id, source, row_key, at, actor, what,
+                                                                          old_value, new_value, reason, tenant, n)
+                            WHERE h.what IN ('created', 'status')" 2>&1)" \
+        "created:ticket to_do@1 status:in_progress@3 status:closed@1"
+}
+
 distribute "$db"
 run_suites "$db"
 across_items "$db"
@@ -970,6 +989,7 @@ views_citus "$db"
 readers_citus "$db"
 node_added "$db"
 cross_tenant_citus "$db"
+history_moved "$db"
 
 # test/random_ops.py through the coordinator: its model and invariants, with
 # the items of eight tenants on both workers (--citus leaves out what does

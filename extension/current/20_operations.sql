@@ -124,20 +124,33 @@ CREATE FUNCTION workitem.history(id bigint)
 DECLARE
     t text := workitem.routed_tenant();
 BEGIN
+    -- In order: by id within each node's range of ids (id >> 48; on one
+    -- node one range, and this is the order of ids), the ranges interleaved
+    -- by time: a tenant moved to another node (Citus) logs its next moves
+    -- with that node's ids, which may be lower. A row's key is the latest
+    -- time up to it in its range, so that a move made after waiting for
+    -- another's lock (an earlier now()) stays after it. Materialized: on
+    -- Citus the rows are read on the workers, ordered on the coordinator.
     IF t IS NOT NULL THEN
         RETURN QUERY
-        SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-               e.old_value, e.new_value, e.reason, e.tenant
-        FROM workitem.activity_log e
-        WHERE e.item_id OPERATOR(pg_catalog.=) history.id AND e.tenant OPERATOR(pg_catalog.=) t ORDER BY e.id;
+        WITH h AS MATERIALIZED (
+            SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+                   e.old_value, e.new_value, e.reason, e.tenant
+            FROM workitem.activity_log e
+            WHERE e.item_id OPERATOR(pg_catalog.=) history.id AND e.tenant OPERATOR(pg_catalog.=) t)
+        SELECT h.* FROM h
+        ORDER BY pg_catalog.max(h.at) OVER (PARTITION BY h.id OPERATOR(pg_catalog.>>) 48 ORDER BY h.id), h.id;
         IF FOUND THEN
             RETURN;
         END IF;
     END IF;
     RETURN QUERY
-    SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
-           e.old_value, e.new_value, e.reason, e.tenant
-    FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id ORDER BY e.id;
+    WITH h AS MATERIALIZED (
+        SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
+               e.old_value, e.new_value, e.reason, e.tenant
+        FROM workitem.activity_log e WHERE e.item_id OPERATOR(pg_catalog.=) history.id)
+    SELECT h.* FROM h
+    ORDER BY pg_catalog.max(h.at) OVER (PARTITION BY h.id OPERATOR(pg_catalog.>>) 48 ORDER BY h.id), h.id;
 END
 $$;
 
