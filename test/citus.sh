@@ -754,8 +754,8 @@ attach_citus() {
                             SELECT string_agg(DISTINCT source_name || '/' || kind, ',') FROM workitem.daily_flow WHERE source_name IS NOT NULL;
                             SELECT string_agg(DISTINCT source_name || '/' || kind, ',') FROM workitem.daily_flow_between(current_date - 2, current_date + 2) WHERE source_name IS NOT NULL;
                             SELECT string_agg(DISTINCT source_name, ',') FROM workitem.activity_log WHERE source IS NOT NULL;
-                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.item_sla WHERE source IS NOT NULL;
-                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.attached_sla;
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.item_sla WHERE row_key IN ('$a,1', '$b,1');
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.attached_sla WHERE row_key IN ('$a,1', '$b,1');
                             SELECT string_agg(DISTINCT source_name, ',') FROM workitem.status_durations WHERE source IS NOT NULL" 2>&1 | tr '\n' ' ')" \
         "public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk,public.desk_actor,public.desk_ref public.desk public.desk public.desk,public.desk_actor,public.desk_ref "
     check "detach() of a reference table through the coordinator: its trigger and its row of attached_table gone on every node" \
