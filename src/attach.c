@@ -109,6 +109,7 @@ typedef struct Attached
 	 * attach() gave.
 	 */
 	bool		citus;
+	bool		reference;		/* a reference table: a copy on every node, each with its trigger */
 	Col			tenant_col;
 	char	   *tenant;			/* without a tenant column */
 	int			here;			/* ... whether its shards are on this node: -1 not known yet */
@@ -255,7 +256,10 @@ build_attached(TriggerData *td, AttachedEntry *e)
 		a->citus = true;
 		e->log_rel = get_relname_relid("event", wi_namespace());
 		if (OidIsValid(logical))
+		{
 			relid = logical;
+			a->reference = wi_citus_reference_table(logical);
+		}
 	}
 	/* A partition's rows are logged and named under the attached table. */
 	a->relid = get_rel_relispartition(relid) ? llast_oid(get_partition_ancestors(relid)) : relid;
@@ -615,6 +619,45 @@ typedef struct Move
 	const char *tenant;			/* Citus: the row's tenant; NULL: the writer's setting */
 	bool		here;			/* the row's log and clocks are kept on this node */
 } Move;
+
+/*
+ * Citus: what the trigger writes into a reference table's row must be the
+ * same on every placement, each of which runs the trigger in a session of
+ * its own (the one running the statement for its node's placement, Citus's
+ * connections for the others). The actor it assigns when the row's actor
+ * column gives none is the same everywhere only when it is workitem.actor
+ * set with SET LOCAL in this transaction while citus.propagate_set_commands
+ * = 'local': Citus sends that to every placement's session, and never a
+ * session's SET, a default, set_config() or a function's SET clause (the
+ * session user may not be the user Citus connects as either). The session
+ * running the statement checks that it set it so; each of Citus's sessions
+ * that it got it in this transaction (on them only Citus sets anything),
+ * so that a SET LOCAL that was not sent is refused there. A refusal
+ * aborts the statement on every placement: no copy changes.
+ */
+static const char *move_key(Move *m);
+
+static void
+check_actor_everywhere(Move *m)
+{
+	bool		citus_session = wi_citus_internal();
+
+	if (wi_actor_set_local(!citus_session))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s row %s: starting unassigned work would assign it to the actor \"%s\", "
+					"which not every copy of the reference table would get",
+					m->a->table, move_key(m), m->actor),
+			 citus_session
+			 ? errdetail("Citus runs the trigger on each copy in a session of its own; this copy's session "
+						 "got no SET LOCAL workitem.actor in this transaction.")
+			 : errdetail("Citus runs the trigger on each copy in a session of its own; only workitem.actor "
+						 "set with SET LOCAL while citus.propagate_set_commands = 'local' reaches them all, "
+						 "not a session's SET, a default, set_config() or the session user."),
+			 errhint("SET LOCAL workitem.actor in the transaction with citus.propagate_set_commands = 'local', "
+					 "or attach(..., actor_column => ...) and fill that column.")));
+}
 
 /*
  * Citus: the row's tenant, and whether its log and clocks are kept on this
@@ -1002,6 +1045,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	int			w = -1,
 				r = -1;
 	bool		assigns = false;	/* the trigger writes the actor as assignee */
+	bool		row_actor;		/* the actor is the row's actor column */
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -1092,6 +1136,7 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	if (a->citus)
 		row_tenant(&m, newt);
 	m.actor = col_text(&a->actor, m.d, newt);
+	row_actor = m.actor != NULL;
 	if (m.actor == NULL)
 		m.actor = wi_actor();
 	m.from = a->kind == WI_ACTION ? WI_TO_DO : WI_DRAFT;
@@ -1112,6 +1157,8 @@ workitem_enforce_attached(PG_FUNCTION_ARGS)
 	if (writes && m.to == WI_IN_PROGRESS && a->assignee.attno >= 0 && a->assignee.is_text &&
 		unassigned(a, m.d, newt))
 	{
+		if (a->reference && !row_actor)
+			check_actor_everywhere(&m);
 		cols[ncols] = a->assignee.attno + 1;
 		vals[ncols++] = CStringGetTextDatum(m.actor);
 		assigns = true;

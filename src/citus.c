@@ -15,10 +15,18 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -60,6 +68,20 @@ typedef struct LocalShard
 } LocalShard;
 
 static LocalShard *shards = NULL;
+
+/* Every shard of a table this node holds (node_shards()). */
+typedef struct NodeShards
+{
+	struct NodeShards *next;
+	char	   *tbl;
+	Oid			logical;		/* workitem.<tbl> */
+	bool		valid;			/* false: cleared by an invalidation */
+	int			n;
+	Oid		   *relids;
+	Datum	   *names;			/* qualified, quoted */
+} NodeShards;
+
+static NodeShards *node_shards = NULL;
 static bool callback_set = false;
 
 /*
@@ -79,6 +101,15 @@ shards_invalidate(Datum arg, Oid relid)
 	for (int i = 0; i < (int) NTABLES; i++)
 		if (relid == InvalidOid || relid == kinds[i].relid)
 			kinds[i].known = false;
+	for (NodeShards *n = node_shards; n != NULL; n = n->next)
+	{
+		bool		hit = relid == InvalidOid || relid == n->logical;
+
+		for (int i = 0; i < n->n && !hit; i++)
+			hit = relid == n->relids[i];
+		if (hit)
+			n->valid = false;
+	}
 }
 
 static void
@@ -248,47 +279,172 @@ wi_local_sql(const char *sql, const char *tenant)
 
 /*
  * The table (distributed or reference) of which relid is this node's
- * shard, InvalidOid when relid is no shard. A shard is named after its
- * table with "_<shardid>" (a long name hashed, the suffix kept): one
- * lookup in pg_dist_shard, by callers that cache the answer.
+ * shard, InvalidOid when relid is none (no such shard, or of a table in
+ * another schema). A shard is named after its table with "_<shardid>" (a
+ * long name hashed, the suffix kept), and pg_dist_shard says whose shard
+ * that is. Read by a catalog scan, not SQL: BEFORE ROW triggers call this
+ * (once per shard and backend: the callers cache the answer).
  */
 Oid
 wi_citus_table_of_shard(Oid relid)
 {
 	char	   *name = get_rel_name(relid);
-	char	   *us = name ? strrchr(name, '_') : NULL;
-	char	   *end;
+	const char *p = name ? strrchr(name, '_') : NULL;
+	Oid			dist_shard;
+	Oid			index;
+	Relation	r;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			logical = InvalidOid;
 	int64		shardid;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
-	Oid			table = InvalidOid;
-	WiSavedUser user;
+	char	   *end;
 
-	if (us == NULL || us[1] < '0' || us[1] > '9')
+	if (p == NULL || p[1] == '\0' || strspn(p + 1, "0123456789") != strlen(p + 1))
 		return InvalidOid;
 	errno = 0;
-	shardid = strtoi64(us + 1, &end, 10);
-	if (*end != '\0' || errno != 0)
+	shardid = strtoi64(p + 1, &end, 10);
+	if (errno != 0)
 		return InvalidOid;
-	values[0] = Int64GetDatum(shardid);
+	dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	index = get_relname_relid("pg_dist_shard_shardid_index", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist_shard) || !OidIsValid(index))
+		return InvalidOid;
+	r = table_open(dist_shard, AccessShareLock);
+	ScanKeyInit(&key, 2 /* shardid */, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(r, index, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 1 /* logicalrelid */, RelationGetDescr(r), &isnull);
+
+		if (!isnull)
+			logical = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(r, AccessShareLock);
+	/* a table of ours that only looks like a shard: not the same schema */
+	if (OidIsValid(logical) && get_rel_namespace(logical) != get_rel_namespace(relid))
+		return InvalidOid;
+	return logical;
+}
+
+/*
+ * workitem.node_shards(tbl): this node's shards of workitem.<tbl> (the
+ * placement of a reference table), for a reader called per row of a query
+ * that Citus pushed to this node: a query there naming the distributed
+ * table would be a distributed query nested in a shard's, which Citus
+ * refuses, while the shards are plain local tables. NULL outside Citus's
+ * own connections, so that plain PostgreSQL and a session on the
+ * coordinator keep the plain statement (one test of a setting, no query).
+ * Cached per backend with wi_local_table()'s answers, until the same
+ * invalidations.
+ */
+PG_FUNCTION_INFO_V1(workitem_node_shards);
+Datum
+workitem_node_shards(PG_FUNCTION_ARGS)
+{
+	char	   *tbl;
+	NodeShards *s;
+	Oid			logical;
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	WiSavedUser user;
+	MemoryContext old;
+	uint64		n;
+
+	if (PG_ARGISNULL(0) || !wi_citus_internal() || !wi_citus())
+		PG_RETURN_NULL();
+	tbl = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	set_callback();
+	for (s = node_shards; s != NULL; s = s->next)
+		if (strcmp(s->tbl, tbl) == 0)
+			break;
+	if (s != NULL && s->valid)
+		PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+	logical = get_relname_relid(tbl, wi_namespace());
+	if (!OidIsValid(logical))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("workitem.%s does not exist", tbl)));
+	values[0] = ObjectIdGetDatum(logical);
+	/* as the schema's owner: Citus's functions check the caller's rights on the table */
 	wi_become_owner(&user);
 	SPI_connect();
-	if (wi_execute("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
-				   " WHERE shardid OPERATOR(pg_catalog.=) $1",
+	if (wi_execute("SELECT s.shardid::pg_catalog.int8,"
+				   " pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))::pg_catalog.oid"
+				   " FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p USING (shardid)"
+				   " WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1"
+				   " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
+				   " ORDER BY 1",
+				   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "workitem: listing this node's shards of workitem.%s failed", tbl);
+	n = SPI_processed;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (s == NULL)
+	{
+		s = palloc0(sizeof(NodeShards));
+		s->tbl = pstrdup(tbl);
+		s->next = node_shards;
+		node_shards = s;
+	}
+	else
+	{
+		pfree(s->relids);
+		pfree(s->names);
+	}
+	s->logical = logical;
+	s->relids = palloc(sizeof(Oid) * Max(n, 1));
+	s->names = palloc(sizeof(Datum) * Max(n, 1));
+	s->n = 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (isnull)
+			continue;
+		s->relids[s->n] = DatumGetObjectId(d);
+		s->names[s->n] = CStringGetTextDatum(quote_qualified_identifier("workitem",
+																		get_rel_name(DatumGetObjectId(d))));
+		s->n++;
+	}
+	s->valid = true;
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	wi_restore_user(&user);
+	PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Whether relid (a distributed table, not a shard) is a reference table:
+ * one shard with a placement on every node, whose triggers run on each
+ * placement in a session of its own (attach.c). One lookup in
+ * pg_dist_partition, by callers that cache the answer.
+ */
+bool
+wi_citus_reference_table(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1];
+	bool		reference = false;
+	WiSavedUser user;
+
+	values[0] = ObjectIdGetDatum(relid);
+	wi_become_owner(&user);
+	SPI_connect();
+	if (wi_execute("SELECT partmethod OPERATOR(pg_catalog.=) 'n' AND repmodel OPERATOR(pg_catalog.=) 't' "
+				   "FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1",
 				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading pg_dist_shard failed");
+		elog(ERROR, "workitem: reading pg_dist_partition failed");
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-		if (!isnull)
-			table = DatumGetObjectId(d);
+		reference = !isnull && DatumGetBool(d);
 	}
 	SPI_finish();
 	wi_restore_user(&user);
-	/* a table of ours that only looks like a shard: not the same schema */
-	if (OidIsValid(table) && get_rel_namespace(table) != get_rel_namespace(relid))
-		table = InvalidOid;
-	return table;
+	return reference;
 }

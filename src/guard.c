@@ -74,57 +74,6 @@ seq_invalidate(Datum arg, Oid relid)
 }
 
 /*
- * On Citus, the distributed table of which rel is a shard: its shard id
- * is the number after the name's last '_' (Citus names a shard
- * "<name>_<shardid>", hashing a long name), and pg_dist_shard says whose
- * shard that is; InvalidOid when rel is none (no such shard, or of a table
- * in another schema). Read here, not by SQL: a BEFORE ROW trigger runs
- * this (once per shard and backend: the caller caches the answer).
- */
-static Oid
-distributed_table_of(Relation rel)
-{
-	const char *name = RelationGetRelationName(rel);
-	const char *p = strrchr(name, '_');
-	Oid			dist_shard;
-	Oid			index;
-	Relation	r;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tup;
-	Oid			logical = InvalidOid;
-	int64		shardid;
-	char	   *end;
-
-	if (p == NULL || p[1] == '\0' || strspn(p + 1, "0123456789") != strlen(p + 1))
-		return InvalidOid;
-	errno = 0;
-	shardid = strtoi64(p + 1, &end, 10);
-	if (errno != 0)
-		return InvalidOid;
-	dist_shard = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
-	index = get_relname_relid("pg_dist_shard_shardid_index", PG_CATALOG_NAMESPACE);
-	if (!OidIsValid(dist_shard) || !OidIsValid(index))
-		return InvalidOid;
-	r = table_open(dist_shard, AccessShareLock);
-	ScanKeyInit(&key, 2 /* shardid */, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
-	scan = systable_beginscan(r, index, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, 1 /* logicalrelid */, RelationGetDescr(r), &isnull);
-
-		if (!isnull)
-			logical = DatumGetObjectId(d);
-	}
-	systable_endscan(scan);
-	table_close(r, AccessShareLock);
-	if (OidIsValid(logical) && get_rel_namespace(logical) != RelationGetNamespace(rel))
-		return InvalidOid;
-	return logical;
-}
-
-/*
  * The table whose identity rel's id column draws from: rel itself, or on
  * Citus the distributed table of which rel is a shard (no identity of its
  * own).
@@ -144,7 +93,7 @@ identity_table(Relation rel, AttrNumber *attnum, int idcol)
 	if (OidIsValid(getIdentitySequence(RelationGetRelid(rel), idcol + 1, true)))
 		return RelationGetRelid(rel);
 #endif
-	logical = distributed_table_of(rel);
+	logical = wi_citus_table_of_shard(RelationGetRelid(rel));
 	if (OidIsValid(logical))
 	{
 		*attnum = get_attnum(logical, NameStr(TupleDescAttr(RelationGetDescr(rel), idcol)->attname));
@@ -260,7 +209,7 @@ static void
 refuse_id(Relation rel, Oid seqid, int64 id, const char *what)
 {
 	/* a shard named by its distributed table, which its owner owns */
-	Oid			table = wi_citus() ? distributed_table_of(rel) : InvalidOid;
+	Oid			table = wi_citus() ? wi_citus_table_of_shard(RelationGetRelid(rel)) : InvalidOid;
 
 	if (!OidIsValid(table))
 		table = RelationGetRelid(rel);
@@ -335,7 +284,7 @@ wi_check_drawn_id(Relation rel, int idcol, Datum id, bool isnull, const char *wh
 
 		if (group < 0 || (v > ((int64) group << 48) && v <= ((int64) (group + 1) << 48)))
 			return;
-		table = distributed_table_of(rel);
+		table = wi_citus_table_of_shard(RelationGetRelid(rel));
 		if (!OidIsValid(table))
 			table = RelationGetRelid(rel);
 		ereport(ERROR,

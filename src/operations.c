@@ -526,25 +526,16 @@ create_item(FunctionCallInfo fcinfo, const char *kind, const char *columns,
 		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
-	/* Citus: the actor and now() in the row, for the worker's trigger (see op_update) */
-	types[ncols] = TEXTOID;
-	values[ncols] = (Datum) 0;
-	nulls[ncols] = 'n';
-	types[ncols + 1] = TIMESTAMPTZOID;
-	values[ncols + 1] = (Datum) 0;
-	nulls[ncols + 1] = 'n';
-	sql = psprintf("INSERT INTO workitem.item (kind, status, %s{{, change_actor, change_at}}) "
-				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s{{, $%d, $%d}}) RETURNING *",
+	/*
+	 * Citus: the actor and now() reach the worker's trigger in the row by
+	 * the defaults of change_actor and change_at, evaluated here.
+	 */
+	sql = psprintf("INSERT INTO workitem.item (kind, status, %s) "
+				   "VALUES ('%s'::workitem.kind, '%s'::workitem.status, %s) RETURNING *",
 				   columns, kind, submit ? "to_do" : "draft",
-				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4", ncols + 1, ncols + 2);
+				   ncols == 6 ? "$1, $2, $3, $4, $5, $6" : "$1, $2, $3, $4");
 	SPI_connect();
-	if (wi_citus())
-	{
-		values[ncols] = CStringGetTextDatum(wi_actor());
-		values[ncols + 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		nulls[ncols] = nulls[ncols + 1] = ' ';
-	}
-	ret = wi_execute(sql, ncols + 2, types, values, nulls, false, 1);
+	ret = wi_execute(sql, ncols, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "workitem: creating a %s failed: %s", kind, SPI_result_code_string(ret));
 	if (wi_citus())
@@ -579,13 +570,13 @@ workitem_create_case(PG_FUNCTION_ARGS)
 
 /*
  * create_action()'s INSERT, one text: the tenant its case's ($6 on Citus,
- * read first; a subquery on plain PostgreSQL), the actor and the
- * transaction's now() in the row on Citus only.
+ * read first; a subquery on plain PostgreSQL). The actor and now() reach
+ * the worker's trigger by the row's defaults, evaluated on the coordinator.
  */
 #define ACTION_INSERT(tenant) \
 	"INSERT INTO workitem.item AS i (kind, case_id, title, description, assignee, priority" \
-	"[[, tenant]]{{, change_actor, change_at}}) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5" \
-	"[[, " tenant "]]{{, $7, $8}}) RETURNING *"
+	"[[, tenant]]) VALUES ('action'::workitem.kind, $1, $2, $3, $4, $5" \
+	"[[, " tenant "]]) RETURNING *"
 #define ACTION_TENANT \
 	"COALESCE((SELECT c.tenant FROM workitem.item c WHERE c.id OPERATOR(pg_catalog.=) $1), " \
 	"workitem.current_tenant())"
@@ -601,9 +592,9 @@ PG_FUNCTION_INFO_V1(workitem_create_action);
 Datum
 workitem_create_action(PG_FUNCTION_ARGS)
 {
-	Oid			types[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[8];
-	char		nulls[8];
+	Oid			types[6] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6];
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
@@ -621,18 +612,16 @@ workitem_create_action(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * The case's tenant read first (Citus refuses a subquery in VALUES;
-		 * the session's tenant tried first, see find_item), and the actor
-		 * carried in the row. An unknown case: the trigger's WI404.
+		 * the session's tenant tried first, see find_item). An unknown
+		 * case: the trigger's WI404.
 		 */
 		Datum		t = wi_item_tenant(DatumGetInt64(values[0]));
 
 		values[5] = t ? t : CStringGetTextDatum(wi_current_tenant());
-		values[6] = CStringGetTextDatum(wi_actor());
-		values[7] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		nulls[5] = nulls[6] = nulls[7] = ' ';
+		nulls[5] = ' ';
 	}
 	if (wi_execute(wi_citus() ? ACTION_INSERT("$6") : ACTION_INSERT(ACTION_TENANT),
-				   wi_citus() ? 8 : 5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+				   wi_citus() ? 6 : 5, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "workitem: creating an action of case %lld failed",
 			 (long long) DatumGetInt64(values[0]));
 	result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

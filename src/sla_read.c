@@ -6,15 +6,12 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "workitem.h"
@@ -161,111 +158,4 @@ workitem_clock_label(PG_FUNCTION_ARGS)
 											  strcmp(state, "met") == 0 ? "Met:" : "Missed:",
 											  wi_hours_minutes(left),
 											  left >= 0 ? "before" : "after")));
-}
-
-/*
- * Citus (issue 14): this node's shards of workitem.<tbl> (the placement of
- * a reference table), for a reader called per row of a query that Citus
- * pushed to this node: a query there naming the distributed table would be
- * a distributed query nested in a shard's, which Citus refuses, while the
- * shards are plain local tables. NULL outside Citus's own connections, so
- * that plain PostgreSQL and a session on the coordinator keep the plain
- * statement (one test of a setting, no query). Cached per backend; a shard
- * moved or split (its relation dropped) is looked up again.
- */
-typedef struct NodeShards
-{
-	struct NodeShards *next;
-	char	   *tbl;
-	int			n;
-	Oid		   *relids;			/* n == -1: to look up again */
-	Datum	   *names;
-} NodeShards;
-
-static NodeShards *node_shards = NULL;
-static bool node_shards_callback = false;
-
-static void
-node_shards_invalidate(Datum arg, Oid relid)
-{
-	for (NodeShards *s = node_shards; s != NULL; s = s->next)
-		for (int i = 0; i < s->n; i++)
-			if (relid == InvalidOid || relid == s->relids[i])
-			{
-				s->n = -1;
-				break;
-			}
-}
-
-PG_FUNCTION_INFO_V1(workitem_node_shards);
-Datum
-workitem_node_shards(PG_FUNCTION_ARGS)
-{
-	char	   *tbl;
-	NodeShards *s;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	WiSavedUser user;
-	MemoryContext old;
-	uint64		n;
-
-	if (PG_ARGISNULL(0) || !wi_citus_internal() || !wi_citus())
-		PG_RETURN_NULL();
-	tbl = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (!node_shards_callback)
-	{
-		wi_on_relcache(node_shards_invalidate);
-		node_shards_callback = true;
-	}
-	for (s = node_shards; s != NULL; s = s->next)
-		if (strcmp(s->tbl, tbl) == 0)
-			break;
-	if (s == NULL || s->n < 0)
-	{
-		values[0] = CStringGetTextDatum(psprintf("workitem.%s", tbl));
-		/* as the schema's owner: Citus's functions check the caller's rights on the table */
-		wi_become_owner(&user);
-		SPI_connect();
-		if (wi_execute("SELECT s.shardid::pg_catalog.int8,"
-					   " pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid))::pg_catalog.oid"
-					   " FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p USING (shardid)"
-					   " WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-					   " AND p.groupid OPERATOR(pg_catalog.=) (SELECT groupid FROM pg_catalog.pg_dist_local_group)"
-					   " ORDER BY 1",
-					   1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "workitem: listing this node's shards of workitem.%s failed", tbl);
-		n = SPI_processed;
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		if (s == NULL)
-		{
-			s = palloc0(sizeof(NodeShards));
-			s->tbl = pstrdup(tbl);
-			s->next = node_shards;
-			node_shards = s;
-		}
-		else
-		{
-			pfree(s->relids);
-			pfree(s->names);
-		}
-		s->relids = palloc(sizeof(Oid) * Max(n, 1));
-		s->names = palloc(sizeof(Datum) * Max(n, 1));
-		s->n = 0;
-		for (uint64 i = 0; i < n; i++)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-
-			if (isnull)
-				continue;
-			s->relids[s->n] = DatumGetObjectId(d);
-			s->names[s->n] = CStringGetTextDatum(quote_qualified_identifier("workitem",
-																			get_rel_name(DatumGetObjectId(d))));
-			s->n++;
-		}
-		MemoryContextSwitchTo(old);
-		SPI_finish();
-		wi_restore_user(&user);
-	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(s->names, s->n, TEXTOID, -1, false, TYPALIGN_INT));
 }

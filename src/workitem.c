@@ -11,6 +11,7 @@
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -20,6 +21,19 @@
 PG_MODULE_MAGIC;
 
 static char *actor_setting = NULL;
+
+/*
+ * How the value of workitem.actor now in force was set: its GUC "extra",
+ * which PostgreSQL keeps and restores with the value (at the end of a SET
+ * LOCAL, a rollback to a savepoint, a RESET).
+ */
+typedef struct ActorExtra
+{
+	bool		citus_local;	/* citus.propagate_set_commands was 'local' then */
+} ActorExtra;
+
+static const ActorExtra *actor_extra = NULL;
+static struct config_generic *actor_guc = NULL;	/* found once, for its stack */
 static char *tenant_setting = NULL;
 static bool tenant_named = false;	/* set by the session, not the built-in default */
 
@@ -57,6 +71,35 @@ check_tenant(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * workitem.actor: notes whether Citus would send a SET LOCAL of it to the
+ * other nodes (wi_actor_set_local()). No catalog access: it runs wherever
+ * a setting is made, outside transactions too.
+ */
+static bool
+check_actor(char **newval, void **extra, GucSource source)
+{
+	const char *prop = GetConfigOption("citus.propagate_set_commands", true, false);
+	ActorExtra *x;
+
+#if PG_VERSION_NUM >= 160000
+	x = guc_malloc(LOG, sizeof(ActorExtra));
+#else
+	x = malloc(sizeof(ActorExtra));
+#endif
+	if (x == NULL)
+		return false;
+	x->citus_local = prop != NULL && pg_strcasecmp(prop, "local") == 0;
+	*extra = x;
+	return true;
+}
+
+static void
+assign_actor(const char *newval, void *extra)
+{
+	actor_extra = extra;
+}
+
 static void
 assign_tenant(const char *newval, void *extra)
 {
@@ -74,7 +117,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   NULL, NULL, NULL);
+							   check_actor, assign_actor, NULL);
 	DefineCustomBoolVariable("workitem.notify",
 							 "Send NOTIFY workitem_moves with a JSON payload for every move, at commit.",
 							 "Turn it off for bulk loads nobody listens to.",
@@ -192,6 +235,56 @@ wi_actor(void)
 	if (actor_setting != NULL && actor_setting[0] != '\0')
 		return pstrdup(actor_setting);
 	return GetUserNameFromId(GetSessionUserId(), false);
+}
+
+/* workitem.actor's entry among the settings (one search per backend). */
+static struct config_generic *
+find_actor_guc(void)
+{
+	struct config_generic **vars;
+	struct config_generic *found = NULL;
+	int			n;
+
+#if PG_VERSION_NUM >= 160000
+	vars = get_guc_variables(&n);
+#else
+	vars = get_guc_variables();
+	n = GetNumConfigOptions();
+#endif
+	for (int i = 0; i < n && found == NULL; i++)
+		if (pg_strcasecmp(vars[i]->name, "workitem.actor") == 0)
+			found = vars[i];
+#if PG_VERSION_NUM >= 160000
+	pfree(vars);
+#endif
+	return found;
+}
+
+/*
+ * Is the actor (wi_actor()) a workitem.actor that this transaction set
+ * with SET LOCAL (or set_config(..., true)), not overridden since by a
+ * session's SET, a function's SET clause or the engine? With
+ * citus_local, also made while citus.propagate_set_commands was 'local',
+ * as Citus needs to send it to the other nodes. Read from PostgreSQL's
+ * own record of the setting (its stack of values saved per nesting level:
+ * the same in PostgreSQL 13 to 18); the session's SET, a default from the
+ * configuration, a role or a database, and the session user are not.
+ */
+bool
+wi_actor_set_local(bool citus_local)
+{
+	GucStack   *top;
+
+	if (wi_actor_override != NULL || actor_setting == NULL || actor_setting[0] == '\0')
+		return false;
+	if (actor_guc == NULL)
+		actor_guc = find_actor_guc();
+	if (actor_guc == NULL || actor_guc->source != PGC_S_SESSION)
+		return false;
+	top = actor_guc->stack;
+	if (top == NULL || (top->state != GUC_LOCAL && top->state != GUC_SET_LOCAL))
+		return false;
+	return !citus_local || (actor_extra != NULL && actor_extra->citus_local);
 }
 
 PG_FUNCTION_INFO_V1(workitem_actor);

@@ -34,6 +34,7 @@ extern void wi_on_relcache(void (*func) (Datum arg, Oid relid));
 extern const char *wi_local_table(const char *relname, const char *tenant);
 extern const char *wi_local_sql(const char *sql, const char *tenant);
 extern Oid	wi_citus_table_of_shard(Oid relid);
+extern bool wi_citus_reference_table(Oid relid);
 /* operations.c */
 extern Datum wi_item_tenant(int64 id);
 extern int	wi_attno_opt(TupleDesc d, const char *name);
@@ -240,6 +241,7 @@ extern char *wi_hours_minutes(int64 us);
 /* workitem.c: module entry, settings, the acting resource */
 extern int	wi_attno(TupleDesc d, const char *name, const char *who);
 extern char *wi_actor(void);
+extern bool wi_actor_set_local(bool citus_local);
 extern const char *wi_actor_override;
 extern int	wi_timer_interval;
 extern int	wi_timer_batch;

@@ -672,7 +672,7 @@ distribute_loaded() {
         "a:closed b:in_progress $nev "
 }
 attach_citus() {
-    local db=$1 a b
+    local db=$1 a b got t
     a=$(tenant_on "$db" 1) b=$(tenant_on "$db" 2)
     cq 0 "$db" "CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do');
                 SELECT create_reference_table('orders')" >/dev/null 2>&1
@@ -708,21 +708,57 @@ attach_citus() {
     cq 0 "$db" "CREATE TABLE desk_actor (id int PRIMARY KEY, status text NOT NULL DEFAULT 'to_do', owner text, who text);
                 SELECT create_reference_table('desk_actor')" >/dev/null 2>&1
     cq 0 "$db" "SET workitem.tenant = '$b'; SELECT workitem.attach('desk_actor', kind => 'ticket', assignee_column => 'owner', actor_column => 'who')" >/dev/null
-    cq 0 "$db" "INSERT INTO desk_actor (id, who) VALUES (1, 'erin'), (2, NULL), (3, NULL)" >/dev/null 2>&1
-    printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'carol';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 2;\nCOMMIT;\nSET workitem.actor = 'dave';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 3;\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 1;\n" |
+    cq 0 "$db" "INSERT INTO desk_actor (id, who) SELECT g, CASE WHEN g = 1 THEN 'erin' END FROM generate_series(1, 10) g" >/dev/null 2>&1
+    printf "BEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'carol';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 2;\nCOMMIT;\nSET workitem.actor = 'dave';\nUPDATE desk_actor SET status = 'in_progress', owner = 'zed' WHERE id = 4;\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 1;\n" |
         cqs 0 "$db" >/dev/null 2>&1
     check "an attached table's plain UPDATE: its actor column names the actor, SET LOCAL workitem.actor (propagated) does, a session's SET does not (the user Citus connects as)" \
         same "$(cq 0 "$db" "SELECT string_agg(row_key || ':' || actor, ' ' ORDER BY row_key) FROM workitem.event
                             WHERE source = 'desk_actor'::regclass AND what = 'status'" 2>&1)" \
-        "1:erin 2:carol 3:postgres"
-    # starting unassigned work assigns it to the actor, on each placement:
-    # the copies agree when the actor reaches them all, and not otherwise
-    # (README "Scale out with Citus": the coordinator's copy names the session's actor)
-    check "... and a reference table's placements agree on the assignee written from it, but for the session's SET (the coordinator's copy dave, the workers' postgres)" \
+        "1:erin 2:carol 4:postgres"
+    # Starting unassigned work assigns it to the actor, on each placement of
+    # a reference table (README "Scale out with Citus"): only an actor that
+    # reaches every placement is written, anything else is refused (0A000)
+    # and changes no copy. refused_start <id> <statements before the UPDATE>:
+    # the SQLSTATE and the message of the refusal, each statement sent alone.
+    refused_start() {
+        printf "%s\nUPDATE desk_actor SET status = 'in_progress' WHERE id = %s;\n" "$2" "$1" |
+            "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" 2>&1 |
+            sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)/\1 \2/p' | head -n 1
+    }
+    got=$(refused_start 3 "SET workitem.actor = 'dave';")
+    echo "# a session's SET: $got"
+    check "... a reference table's row started under a session's SET workitem.actor is refused (0A000), naming the table, the row and the actor" \
+        test -n "$(echo "$got" | grep -E "^0A000 public.desk_actor row 3: starting unassigned work would assign it to the actor \"(dave|postgres)\"")"
+    got=$(printf "SET workitem.actor = 'dave';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 3;\n" |
+          "$PGBIN/psql" -X -q -At -h "${CITUS_DIRS[0]}" -p "${CITUS_PORTS[0]}" -U postgres -d "$db" 2>&1 | grep -E '^(HINT|DETAIL)' | tr '\n' ' ')
+    check "... its hint: SET LOCAL with citus.propagate_set_commands = 'local', or an actor column" \
+        test -n "$(echo "$got" | grep -F "HINT:  SET LOCAL workitem.actor in the transaction with citus.propagate_set_commands = 'local', or attach(..., actor_column => ...)")"
+    got=
+    for t in "BEGIN;
+SET LOCAL workitem.actor = 'carol';" "BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SELECT set_config('workitem.actor', 'carol', true);" "BEGIN;
+SET LOCAL workitem.actor = 'carol';
+SET LOCAL citus.propagate_set_commands = 'local';" "BEGIN;
+SELECT workitem.actor();
+SET LOCAL workitem.actor = 'carol';
+SET LOCAL citus.propagate_set_commands = 'local';" "BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL workitem.actor = 'carol';
+SET workitem.actor = 'dave';" "SELECT 1;"; do
+        got="$got$(refused_start 5 "$t" | cut -c 1-5),"
+    done
+    check "... and so is one under SET LOCAL without propagation, set_config(), SET LOCAL before the propagation (workitem loaded or not), a session's SET after the SET LOCAL, or no actor at all" \
+        same "$got" "0A000,0A000,0A000,0A000,0A000,0A000,"
+    # the consistent ways: the actor column, a propagated SET LOCAL (in a
+    # session that loaded workitem first too), a move that assigns nobody
+    printf "BEGIN;\nSELECT workitem.actor();\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'fay';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 6;\nCOMMIT;\nBEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSAVEPOINT s;\nSET LOCAL workitem.actor = 'gus';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 7;\nCOMMIT;\nUPDATE desk_actor SET status = 'in_progress', who = 'hal' WHERE id = 8;\n" |
+        cqs 0 "$db" >/dev/null 2>&1
+    check "... a reference table's placements agree on every row: the refused ones unchanged, the others assigned to the actor column's, the propagated SET LOCAL's, or as the statement said" \
         same "$(cq 0 "$db" "SELECT string_agg(n.groupid || '=' || r.result, ' ' ORDER BY n.groupid)
-                            FROM run_command_on_placements('desk_actor', 'SELECT string_agg(id || '':'' || owner, '','' ORDER BY id) FROM %s') r
+                            FROM run_command_on_placements('desk_actor', 'SELECT string_agg(id || '':'' || status || '':'' || coalesce(owner, ''-''), '','' ORDER BY id) FROM %s') r
                             JOIN pg_dist_node n ON (n.nodename, n.nodeport) = (r.nodename, r.nodeport)" 2>&1)" \
-        "0=1:erin,2:carol,3:dave 1=1:erin,2:carol,3:postgres 2=1:erin,2:carol,3:postgres"
+        "$(for g in 0 1 2; do printf '%s=1:in_progress:erin,2:in_progress:carol,3:to_do:-,4:in_progress:zed,5:to_do:-,6:in_progress:fay,7:in_progress:gus,8:in_progress:hal,9:to_do:-,10:to_do:- ' $g; done | sed 's/ $//')"
     check "attach() of a table on the coordinator only is refused before anything is made (0A000)" \
         same "$(code "$db" "CREATE TABLE desk_local (id int PRIMARY KEY, status text); SELECT workitem.attach('desk_local')")" 0A000
     # A table distributed by tenant, colocated with item: each row in its tenant's shards, with SLA clocks

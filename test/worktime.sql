@@ -251,8 +251,9 @@ SELECT workitem.log_time(:x1, '30 minutes') \g /dev/null
 SELECT workitem.start_timer(:x1) \g /dev/null
 SELECT pg_temp.ran(:x1, 'alice', '1 hour');
 SELECT workitem.stop_timer(:x1) \g /dev/null
-SELECT results_eq(format($$SELECT currency COLLATE "default", time_tracked, time_typed, products, expenses
-                           FROM workitem.work_per_day WHERE item_id = %s ORDER BY currency NULLS FIRST$$, :x1),
+-- summed over the item's days: right after midnight the 30 minutes typed and the hour run start yesterday
+SELECT results_eq(format($$SELECT currency COLLATE "default", sum(time_tracked), sum(time_typed), sum(products), sum(expenses)
+                           FROM workitem.work_per_day WHERE item_id = %s GROUP BY currency ORDER BY currency NULLS FIRST$$, :x1),
                   $$VALUES (NULL::text, interval '1 hour', interval '30 minutes', NULL::numeric, NULL::numeric),
                            ('CHF', NULL, NULL, 0, 12), ('EUR', NULL, NULL, 15.00, 12.00)$$,
                   'work_per_day: time tracked and typed, products and expenses per currency');
