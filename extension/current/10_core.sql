@@ -268,6 +268,14 @@ CREATE TABLE workitem.attached_table (
 CREATE UNIQUE INDEX attached_table_source_idx ON workitem.attached_table ((COALESCE(source_oid, tbl::oid)));
 SELECT pg_catalog.pg_extension_config_dump('workitem.attached_table', '');
 
+-- The name of an attached table the log or a clock names (the views'
+-- source_name): source::text on one node; on Citus the name attach() kept,
+-- since a worker cannot name the coordinator's OID (citus.c).
+CREATE FUNCTION workitem.source_name(source regclass) RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_source_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.source_name(regclass) IS
+    'The name of an attached table as the views give it (source_name): source::text, on Citus the name attach() kept.';
+
 -- The activity log, readable: workitem.event itself has no privilege
 -- granted to anybody (only the C code writes it), and history() reads it
 -- through this view.
@@ -276,9 +284,8 @@ SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
        e.old_value, e.new_value, e.reason, e.tenant,
        -- source as text, for drivers that know no regclass (on Citus the
        -- name attach() kept: the workers cannot name the coordinator's OID)
-       COALESCE(a.source_name, e.source::text) AS source_name
-FROM workitem.event e
-LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = e.source::oid;
+       workitem.source_name(e.source) AS source_name
+FROM workitem.event e;
 COMMENT ON VIEW workitem.activity_log IS
     'The activity log (workitem.event), read-only: one row per changed field of an item or of a row of an attached table.';
 

@@ -283,11 +283,9 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.tenant, c.source, c.row_key,
-       COALESCE(a.source_name, c.source::text) AS source_name  -- (on Citus the name attach() kept)
+       c.tenant, c.source, c.row_key, workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
-LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = c.source::oid
 -- (an expression per column, not a subquery computing it once: a column
 -- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
@@ -346,11 +344,8 @@ FROM (
     SELECT NULL::bigint, r.status::workitem.status::text, count(*),
            sum(COALESCE(r.until, now()) - r.at),
            sum(workitem.business_time(COALESCE(k.calendar, '24x7'), r.at, COALESCE(r.until, now()))),
-           r.source, r.row_key,
-           -- (on Citus the name attach() kept)
-           COALESCE(min(a.source_name), r.source::text)
+           r.source, r.row_key, workitem.source_name(r.source)
     FROM row_changes r
-    LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = r.source::oid
     LEFT JOIN (SELECT c.tenant, c.source, c.row_key,
                       (array_agg(p.calendar ORDER BY c.cycle DESC, c.id DESC))[1] AS calendar
                FROM workitem.sla_clock c

@@ -402,14 +402,21 @@ DROP VIEW workitem.item_sla;
 DROP VIEW workitem.time_per_item;
 DROP VIEW workitem.time_per_resource;
 
+-- The name of an attached table the log or a clock names (the views'
+-- source_name): source::text on one node; on Citus the name attach() kept,
+-- since a worker cannot name the coordinator's OID (citus.c).
+CREATE FUNCTION workitem.source_name(source regclass) RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_source_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.source_name(regclass) IS
+    'The name of an attached table as the views give it (source_name): source::text, on Citus the name attach() kept.';
+
 CREATE OR REPLACE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
        e.old_value, e.new_value, e.reason, e.tenant,
        -- source as text, for drivers that know no regclass (on Citus the
        -- name attach() kept: the workers cannot name the coordinator's OID)
-       COALESCE(a.source_name, e.source::text) AS source_name
-FROM workitem.event e
-LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = e.source::oid;
+       workitem.source_name(e.source) AS source_name
+FROM workitem.event e;
 
 CREATE VIEW workitem.item_sla AS
 SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
@@ -425,11 +432,9 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.tenant, c.source, c.row_key,
-       COALESCE(a.source_name, c.source::text) AS source_name  -- (on Citus the name attach() kept)
+       c.tenant, c.source, c.row_key, workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
-LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = c.source::oid
 -- (an expression per column, not a subquery computing it once: a column
 -- not selected then costs nothing)
 WHERE NOT EXISTS (SELECT 1 FROM workitem.sla_clock c2
@@ -472,11 +477,8 @@ FROM (
     SELECT NULL::bigint, r.status::workitem.status::text, count(*),
            sum(COALESCE(r.until, now()) - r.at),
            sum(workitem.business_time(COALESCE(k.calendar, '24x7'), r.at, COALESCE(r.until, now()))),
-           r.source, r.row_key,
-           -- (on Citus the name attach() kept)
-           COALESCE(min(a.source_name), r.source::text)
+           r.source, r.row_key, workitem.source_name(r.source)
     FROM row_changes r
-    LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = r.source::oid
     LEFT JOIN (SELECT c.tenant, c.source, c.row_key,
                       (array_agg(p.calendar ORDER BY c.cycle DESC, c.id DESC))[1] AS calendar
                FROM workitem.sla_clock c
@@ -1256,6 +1258,9 @@ GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agen
 REVOKE ALL ON FUNCTION workitem.on_day_support(internal), workitem.on_day(timestamptz, date),
                        workitem.day_series(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.on_day(timestamptz, date), workitem.day_series(date, date) TO workitem_reader;
+-- called by the views for source_name
+REVOKE ALL ON FUNCTION workitem.source_name(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.source_name(regclass) TO workitem_reader;
 GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
                 workitem.item_sla, workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
                 workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
@@ -1772,10 +1777,9 @@ SELECT c.source, c.row_key, c.target, p.name AS policy, c.calendar,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
        c.breached_at,
        s.ended_by,
-       COALESCE(a.source_name, c.source::text) AS source_name  -- (on Citus the name attach() kept)
+       workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
-LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = c.source::oid
 LEFT JOIN workitem.sla_target g ON g.policy_id = c.policy_id AND g.target = c.target
 LEFT JOIN LATERAL (
     SELECT CASE WHEN e.what IN ('created', 'status') THEN e.new_value END AS current_status,
