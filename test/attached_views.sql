@@ -14,10 +14,15 @@ CREATE TABLE av.desk (id int PRIMARY KEY, status text NOT NULL);
 CALL pg_temp.on_every_node('av.desk');
 SELECT workitem.attach('av.desk',
        label_map => '{"new": "to_do", "open": "in_progress", "stalled": "waiting", "solved": "resolved", "gone": "closed"}');
-CREATE FUNCTION pg_temp.day_back() RETURNS void LANGUAGE sql AS $$
-    SET session_replication_role = replica;
-    UPDATE workitem.event SET at = at - interval '1 day' WHERE source = 'av.desk'::regclass;
-    RESET session_replication_role;
+-- (on Citus too: by IMMUTABLE steps, Citus refuses a STABLE timestamptz -
+-- interval on a column in an UPDATE, and in UTC a day is 24 hours; the
+-- table by its OID, Citus sends a regclass literal of an UPDATE to the
+-- workers by name, where it is the worker's OID, not the log's)
+CREATE FUNCTION pg_temp.day_back() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('UPDATE workitem.event SET at = ((at AT TIME ZONE ''UTC'') - interval ''1 day'') AT TIME ZONE ''UTC''
+                     WHERE source = %s::oid', 'av.desk'::regclass::oid);
+END
 $$;
 
 -- two days ago: three rows created (the first log rows), one at work

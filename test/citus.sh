@@ -781,6 +781,19 @@ SET workitem.actor = 'dave';" "SELECT 1;"; do
         "$a,1:first_response:met:in_progress $a,1:resolution:running:in_progress $b,1:first_response:met:in_progress $b,1:resolution:running:in_progress"
     check "history(tbl, row_key) of a distributed table's row" \
         same "$(cq 0 "$db" "SELECT string_agg(what, ' ' ORDER BY id) FROM workitem.history('desk', '$b,1')" 2>&1)" "created status"
+    # The views read the log on the workers, where the log's source (the
+    # coordinator's OID) names no table, or another: an attached row's
+    # source_name and kind come from attached_table's source_oid and
+    # source_name, the same on every node (README "Scale out with Citus")
+    check "the views give an attached row's source_name and kind through the coordinator (transitions, daily_flow, daily_flow_between(), activity_log, item_sla, attached_sla, status_durations)" \
+        same "$(cq 0 "$db" "SELECT string_agg(DISTINCT source_name || '/' || kind, ',') FROM workitem.transitions WHERE source IS NOT NULL;
+                            SELECT string_agg(DISTINCT source_name || '/' || kind, ',') FROM workitem.daily_flow WHERE source_name IS NOT NULL;
+                            SELECT string_agg(DISTINCT source_name || '/' || kind, ',') FROM workitem.daily_flow_between(current_date - 2, current_date + 2) WHERE source_name IS NOT NULL;
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.activity_log WHERE source IS NOT NULL;
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.item_sla WHERE row_key IN ('$a,1', '$b,1');
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.attached_sla WHERE row_key IN ('$a,1', '$b,1');
+                            SELECT string_agg(DISTINCT source_name, ',') FROM workitem.status_durations WHERE source IS NOT NULL" 2>&1 | tr '\n' ' ')" \
+        "public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk/case,public.desk_actor/ticket,public.desk_ref/ticket public.desk,public.desk_actor,public.desk_ref public.desk public.desk public.desk,public.desk_actor,public.desk_ref "
     check "detach() of a reference table through the coordinator: its trigger and its row of attached_table gone on every node" \
         same "$(cq 0 "$db" "SELECT workitem.detach('desk_ref');
                             SELECT count(*) FROM workitem.attached WHERE tbl = 'desk_ref'::regclass;

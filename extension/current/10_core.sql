@@ -232,13 +232,59 @@ CREATE INDEX event_at_idx ON workitem.event USING brin (at) WITH (pages_per_rang
 
 REVOKE ALL ON workitem.event FROM PUBLIC;
 
+-- The tables the lifecycle is attached to (issue 6; attach() and the
+-- trigger: 60_attach.sql), here since the views join it: a row of the log
+-- with item_id NULL is a row of one of them (source, row_key).
+CREATE TABLE workitem.attached_table (
+    tbl               regclass PRIMARY KEY,
+    status_column     name NOT NULL,
+    kind              workitem.kind NOT NULL,
+    label_map         jsonb,
+    log_events        boolean NOT NULL,
+    wait_type_column  name,
+    resolution_column name,
+    assignee_column   name,
+    attached_at       timestamptz NOT NULL DEFAULT now(),
+    attached_by       text NOT NULL DEFAULT session_user,
+    -- issue 15: enforce or observe, which rows, who acts, who is nobody
+    mode              text NOT NULL DEFAULT 'enforce',
+    enforce_only      text[],
+    filter            text,
+    actor_column      name,
+    assignee_nobody   text,
+    -- a reopen after resolved + this is refused (NULL: no window)
+    feedback_window   interval,
+    -- Citus (workitem distributed): the OID the log names the table by (the
+    -- coordinator's, as a plain oid, the same on every node: a regclass is
+    -- replicated as a name, each node's tbl its own OID) and its
+    -- schema-qualified name, set by attach(), which the views give as the
+    -- rows' source_name on every node; both NULL on one node, where the
+    -- views read tbl and source::text as they are
+    source_oid        oid,
+    source_name       text
+);
+-- what the views join the log on (unique: a view's join to it is dropped
+-- from the plan when no column of it is read)
+CREATE UNIQUE INDEX attached_table_source_idx ON workitem.attached_table ((COALESCE(source_oid, tbl::oid)));
+SELECT pg_catalog.pg_extension_config_dump('workitem.attached_table', '');
+
+-- The name of an attached table the log or a clock names (the views'
+-- source_name): source::text on one node; on Citus the name attach() kept,
+-- since a worker cannot name the coordinator's OID (citus.c).
+CREATE FUNCTION workitem.source_name(source regclass) RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_source_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.source_name(regclass) IS
+    'The name of an attached table as the views give it (source_name): source::text, on Citus the name attach() kept.';
+
 -- The activity log, readable: workitem.event itself has no privilege
 -- granted to anybody (only the C code writes it), and history() reads it
 -- through this view.
 CREATE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
        e.old_value, e.new_value, e.reason, e.tenant,
-       e.source::text AS source_name  -- source as text, for drivers that know no regclass
+       -- source as text, for drivers that know no regclass (on Citus the
+       -- name attach() kept: the workers cannot name the coordinator's OID)
+       workitem.source_name(e.source) AS source_name
 FROM workitem.event e;
 COMMENT ON VIEW workitem.activity_log IS
     'The activity log (workitem.event), read-only: one row per changed field of an item or of a row of an attached table.';

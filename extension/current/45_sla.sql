@@ -283,7 +283,7 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.tenant, c.source, c.row_key, c.source::text AS source_name
+       c.tenant, c.source, c.row_key, workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
@@ -329,12 +329,13 @@ WITH changes AS (
 SELECT s.item_id, s.status, s.times_entered,
        s.wall_clock, date_part('epoch', s.wall_clock) / 3600 AS wall_clock_hours,
        s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours,
-       s.source, s.row_key, s.source::text AS source_name
+       s.source, s.row_key, s.source_name
 FROM (
     SELECT c.item_id, c.status::workitem.status::text AS status, count(*) AS times_entered,
            sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
            sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time,
-           NULL::regclass AS source, NULL::text COLLATE "C" AS row_key  -- the log's collation
+           NULL::regclass AS source, NULL::text COLLATE "C" AS row_key,  -- the log's collation
+           NULL::text AS source_name
     FROM changes c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
@@ -343,7 +344,7 @@ FROM (
     SELECT NULL::bigint, r.status::workitem.status::text, count(*),
            sum(COALESCE(r.until, now()) - r.at),
            sum(workitem.business_time(COALESCE(k.calendar, '24x7'), r.at, COALESCE(r.until, now()))),
-           r.source, r.row_key
+           r.source, r.row_key, workitem.source_name(r.source)
     FROM row_changes r
     LEFT JOIN (SELECT c.tenant, c.source, c.row_key,
                       (array_agg(p.calendar ORDER BY c.cycle DESC, c.id DESC))[1] AS calendar

@@ -6,27 +6,7 @@
 CREATE FUNCTION workitem.enforce_attached() RETURNS trigger
     AS 'MODULE_PATHNAME', 'workitem_enforce_attached' LANGUAGE C;
 
-CREATE TABLE workitem.attached_table (
-    tbl               regclass PRIMARY KEY,
-    status_column     name NOT NULL,
-    kind              workitem.kind NOT NULL,
-    label_map         jsonb,
-    log_events        boolean NOT NULL,
-    wait_type_column  name,
-    resolution_column name,
-    assignee_column   name,
-    attached_at       timestamptz NOT NULL DEFAULT now(),
-    attached_by       text NOT NULL DEFAULT session_user,
-    -- issue 15: enforce or observe, which rows, who acts, who is nobody
-    mode              text NOT NULL DEFAULT 'enforce',
-    enforce_only      text[],
-    filter            text,
-    actor_column      name,
-    assignee_nobody   text,
-    -- a reopen after resolved + this is refused (NULL: no window)
-    feedback_window   interval
-);
-SELECT pg_catalog.pg_extension_config_dump('workitem.attached_table', '');
+-- (workitem.attached_table: in 10_core.sql, before the views that join it)
 
 CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status',
                                 kind workitem.kind DEFAULT 'ticket', label_map jsonb DEFAULT NULL,
@@ -45,6 +25,9 @@ DECLARE
     -- functions there (attached_table is a reference table on Citus)
     attached_now timestamptz := now();
     attached_who text := session_user;
+    -- Citus: the OID the log names the table by, and its name (attached_table)
+    log_oid oid;
+    log_name text;
     col name;
     typ regtype;
     bad text;
@@ -255,6 +238,10 @@ BEGIN
                                         tbl::text, tbl::text);
             END IF;
             log_tenant := CASE WHEN tenant_column IS NULL THEN workitem.current_tenant() END;
+            -- the views name its rows and find its kind on the workers by these
+            -- (schema-qualified: this function's search_path)
+            log_oid := tbl::oid;
+            log_name := tbl::text;
         END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
@@ -278,11 +265,11 @@ BEGIN
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
                                               mode, enforce_only, filter, actor_column, assignee_nobody,
-                                              feedback_window)
+                                              feedback_window, source_oid, source_name)
     VALUES (attach.tbl, attach.status_column, attach.kind, attach.label_map, attach.log_events,
             attach.wait_type_column, attach.resolution_column, attach.assignee_column,
             attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody,
-            attach.feedback_window)
+            attach.feedback_window, log_oid, log_name)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO UPDATE
        SET status_column = EXCLUDED.status_column, kind = EXCLUDED.kind, label_map = EXCLUDED.label_map,
            log_events = EXCLUDED.log_events, wait_type_column = EXCLUDED.wait_type_column,
@@ -290,6 +277,7 @@ BEGIN
            mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
            feedback_window = EXCLUDED.feedback_window,
+           source_oid = EXCLUDED.source_oid, source_name = EXCLUDED.source_name,
            attached_at = attached_now, attached_by = attached_who;
 END $$;
 COMMENT ON FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name,
@@ -319,11 +307,16 @@ CREATE FUNCTION workitem.history(tbl regclass, row_key text)
     SET search_path = pg_catalog, pg_temp
     -- plpgsql: Citus plans no parameterized SQL function over a distributed table
     AS $$
+DECLARE
+    -- the table as an oid: Citus sends a regclass in the view's pushed-down
+    -- query (activity_log joins attached_table) by name, which each worker
+    -- would resolve to its own OID, not the coordinator's in the log
+    src pg_catalog.oid := history.tbl;
 BEGIN
     RETURN QUERY
     SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
     FROM workitem.activity_log e
-    WHERE e.source OPERATOR(pg_catalog.=) history.tbl AND e.row_key OPERATOR(pg_catalog.=) history.row_key
+    WHERE e.source OPERATOR(pg_catalog.=) src AND e.row_key OPERATOR(pg_catalog.=) history.row_key
     ORDER BY e.id;
 END
 $$;

@@ -93,7 +93,7 @@ WITH changes AS (
         ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
     WHERE e.what IN ('created', 'status')
 )
-SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name,
+SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(a.source_name, c.source::text) AS source_name,
        COALESCE(i.kind, a.kind)::text AS kind, c.at, c.actor,
        c.what = 'created' AS is_creation,
        c.from_label AS from_status,
@@ -112,7 +112,8 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-LEFT JOIN workitem.attached_table a ON a.tbl = c.source
+-- (on Citus the log's source is the coordinator's OID: source_oid, and the name attach() kept)
+LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = c.source::oid
 -- attached tables log their own labels mapped to ours; anything else is skipped
 WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
   AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
@@ -139,10 +140,10 @@ SELECT (m.at)::date AS day, COALESCE(i.kind, a.kind)::text AS kind, i.category,
                            OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
-       m.source::text AS source_name
+       COALESCE(a.source_name, m.source::text) AS source_name
 FROM moves m
 LEFT JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
-LEFT JOIN workitem.attached_table a ON a.tbl = m.source AND m.item_id IS NULL
+LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = m.source::oid AND m.item_id IS NULL
 WHERE (i.id IS NOT NULL OR a.tbl IS NOT NULL)
   -- attached tables log their own labels mapped to ours; anything else is skipped
   AND m.to_status = ANY (enum_range(NULL::workitem.status)::text[])
@@ -180,7 +181,7 @@ SELECT (e.at)::date AS day, COALESCE(i.kind, a.kind)::pg_catalog.text AS kind, i
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
                            AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened,
-       e.source::pg_catalog.text AS source_name
+       COALESCE(a.source_name, e.source::pg_catalog.text) AS source_name
 FROM workitem.event e
 CROSS JOIN LATERAL (
     SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
@@ -188,7 +189,8 @@ CROSS JOIN LATERAL (
            CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
 LEFT JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
-LEFT JOIN workitem.attached_table a ON a.tbl OPERATOR(pg_catalog.=) e.source AND e.item_id IS NULL
+LEFT JOIN workitem.attached_table a
+       ON COALESCE(a.source_oid, a.tbl::pg_catalog.oid) OPERATOR(pg_catalog.=) e.source::pg_catalog.oid AND e.item_id IS NULL
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
   AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')

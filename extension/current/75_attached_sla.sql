@@ -28,7 +28,7 @@ SELECT c.source, c.row_key, c.target, p.name AS policy, c.calendar,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
        c.breached_at,
        s.ended_by,
-       c.source::text AS source_name
+       workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 LEFT JOIN workitem.sla_target g ON g.policy_id = c.policy_id AND g.target = c.target

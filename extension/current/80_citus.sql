@@ -169,7 +169,7 @@ BEGIN
     GRANT SELECT (policy_id, target, business_days) ON workitem.sla_target TO workitem_reader;
     GRANT SELECT (tbl, kind, status_column, label_map, log_events, wait_type_column, resolution_column,
                   assignee_column, assignee_nobody, actor_column, attached_at, attached_by, mode,
-                  enforce_only, filter, feedback_window)
+                  enforce_only, filter, feedback_window, source_oid, source_name)
         ON workitem.attached_table TO workitem_reader;
     -- run_timers() delegates each tenant's work to the node of its shards
     PERFORM pg_catalog.create_distributed_function('workitem.run_timers_tenant(text,timestamptz,integer)',

@@ -75,6 +75,8 @@ GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agen
                           workitem.inbox(integer) TO workitem_reader;
 -- called by the facts per day (75_bi.sql)
 GRANT EXECUTE ON FUNCTION workitem.on_day(timestamptz, date), workitem.day_series(date, date) TO workitem_reader;
+-- called by the views for source_name
+GRANT EXECUTE ON FUNCTION workitem.source_name(regclass) TO workitem_reader;
 
 ------------------------------------------------------------------------
 -- workitem_agent: the operations, and what they (and the C triggers,

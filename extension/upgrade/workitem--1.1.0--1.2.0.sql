@@ -343,7 +343,7 @@ BEGIN
     GRANT SELECT (policy_id, target, business_days) ON workitem.sla_target TO workitem_reader;
     GRANT SELECT (tbl, kind, status_column, label_map, log_events, wait_type_column, resolution_column,
                   assignee_column, assignee_nobody, actor_column, attached_at, attached_by, mode,
-                  enforce_only, filter, feedback_window)
+                  enforce_only, filter, feedback_window, source_oid, source_name)
         ON workitem.attached_table TO workitem_reader;
     -- run_timers() delegates each tenant's work to the node of its shards
     PERFORM pg_catalog.create_distributed_function('workitem.run_timers_tenant(text,timestamptz,integer)',
@@ -376,6 +376,23 @@ REVOKE ALL ON FUNCTION workitem.distribute(integer) FROM PUBLIC;
 -- facts per day, every column commented. The views whose column types
 -- change are dropped and made again, then granted as before.
 ------------------------------------------------------------------------
+-- issue 15: attach() enforces or observes, maps a label to a status, wait
+-- type and resolution, filters rows, reads the actor and the assignee from
+-- columns of any type (attach() below). Citus (issue 14): the OID the log
+-- names an attached table by, and its name, the same on every node, which
+-- the views join the log on and give as source_name (a table attached on
+-- Citus before this: attach() it again to fill them).
+ALTER TABLE workitem.attached_table
+    ADD COLUMN mode text NOT NULL DEFAULT 'enforce',
+    ADD COLUMN enforce_only text[],
+    ADD COLUMN filter text,
+    ADD COLUMN actor_column name,
+    ADD COLUMN assignee_nobody text,
+    ADD COLUMN feedback_window interval,
+    ADD COLUMN source_oid oid,
+    ADD COLUMN source_name text;
+CREATE UNIQUE INDEX attached_table_source_idx ON workitem.attached_table ((COALESCE(source_oid, tbl::oid)));
+
 DROP VIEW workitem.items;
 DROP VIEW workitem.queue;
 DROP VIEW workitem.daily_flow;
@@ -385,10 +402,20 @@ DROP VIEW workitem.item_sla;
 DROP VIEW workitem.time_per_item;
 DROP VIEW workitem.time_per_resource;
 
+-- The name of an attached table the log or a clock names (the views'
+-- source_name): source::text on one node; on Citus the name attach() kept,
+-- since a worker cannot name the coordinator's OID (citus.c).
+CREATE FUNCTION workitem.source_name(source regclass) RETURNS text
+    AS 'MODULE_PATHNAME', 'workitem_source_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION workitem.source_name(regclass) IS
+    'The name of an attached table as the views give it (source_name): source::text, on Citus the name attach() kept.';
+
 CREATE OR REPLACE VIEW workitem.activity_log AS
 SELECT e.id, e.item_id, e.source, e.row_key, e.at, e.actor, e.what,
        e.old_value, e.new_value, e.reason, e.tenant,
-       e.source::text AS source_name  -- source as text, for drivers that know no regclass
+       -- source as text, for drivers that know no regclass (on Citus the
+       -- name attach() kept: the workers cannot name the coordinator's OID)
+       workitem.source_name(e.source) AS source_name
 FROM workitem.event e;
 
 CREATE VIEW workitem.item_sla AS
@@ -405,7 +432,7 @@ SELECT c.item_id, c.target, c.cycle, p.name AS policy, c.calendar,
               / NULLIF(extract(epoch FROM c.target_time), 0) * 100)::numeric, 1) AS percent_used,
        workitem.clock_state(c.state, c.calendar, c.target_time, c.used, c.since, p.warn_at, now()) AS state,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
-       c.tenant, c.source, c.row_key, c.source::text AS source_name
+       c.tenant, c.source, c.row_key, workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 -- (an expression per column, not a subquery computing it once: a column
@@ -435,12 +462,13 @@ WITH changes AS (
 SELECT s.item_id, s.status, s.times_entered,
        s.wall_clock, date_part('epoch', s.wall_clock) / 3600 AS wall_clock_hours,
        s.working_time, date_part('epoch', s.working_time) / 3600 AS working_hours,
-       s.source, s.row_key, s.source::text AS source_name
+       s.source, s.row_key, s.source_name
 FROM (
     SELECT c.item_id, c.status::workitem.status::text AS status, count(*) AS times_entered,
            sum(COALESCE(c.until, now()) - c.at) AS wall_clock,
            sum(workitem.business_time(COALESCE(p.calendar, '24x7'), c.at, COALESCE(c.until, now()))) AS working_time,
-           NULL::regclass AS source, NULL::text COLLATE "C" AS row_key  -- the log's collation
+           NULL::regclass AS source, NULL::text COLLATE "C" AS row_key,  -- the log's collation
+           NULL::text AS source_name
     FROM changes c
     JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
     LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
@@ -449,7 +477,7 @@ FROM (
     SELECT NULL::bigint, r.status::workitem.status::text, count(*),
            sum(COALESCE(r.until, now()) - r.at),
            sum(workitem.business_time(COALESCE(k.calendar, '24x7'), r.at, COALESCE(r.until, now()))),
-           r.source, r.row_key
+           r.source, r.row_key, workitem.source_name(r.source)
     FROM row_changes r
     LEFT JOIN (SELECT c.tenant, c.source, c.row_key,
                       (array_agg(p.calendar ORDER BY c.cycle DESC, c.id DESC))[1] AS calendar
@@ -554,7 +582,7 @@ WITH changes AS (
         ORDER BY e2.source DESC, e2.row_key DESC, e2.id DESC LIMIT 1) pr ON e.item_id IS NULL
     WHERE e.what IN ('created', 'status')
 )
-SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name,
+SELECT c.event_id, c.item_id, c.source, c.row_key, COALESCE(a.source_name, c.source::text) AS source_name,
        COALESCE(i.kind, a.kind)::text AS kind, c.at, c.actor,
        c.what = 'created' AS is_creation,
        c.from_label AS from_status,
@@ -573,7 +601,8 @@ SELECT c.event_id, c.item_id, c.source, c.row_key, c.source::text AS source_name
 FROM changes c
 LEFT JOIN workitem.item i ON i.id = c.item_id AND i.tenant = c.tenant
 LEFT JOIN workitem.sla_policy p ON p.id = i.sla_policy_id
-LEFT JOIN workitem.attached_table a ON a.tbl = c.source
+-- (on Citus the log's source is the coordinator's OID: source_oid, and the name attach() kept)
+LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = c.source::oid
 -- attached tables log their own labels mapped to ours; anything else is skipped
 WHERE c.to_label = ANY (enum_range(NULL::workitem.status)::text[])
   AND (c.from_label IS NULL OR c.from_label = ANY (enum_range(NULL::workitem.status)::text[]));
@@ -597,10 +626,10 @@ SELECT (m.at)::date AS day, COALESCE(i.kind, a.kind)::text AS kind, i.category,
                            OR (m.to_status = 'closed' AND m.from_status IS DISTINCT FROM 'resolved')) AS resolved,
        count(*) FILTER (WHERE m.to_status = 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status = 'resolved' AND m.to_status IN ('to_do', 'in_progress')) AS reopened,
-       m.source::text AS source_name
+       COALESCE(a.source_name, m.source::text) AS source_name
 FROM moves m
 LEFT JOIN workitem.item i ON i.id = m.item_id AND i.tenant = m.tenant
-LEFT JOIN workitem.attached_table a ON a.tbl = m.source AND m.item_id IS NULL
+LEFT JOIN workitem.attached_table a ON COALESCE(a.source_oid, a.tbl::oid) = m.source::oid AND m.item_id IS NULL
 WHERE (i.id IS NOT NULL OR a.tbl IS NOT NULL)
   -- attached tables log their own labels mapped to ours; anything else is skipped
   AND m.to_status = ANY (enum_range(NULL::workitem.status)::text[])
@@ -629,7 +658,7 @@ SELECT (e.at)::date AS day, COALESCE(i.kind, a.kind)::pg_catalog.text AS kind, i
        count(*) FILTER (WHERE m.to_status OPERATOR(pg_catalog.=) 'closed') AS closed,
        count(*) FILTER (WHERE m.from_status OPERATOR(pg_catalog.=) 'resolved'
                            AND m.to_status OPERATOR(pg_catalog.=) ANY ('{to_do,in_progress}')) AS reopened,
-       e.source::pg_catalog.text AS source_name
+       COALESCE(a.source_name, e.source::pg_catalog.text) AS source_name
 FROM workitem.event e
 CROSS JOIN LATERAL (
     SELECT e.what OPERATOR(pg_catalog.=) 'created' AS is_creation,
@@ -637,7 +666,8 @@ CROSS JOIN LATERAL (
            CASE WHEN e.what OPERATOR(pg_catalog.=) 'created'
                 THEN pg_catalog.regexp_replace(e.new_value, '^.* ', '') ELSE e.new_value END AS to_status) m
 LEFT JOIN workitem.item i ON i.id OPERATOR(pg_catalog.=) e.item_id AND i.tenant OPERATOR(pg_catalog.=) e.tenant
-LEFT JOIN workitem.attached_table a ON a.tbl OPERATOR(pg_catalog.=) e.source AND e.item_id IS NULL
+LEFT JOIN workitem.attached_table a
+       ON COALESCE(a.source_oid, a.tbl::pg_catalog.oid) OPERATOR(pg_catalog.=) e.source::pg_catalog.oid AND e.item_id IS NULL
 WHERE e.at OPERATOR(pg_catalog.>=) $1::timestamptz
   AND e.at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.+) 1)::timestamptz
   AND e.what OPERATOR(pg_catalog.=) ANY ('{created,status}')
@@ -1228,6 +1258,9 @@ GRANT EXECUTE ON FUNCTION workitem.daily_flow_between(date, date), workitem.agen
 REVOKE ALL ON FUNCTION workitem.on_day_support(internal), workitem.on_day(timestamptz, date),
                        workitem.day_series(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workitem.on_day(timestamptz, date), workitem.day_series(date, date) TO workitem_reader;
+-- called by the views for source_name
+REVOKE ALL ON FUNCTION workitem.source_name(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workitem.source_name(regclass) TO workitem_reader;
 GRANT SELECT ON workitem.items, workitem.queue, workitem.transitions, workitem.daily_flow,
                 workitem.item_sla, workitem.status_durations, workitem.time_per_item, workitem.time_per_resource,
                 workitem.days, workitem.flow_per_day, workitem.status_time_per_day,
@@ -1387,14 +1420,8 @@ GRANT USAGE ON SEQUENCE workitem.expense_id_seq TO workitem_agent;
 
 -- issue 15: attach() enforces or observes, maps a label to a status, wait
 -- type and resolution, filters rows, reads the actor and the assignee from
--- columns of any type; the trigger sees DELETE too.
-ALTER TABLE workitem.attached_table
-    ADD COLUMN mode text NOT NULL DEFAULT 'enforce',
-    ADD COLUMN enforce_only text[],
-    ADD COLUMN filter text,
-    ADD COLUMN actor_column name,
-    ADD COLUMN assignee_nobody text,
-    ADD COLUMN feedback_window interval;
+-- columns of any type; the trigger sees DELETE too. (attached_table's new
+-- columns: above, with the views that read them.)
 DROP FUNCTION workitem.attach(regclass, name, workitem.kind, jsonb, boolean, name, name, name);
 CREATE FUNCTION workitem.attach(tbl regclass, status_column name DEFAULT 'status',
                                 kind workitem.kind DEFAULT 'ticket', label_map jsonb DEFAULT NULL,
@@ -1413,6 +1440,9 @@ DECLARE
     -- functions there (attached_table is a reference table on Citus)
     attached_now timestamptz := now();
     attached_who text := session_user;
+    -- Citus: the OID the log names the table by, and its name (attached_table)
+    log_oid oid;
+    log_name text;
     col name;
     typ regtype;
     bad text;
@@ -1623,6 +1653,10 @@ BEGIN
                                         tbl::text, tbl::text);
             END IF;
             log_tenant := CASE WHEN tenant_column IS NULL THEN workitem.current_tenant() END;
+            -- the views name its rows and find its kind on the workers by these
+            -- (schema-qualified: this function's search_path)
+            log_oid := tbl::oid;
+            log_name := tbl::text;
         END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = tbl AND g.tgname = 'zz_workitem_attached') THEN
@@ -1646,11 +1680,11 @@ BEGIN
     INSERT INTO workitem.attached_table AS t (tbl, status_column, kind, label_map, log_events,
                                               wait_type_column, resolution_column, assignee_column,
                                               mode, enforce_only, filter, actor_column, assignee_nobody,
-                                              feedback_window)
+                                              feedback_window, source_oid, source_name)
     VALUES (attach.tbl, attach.status_column, attach.kind, attach.label_map, attach.log_events,
             attach.wait_type_column, attach.resolution_column, attach.assignee_column,
             attach.mode, attach.enforce_only, attach.filter, attach.actor_column, attach.assignee_nobody,
-            attach.feedback_window)
+            attach.feedback_window, log_oid, log_name)
     ON CONFLICT ON CONSTRAINT attached_table_pkey DO UPDATE
        SET status_column = EXCLUDED.status_column, kind = EXCLUDED.kind, label_map = EXCLUDED.label_map,
            log_events = EXCLUDED.log_events, wait_type_column = EXCLUDED.wait_type_column,
@@ -1658,6 +1692,7 @@ BEGIN
            mode = EXCLUDED.mode, enforce_only = EXCLUDED.enforce_only, filter = EXCLUDED.filter,
            actor_column = EXCLUDED.actor_column, assignee_nobody = EXCLUDED.assignee_nobody,
            feedback_window = EXCLUDED.feedback_window,
+           source_oid = EXCLUDED.source_oid, source_name = EXCLUDED.source_name,
            attached_at = attached_now, attached_by = attached_who;
 END $$;
 -- issue 14: detach() of a table on Citus
@@ -1696,11 +1731,16 @@ CREATE FUNCTION workitem.history(tbl regclass, row_key text)
     SET search_path = pg_catalog, pg_temp
     -- plpgsql: Citus plans no parameterized SQL function over a distributed table
     AS $$
+DECLARE
+    -- the table as an oid: Citus sends a regclass in the view's pushed-down
+    -- query (activity_log joins attached_table) by name, which each worker
+    -- would resolve to its own OID, not the coordinator's in the log
+    src pg_catalog.oid := history.tbl;
 BEGIN
     RETURN QUERY
     SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
     FROM workitem.activity_log e
-    WHERE e.source OPERATOR(pg_catalog.=) history.tbl AND e.row_key OPERATOR(pg_catalog.=) history.row_key
+    WHERE e.source OPERATOR(pg_catalog.=) src AND e.row_key OPERATOR(pg_catalog.=) history.row_key
     ORDER BY e.id;
 END
 $$;
@@ -1737,7 +1777,7 @@ SELECT c.source, c.row_key, c.target, p.name AS policy, c.calendar,
        workitem.clock_label(c.state, c.calendar, c.target_time, c.used, c.since, c.due_at, now()) AS label,
        c.breached_at,
        s.ended_by,
-       c.source::text AS source_name
+       workitem.source_name(c.source) AS source_name
 FROM workitem.sla_clock c
 LEFT JOIN workitem.sla_policy p ON p.id = c.policy_id
 LEFT JOIN workitem.sla_target g ON g.policy_id = c.policy_id AND g.target = c.target
