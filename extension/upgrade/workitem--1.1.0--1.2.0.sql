@@ -1737,11 +1737,15 @@ DECLARE
     -- would resolve to its own OID, not the coordinator's in the log
     src pg_catalog.oid := history.tbl;
 BEGIN
+    -- in order as history(id) gives an item's (by id within a node's range,
+    -- the ranges interleaved by time), read on the workers, ordered here
     RETURN QUERY
-    SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
-    FROM workitem.activity_log e
-    WHERE e.source OPERATOR(pg_catalog.=) src AND e.row_key OPERATOR(pg_catalog.=) history.row_key
-    ORDER BY e.id;
+    WITH h AS MATERIALIZED (
+        SELECT e.id, e.at, e.actor, e.what, e.old_value, e.new_value, e.reason
+        FROM workitem.activity_log e
+        WHERE e.source OPERATOR(pg_catalog.=) src AND e.row_key OPERATOR(pg_catalog.=) history.row_key)
+    SELECT h.* FROM h
+    ORDER BY pg_catalog.max(h.at) OVER (PARTITION BY h.id OPERATOR(pg_catalog.>>) 48 ORDER BY h.id), h.id;
 END
 $$;
 REVOKE ALL ON FUNCTION workitem.history(regclass, text) FROM PUBLIC;
