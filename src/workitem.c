@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
+#include "tcop/pquery.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 #include "utils/inval.h"
@@ -29,8 +30,10 @@ static char *actor_setting = NULL;
  */
 typedef struct ActorExtra
 {
-	bool		citus_local;	/* citus.propagate_set_commands was 'local' then */
+	bool		citus_local;	/* set by a SET command while citus.propagate_set_commands was 'local' */
 } ActorExtra;
+
+static bool defining_actor = false;	/* in _PG_init: a value set before workitem was loaded */
 
 static const ActorExtra *actor_extra = NULL;
 static struct config_generic *actor_guc = NULL;	/* found once, for its stack */
@@ -73,8 +76,13 @@ check_tenant(char **newval, void **extra, GucSource source)
 
 /*
  * workitem.actor: notes whether Citus would send a SET LOCAL of it to the
- * other nodes (wi_actor_set_local()). No catalog access: it runs wherever
- * a setting is made, outside transactions too.
+ * other nodes (wi_actor_set_local()): Citus sends the SET command it sees
+ * (its utility hook), never set_config(), which leaves the same trace in
+ * the setting's stack; so the command running must be a SET. A value set
+ * before workitem was loaded is applied again while it loads, within
+ * another command: that one is taken as set by SET (each worker checks
+ * that it got one). No catalog access: it runs wherever a setting is
+ * made, outside transactions too.
  */
 static bool
 check_actor(char **newval, void **extra, GucSource source)
@@ -89,7 +97,8 @@ check_actor(char **newval, void **extra, GucSource source)
 #endif
 	if (x == NULL)
 		return false;
-	x->citus_local = prop != NULL && pg_strcasecmp(prop, "local") == 0;
+	x->citus_local = prop != NULL && pg_strcasecmp(prop, "local") == 0 &&
+		(defining_actor || (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_SET));
 	*extra = x;
 	return true;
 }
@@ -109,6 +118,7 @@ assign_tenant(const char *newval, void *extra)
 void
 _PG_init(void)
 {
+	defining_actor = true;
 	DefineCustomStringVariable("workitem.actor",
 							   "Who is acting: recorded in the activity log and used as the default resource.",
 							   "Applications set it per transaction with SET LOCAL; "
@@ -118,6 +128,7 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_actor, assign_actor, NULL);
+	defining_actor = false;
 	DefineCustomBoolVariable("workitem.notify",
 							 "Send NOTIFY workitem_moves with a JSON payload for every move, at commit.",
 							 "Turn it off for bulk loads nobody listens to.",

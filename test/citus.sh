@@ -745,11 +745,15 @@ SET LOCAL workitem.actor = 'carol';
 SET LOCAL citus.propagate_set_commands = 'local';" "BEGIN;
 SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL workitem.actor = 'carol';
-SET workitem.actor = 'dave';" "SELECT 1;"; do
+SET workitem.actor = 'dave';" "BEGIN;
+SELECT workitem.actor();
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL workitem.actor = 'carol';
+SELECT set_config('workitem.actor', 'mallory', true);" "SELECT 1;"; do
         got="$got$(refused_start 5 "$t" | cut -c 1-5),"
     done
-    check "... and so is one under SET LOCAL without propagation, set_config(), SET LOCAL before the propagation (workitem loaded or not), a session's SET after the SET LOCAL, or no actor at all" \
-        same "$got" "0A000,0A000,0A000,0A000,0A000,0A000,"
+    check "... and so is one under SET LOCAL without propagation, set_config(), SET LOCAL before the propagation (workitem loaded or not), a session's SET or a set_config() after the SET LOCAL, or no actor at all" \
+        same "$got" "0A000,0A000,0A000,0A000,0A000,0A000,0A000,"
     # the consistent ways: the actor column, a propagated SET LOCAL (in a
     # session that loaded workitem first too), a move that assigns nobody
     printf "BEGIN;\nSELECT workitem.actor();\nSET LOCAL citus.propagate_set_commands = 'local';\nSET LOCAL workitem.actor = 'fay';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 6;\nCOMMIT;\nBEGIN;\nSET LOCAL citus.propagate_set_commands = 'local';\nSAVEPOINT s;\nSET LOCAL workitem.actor = 'gus';\nUPDATE desk_actor SET status = 'in_progress' WHERE id = 7;\nCOMMIT;\nUPDATE desk_actor SET status = 'in_progress', who = 'hal' WHERE id = 8;\n" |
