@@ -22,21 +22,7 @@ EVENTS=${EVENTS:-100000}
 N1=${N1:-500}
 N2=${N2:-2500}
 AGE=${AGE:-20000}
-if ! command -v valgrind >/dev/null; then
-    echo "== installing valgrind from Debian"
-    apt_install valgrind
-fi
-dir=$(mktemp -d /tmp/workitem-cost.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-cluster_init "$dir"
-
-# Statements end with ";" and a blank line (-j); errors end the run.
-single() {
-    as_server_user "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off \
-        -c exit_on_error=on bench >"$dir/single.log" 2>&1 || { tail -n 20 "$dir/single.log"; exit 1; }
-}
-as_server_user "$PGBIN/postgres" --single -D "$dir/data" -c exit_on_error=on postgres \
-    <<<"CREATE DATABASE bench" >/dev/null 2>&1
+source bench/lib/single_user.bash
 single <<SQL
 CREATE EXTENSION workitem;
 
@@ -68,10 +54,7 @@ updates() {
 # Instructions callgrind collected for a single-user backend running $1 updates.
 collected() {
     updates "$1" "$2" >"$dir/updates.sql"
-    chmod 644 "$dir/updates.sql"
-    as_server_user valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off -c full_page_writes=off bench \
-        <"$dir/updates.sql" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    callgrind_count "$dir/updates.sql"
 }
 
 # The log keeps the shipped indexes (taken from the catalog above), or for

@@ -12,20 +12,7 @@ source tools/common.sh
 ITEMS=${ITEMS:-100000}
 N1=${N1:-300}
 N2=${N2:-1500}
-if ! command -v valgrind >/dev/null; then
-    echo "== installing valgrind from Debian"
-    apt_install valgrind
-fi
-dir=$(mktemp -d /tmp/workitem-opcost.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-cluster_init "$dir"
-
-single() {
-    as_server_user "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off \
-        -c exit_on_error=on bench >"$dir/single.log" 2>&1 || { tail -n 20 "$dir/single.log"; exit 1; }
-}
-as_server_user "$PGBIN/postgres" --single -D "$dir/data" -c exit_on_error=on postgres \
-    <<<"CREATE DATABASE bench" >/dev/null 2>&1
+source bench/lib/single_user.bash
 single <<SQL
 CREATE EXTENSION workitem;
 
@@ -42,13 +29,10 @@ SQL
 statements() {
     seq "$1" $(($1 + $2 - 1)) | while read -r id; do printf '%s;\n\n' "${3//ID/$id}"; done
 }
-# Instructions callgrind collected for a single-user backend running them.
+# Instructions for a single-user backend running them.
 collected() {
     statements "$@" >"$dir/calls.sql"
-    chmod 644 "$dir/calls.sql"
-    as_server_user valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "$PGBIN/postgres" --single -j -D "$dir/data" -c fsync=off -c full_page_writes=off bench \
-        <"$dir/calls.sql" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    callgrind_count "$dir/calls.sql"
 }
 declare -A cost
 declare -A tpl=(
