@@ -126,24 +126,13 @@ set_callback(void)
 static bool
 is_reference(int i)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1];
-	bool		isnull;
 	Oid			relid;
 
 	set_callback();
 	if (kinds[i].known)
 		return kinds[i].reference;
 	relid = get_relname_relid(tables[i], wi_namespace());
-	values[0] = ObjectIdGetDatum(relid);
-	SPI_connect();
-	if (wi_execute("SELECT partmethod OPERATOR(pg_catalog.=) 'n' AND repmodel OPERATOR(pg_catalog.=) 't' "
-				   "FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1",
-				   1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "workitem: reading pg_dist_partition for workitem.%s failed", tables[i]);
-	kinds[i].reference = SPI_processed > 0 &&
-		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	kinds[i].reference = OidIsValid(relid) && wi_citus_reference_table(relid);
 	kinds[i].relid = relid;
 	kinds[i].known = OidIsValid(relid);
 	return kinds[i].reference;
