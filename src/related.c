@@ -483,11 +483,14 @@ lock_ticket(int64 id, const char *route, const char *what, WiKind *kind_out, WiS
 
 /*
  * Citus makes the children before the wait (wait_on): a ticket that may not
- * wait is refused first, where the trigger refuses the wait on one node.
+ * wait is refused first, as the trigger refuses the wait on one node (a
+ * closed one with WI009, the wait's reason in the detail).
  */
 static void
-may_wait(int64 id, WiKind kind, WiStatus status)
+may_wait(int64 id, WiKind kind, WiStatus status, const char *reason)
 {
+	if (status == WI_CLOSED)
+		wi_refuse_closed(id, kind, reason);
 	if (status != WI_WAITING && !wi_transition_allowed(kind, status, WI_WAITING))
 		wi_refuse_move(id, kind, status, WI_WAITING, NULL);
 }
@@ -646,7 +649,7 @@ workitem_split(PG_FUNCTION_ARGS)
 		int			ntitles;
 		Datum	   *ids;
 
-		may_wait(id, kind, status);
+		may_wait(id, kind, status, "split into child tickets");
 		parent = parent_columns(id, route, &pd, &complete);
 
 		deconstruct_array(DatumGetArrayTypeP(values[1]), TEXTOID, -1, false, TYPALIGN_INT,
@@ -707,7 +710,7 @@ workitem_launch_case(PG_FUNCTION_ARGS)
 		bool		complete;
 		HeapTuple	parent;
 
-		may_wait(id, kind, status);
+		may_wait(id, kind, status, "case launched");
 		parent = parent_columns(id, route, &pd, &complete);
 
 		case_id = insert_child(id, route, "case", values[1], PG_ARGISNULL(1), true, parent, pd);

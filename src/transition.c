@@ -707,16 +707,23 @@ restore_owned_columns(ItemChange *c)
 	}
 }
 
+/* A change of a closed item that came with a reason (the operations give one). */
+void
+wi_refuse_closed(int64 id, WiKind kind, const char *reason)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_WI_ITEM_CLOSED),
+			 errmsg("item %lld: a closed %s never changes", (long long) id, kind_name(kind)),
+			 errdetail("The change came with the reason \"%s\".", reason),
+			 errhint("A new message for a closed item starts a follow-up item.")));
+}
+
 static void
 refuse_closed_change(ItemChange *c)
 {
 	/* A reason changes no column, but it asks for a change, and would be lost. */
 	if (c->reason != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_WI_ITEM_CLOSED),
-				 errmsg("item %lld: a closed %s never changes", (long long) c->id, kind_name(c->kind)),
-				 errdetail("The change came with the reason \"%s\".", c->reason),
-				 errhint("A new message for a closed item starts a follow-up item.")));
+		wi_refuse_closed(c->id, c->kind, c->reason);
 	for (int i = 0; i < c->desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(c->desc, i);

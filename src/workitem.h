@@ -138,6 +138,7 @@ extern bool wi_restoring;
 /* transition.c: the trigger on workitem.item */
 wi_noreturn extern void wi_refuse_move(int64 id, WiKind kind, WiStatus from, WiStatus to,
 									   const char *detail);
+wi_noreturn extern void wi_refuse_closed(int64 id, WiKind kind, const char *reason);
 
 /* guard.c: who may write what the engine owns */
 extern bool wi_owns_table(Relation rel);
