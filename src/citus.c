@@ -450,30 +450,42 @@ wi_citus_reference_table(Oid relid)
  * attached_table in the views: on one node a join costs every read of the
  * log (measured: activity_log +18-24 %), a call only the rows selected.
  */
-#define NSOURCES 32
+#define NSOURCES 32				/* answers kept beyond attached_table's pairs */
 
 typedef struct SourceNames
 {
 	int			n;				/* kept pairs: attached_table's (Citus), then answers */
-	Oid			oids[NSOURCES];
-	text	   *names[NSOURCES];
+	int			cap;
+	Oid		   *oids;
+	text	  **names;
 } SourceNames;
 
 static void
 keep_source_name(SourceNames *s, MemoryContext cxt, Oid source, Datum name)
 {
-	if (s->n == NSOURCES)
+	Size		size = VARSIZE_ANY(DatumGetPointer(name));
+
+	if (s->n == s->cap)
 		return;
 	s->oids[s->n] = source;
-	s->names[s->n++] = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(DatumGetPointer(name)));
-	memcpy(s->names[s->n - 1], DatumGetPointer(name), VARSIZE_ANY(DatumGetPointer(name)));
+	s->names[s->n] = (text *) MemoryContextAlloc(cxt, size);
+	memcpy(s->names[s->n++], DatumGetPointer(name), size);
 }
 
-static void
-load_source_names(SourceNames *s, MemoryContext cxt)
+/* A query's pairs: on Citus every row of attached_table first (so none is left out). */
+static SourceNames *
+new_source_names(MemoryContext cxt)
 {
+	SourceNames *s = MemoryContextAllocZero(cxt, sizeof(SourceNames));
 	WiSavedUser user;
 
+	if (!wi_citus())
+	{
+		s->cap = NSOURCES;
+		s->oids = MemoryContextAlloc(cxt, sizeof(Oid) * s->cap);
+		s->names = MemoryContextAlloc(cxt, sizeof(text *) * s->cap);
+		return s;
+	}
 	wi_become_owner(&user);
 	SPI_connect();
 	if (wi_execute(wi_local_sql("SELECT COALESCE(source_oid, tbl::pg_catalog.oid), "
@@ -481,6 +493,9 @@ load_source_names(SourceNames *s, MemoryContext cxt)
 								NULL),
 				   0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "workitem: reading workitem.attached_table failed");
+	s->cap = (int) SPI_processed + NSOURCES;
+	s->oids = MemoryContextAlloc(cxt, sizeof(Oid) * s->cap);
+	s->names = MemoryContextAlloc(cxt, sizeof(text *) * s->cap);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
@@ -494,6 +509,7 @@ load_source_names(SourceNames *s, MemoryContext cxt)
 	}
 	SPI_finish();
 	wi_restore_user(&user);
+	return s;
 }
 
 PG_FUNCTION_INFO_V1(workitem_source_name);
@@ -506,12 +522,7 @@ workitem_source_name(PG_FUNCTION_ARGS)
 	text	   *name;
 
 	if (s == NULL)
-	{
-		s = MemoryContextAllocZero(cxt, sizeof(SourceNames));
-		if (wi_citus())
-			load_source_names(s, cxt);
-		fcinfo->flinfo->fn_extra = s;
-	}
+		fcinfo->flinfo->fn_extra = s = new_source_names(cxt);
 	/* a few tables' rows: kept for the query, never freed before its end */
 	for (int i = 0; i < s->n; i++)
 		if (s->oids[i] == source)

@@ -275,8 +275,9 @@ find_actor_guc(void)
  * Is the actor (wi_actor()) a workitem.actor that this transaction set
  * with SET LOCAL (or set_config(..., true)), not overridden since by a
  * session's SET, a function's SET clause or the engine? With
- * citus_local, also made while citus.propagate_set_commands was 'local',
- * as Citus needs to send it to the other nodes. Read from PostgreSQL's
+ * citus_local, also set by a SET command while
+ * citus.propagate_set_commands was 'local' (check_actor()), as Citus
+ * needs to send it to the other nodes. Read from PostgreSQL's
  * own record of the setting (its stack of values saved per nesting level:
  * the same in PostgreSQL 13 to 18); the session's SET, a default from the
  * configuration, a role or a database, and the session user are not.
