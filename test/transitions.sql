@@ -6,7 +6,7 @@
 -- in the expected status; refused ones must fail with their SQLSTATE and
 -- change nothing (neither the row nor the activity log).
 BEGIN;
-SELECT plan(340);
+SELECT plan(344);
 -- Citus: its plain UPDATEs log the actor on a worker, which gets the
 -- transaction's SET LOCAL only when asked to (README "Scale out with Citus");
 -- a placeholder setting, without effect, on plain PostgreSQL
@@ -181,6 +181,22 @@ SELECT pg_temp.check_cell(kind, from_s, to_s, allowed)
 FROM cell
 WHERE NOT (kind = 'action' AND from_s IN ('draft', 'resolved'))
 ORDER BY kind, from_s, to_s;
+
+-- closed is final for the operations that make a ticket wait on new items
+-- too: split() and launch_case() refuse a closed ticket as the trigger
+-- does, and make no child or case (on Citus they check it before making
+-- them: test/citus.sh)
+SELECT pg_temp.item_in('ticket', 'closed') AS closed_ticket \gset
+SELECT pg_temp.snapshot(:closed_ticket) AS closed_before \gset
+SELECT throws_ok(format('SELECT workitem.split(%s, ARRAY[''a'', ''b''])', :closed_ticket), 'WI009',
+                 format('item %s: a closed ticket never changes', :closed_ticket),
+                 'split() of a closed ticket: refused, closed is final (WI009)');
+SELECT throws_ok(format('SELECT workitem.launch_case(%s, ''its case'')', :closed_ticket), 'WI009',
+                 format('item %s: a closed ticket never changes', :closed_ticket),
+                 'launch_case() of a closed ticket: refused, closed is final (WI009)');
+SELECT is(pg_temp.snapshot(:closed_ticket), :'closed_before', '... the ticket and its log unchanged');
+SELECT is((SELECT count(*)::int FROM workitem.item WHERE parent_id = :closed_ticket), 0,
+          '... and no child ticket or case made');
 
 -- 4. Per-kind rules the table alone does not show
 -- Actions are never draft: created in to_do whatever the INSERT says, and
